@@ -1,0 +1,26 @@
+export { assertPixelImage, resizeArea, type Box, type PixelImage } from './image.ts';
+export {
+  cropBoxFor,
+  defaultPreprocessing,
+  normalizePixels,
+  preparationKey,
+  preparePixels,
+  preprocess,
+  stainBox,
+  type PreprocessingParams,
+} from './preprocess.ts';
+export {
+  evaluationSchema,
+  fileEntrySchema,
+  manifestSchema,
+  parseManifest,
+  preprocessingSchema,
+  quantizationDtypes,
+  type ClassMetrics,
+  type Evaluation,
+  type FileEntry,
+  type Manifest,
+  type QuantizationDtype,
+} from './manifest.ts';
+export { argMax, confusionMatrix, evaluationFromConfusion } from './metrics.ts';
+export { sha256Hex } from './hash.ts';

@@ -1,0 +1,98 @@
+import { z } from 'zod';
+
+const rgbTriple = z.tuple([z.number(), z.number(), z.number()]);
+
+export const preprocessingSchema = z.object({
+  version: z.literal(1),
+  width: z.number().int().positive(),
+  height: z.number().int().positive(),
+  crop: z.enum(['full', 'stain']),
+  cropFraction: z.number().gt(0).lte(1),
+  resize: z.literal('area'),
+  colorSpace: z.literal('rgb'),
+  mean: rgbTriple,
+  std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
+});
+
+export const classMetricsSchema = z.object({
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  support: z.number().int(),
+});
+
+export const evaluationSchema = z.object({
+  classes: z.array(z.string()),
+  accuracy: z.number(),
+  macroF1: z.number(),
+  perClass: z.record(z.string(), classMetricsSchema),
+  confusion: z.array(z.array(z.number().int())),
+});
+
+export const quantizationDtypes = ['uint8', 'uint16', 'float16', 'none'] as const;
+export type QuantizationDtype = (typeof quantizationDtypes)[number];
+
+export const fileEntrySchema = z.object({
+  path: z.string().regex(/^[A-Za-z0-9._-]+$/, 'a plain file name inside the version folder'),
+  bytes: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+export const manifestSchema = z.object({
+  format: z.literal('cellsense-model/1'),
+  name: z.string().min(1),
+  version: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  createdAt: z.string(),
+  classes: z.array(z.string().min(1)).min(2),
+  input: z.object({
+    height: z.number().int().positive(),
+    width: z.number().int().positive(),
+    channels: z.literal(3),
+  }),
+  preprocessing: preprocessingSchema,
+  quantization: z.object({ dtype: z.enum(quantizationDtypes), weightBytes: z.number().int().nonnegative() }),
+  metrics: z.object({
+    validation: evaluationSchema.extend({
+      accuracyFloat: z.number(),
+      accuracyQuantized: z.number(),
+    }),
+    split: z.object({
+      method: z.enum(['similarity', 'pattern']),
+      description: z.string(),
+      groups: z.number().int(),
+      trainImages: z.number().int(),
+      validationImages: z.number().int(),
+    }),
+  }),
+  files: z.array(fileEntrySchema).min(1),
+  training: z.object({
+    arch: z.string(),
+    epochs: z.number().int(),
+    epochsRun: z.number().int(),
+    bestEpoch: z.number().int(),
+    seed: z.number().int(),
+    backend: z.string(),
+    durationMs: z.number(),
+    datasetFingerprint: z.string(),
+    images: z.number().int(),
+    imagesSkipped: z.number().int(),
+    skipped: z.array(z.object({ path: z.string(), reason: z.string() })),
+    command: z.string(),
+  }),
+});
+
+/** A model version's self-description, `manifest.json` beside `model.json`. */
+export type Manifest = z.infer<typeof manifestSchema>;
+export type Evaluation = z.infer<typeof evaluationSchema>;
+export type ClassMetrics = z.infer<typeof classMetricsSchema>;
+export type FileEntry = z.infer<typeof fileEntrySchema>;
+
+/**
+ * Validates parsed JSON as a manifest; throws a `ZodError` naming each bad field.
+ *
+ * @example
+ * const manifest = parseManifest(JSON.parse(await file.text()));
+ */
+export function parseManifest(value: unknown): Manifest {
+  return manifestSchema.parse(value);
+}

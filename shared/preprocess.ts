@@ -1,0 +1,147 @@
+import { assertPixelImage, resizeArea, type Box, type PixelImage } from './image.ts';
+
+/**
+ * Every parameter that turns decoded pixels into the model's input. Written into each
+ * model version's manifest and read back by the Worker, so serving repeats training.
+ */
+export interface PreprocessingParams {
+  /** Bumped when the meaning of a field changes, so an old manifest is refused, not misread. */
+  version: 1;
+  /** Model input size in pixels. */
+  width: number;
+  height: number;
+  /**
+   * Which part of the photo is resized: `full` stretches the whole frame; `stain` centres a
+   * square window on the most strongly purple-stained pixels (the white cell in a smear).
+   */
+  crop: 'full' | 'stain';
+  /** Side of the `stain` window as a fraction of the photo's shorter side. */
+  cropFraction: number;
+  /** Resampling rule; `area` is a box filter with exact arithmetic. */
+  resize: 'area';
+  /** Input channel order. */
+  colorSpace: 'rgb';
+  /** Per-channel mean and standard deviation on the 0..1 scale, measured on the training set. */
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+/**
+ * The parameters the trainer starts from; `mean`/`std` are replaced by the training set's.
+ *
+ * @example
+ * const params = defaultPreprocessing(64, 'stain');
+ */
+export function defaultPreprocessing(size: number, crop: PreprocessingParams['crop'] = 'full'): PreprocessingParams {
+  return {
+    version: 1,
+    width: size,
+    height: size,
+    crop,
+    cropFraction: 0.75,
+    resize: 'area',
+    colorSpace: 'rgb',
+    mean: [0.5, 0.5, 0.5],
+    std: [0.25, 0.25, 0.25],
+  };
+}
+
+/** Grid step of the stain search: the window is coarse anyway, and this keeps it ~1 ms. */
+const STAIN_STEP = 4;
+
+/**
+ * Finds the square window centred on the stained cell: pixels whose blue exceeds green
+ * by a wide margin (haematoxylin/eosin-stained nuclei and granules) are weighted by that
+ * margin, and the window is centred on their weighted centroid, clamped inside the frame.
+ * Falls back to the frame centre when nothing is stained.
+ *
+ * @example
+ * const box = stainBox(image, 0.75); // { x, y, width, height } in source pixels
+ */
+export function stainBox(image: PixelImage, cropFraction: number): Box {
+  assertPixelImage(image);
+  const { data, width, height, channels } = image;
+  const side = Math.max(1, Math.round(Math.min(width, height) * cropFraction));
+  let sum = 0, sx = 0, sy = 0;
+  for (let y = 0; y < height; y += STAIN_STEP) {
+    for (let x = 0; x < width; x += STAIN_STEP) {
+      const p = (y * width + x) * channels;
+      const score = data[p + 2] - data[p + 1] - 48;
+      if (score > 0) {
+        sum += score;
+        sx += score * x;
+        sy += score * y;
+      }
+    }
+  }
+  const cx = sum > 0 ? sx / sum : width / 2;
+  const cy = sum > 0 ? sy / sum : height / 2;
+  const clamp = (v: number, max: number) => Math.min(Math.max(v, 0), max);
+  return {
+    x: Math.round(clamp(cx - side / 2, width - side)),
+    y: Math.round(clamp(cy - side / 2, height - side)),
+    width: side,
+    height: side,
+  };
+}
+
+/** The source region that `params` resizes to the model input. */
+export function cropBoxFor(image: PixelImage, params: PreprocessingParams): Box {
+  if (params.crop === 'stain') return stainBox(image, params.cropFraction);
+  return { x: 0, y: 0, width: image.width, height: image.height };
+}
+
+/**
+ * Decoded pixels to the model's input size, still 8-bit RGB: the part of preprocessing
+ * that depends on the photo. The trainer caches this output on disk.
+ *
+ * @example
+ * const rgb = preparePixels(image, params); // Uint8Array, params.width * params.height * 3
+ */
+export function preparePixels(image: PixelImage, params: PreprocessingParams): Uint8Array {
+  return resizeArea(image, cropBoxFor(image, params), params.width, params.height);
+}
+
+/**
+ * Model-size 8-bit RGB to normalised floats, `(v / 255 - mean) / std` per channel, written
+ * into `out` at `offset` when given so a batch is filled without intermediate arrays.
+ *
+ * @example
+ * const input = normalizePixels(preparePixels(image, params), params);
+ */
+export function normalizePixels(
+  rgb: Uint8Array,
+  params: PreprocessingParams,
+  out: Float32Array = new Float32Array(rgb.length),
+  offset = 0,
+): Float32Array {
+  const scale = params.std.map((s) => 1 / (255 * s));
+  const shift = params.mean.map((m, c) => m / params.std[c]);
+  for (let i = 0; i < rgb.length; i += 3) {
+    out[offset + i] = rgb[i] * scale[0] - shift[0];
+    out[offset + i + 1] = rgb[i + 1] * scale[1] - shift[1];
+    out[offset + i + 2] = rgb[i + 2] * scale[2] - shift[2];
+  }
+  return out;
+}
+
+/**
+ * The whole pipeline, decoded pixels to the model's input (HWC, float32).
+ *
+ * @example
+ * const input = preprocess(image, manifest.preprocessing);
+ * tf.tensor4d(input, [1, params.height, params.width, 3]);
+ */
+export function preprocess(image: PixelImage, params: PreprocessingParams): Float32Array {
+  return normalizePixels(preparePixels(image, params), params);
+}
+
+/**
+ * A stable text key of the parameters that change `preparePixels`' output, for caches.
+ *
+ * @example
+ * preparationKey(params); // "v1:64x64:stain:0.75:area:rgb"
+ */
+export function preparationKey(params: PreprocessingParams): string {
+  return `v${params.version}:${params.width}x${params.height}:${params.crop}:${params.cropFraction}:${params.resize}:${params.colorSpace}`;
+}
