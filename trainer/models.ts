@@ -1,0 +1,86 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+export interface ModelShapeOptions {
+  inputSize: number;
+  classCount: number;
+  seed: number;
+}
+
+export interface ArchSpec {
+  /** What the architecture is and why it is there, for `--help` and the report. */
+  description: string;
+  /** Input size used when `--input-size` is not given. */
+  defaultInputSize: number;
+  build(options: ModelShapeOptions): tfl.LayersModel;
+}
+
+/** Seeded initialisers make the same `--seed` give the same starting weights. */
+function kernelInit(seed: number, layer: number) {
+  return tfl.initializers.heNormal({ seed: seed * 1000 + layer });
+}
+
+function glorot(seed: number, layer: number) {
+  return tfl.initializers.glorotUniform({ seed: seed * 1000 + layer });
+}
+
+/**
+ * The seed tutorial's CNN, with the Flatten its code forgot: two 32-filter 3x3 convs with
+ * max-pooling, a 128-unit dense layer, softmax. Kept as the baseline the default is judged against.
+ */
+function buildTutorial({ inputSize, classCount, seed }: ModelShapeOptions): tfl.LayersModel {
+  const m = tfl.sequential({ name: 'tutorial' });
+  m.add(tfl.layers.conv2d({ inputShape: [inputSize, inputSize, 3], filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: glorot(seed, 1) }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tfl.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: glorot(seed, 2) }));
+  m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  m.add(tfl.layers.flatten());
+  m.add(tfl.layers.dense({ units: 128, activation: 'relu', kernelInitializer: glorot(seed, 3) }));
+  m.add(tfl.layers.dense({ units: classCount, activation: 'softmax', kernelInitializer: glorot(seed, 4) }));
+  return m;
+}
+
+/**
+ * Default: four conv blocks (conv, batch norm, ReLU) with pooling and a global-average head.
+ * Global pooling instead of Flatten+Dense keeps the weights at ~70 KB quantised and makes
+ * the model indifferent to where in the crop the cell sits; batch norm lets it train fast.
+ */
+function buildCompact({ inputSize, classCount, seed }: ModelShapeOptions): tfl.LayersModel {
+  const m = tfl.sequential({ name: 'compact' });
+  const filters = [24, 32, 64, 96];
+  filters.forEach((f, i) => {
+    m.add(tfl.layers.conv2d({
+      ...(i === 0 ? { inputShape: [inputSize, inputSize, 3] } : {}),
+      filters: f, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: kernelInit(seed, i + 1),
+    }));
+    m.add(tfl.layers.batchNormalization());
+    m.add(tfl.layers.activation({ activation: 'relu' }));
+    if (i < filters.length - 1) m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  });
+  m.add(tfl.layers.globalAveragePooling2d({}));
+  m.add(tfl.layers.dropout({ rate: 0.3, seed }));
+  m.add(tfl.layers.dense({ units: classCount, activation: 'softmax', kernelInitializer: glorot(seed, 9) }));
+  return m;
+}
+
+export const architectures: Record<string, ArchSpec> = {
+  compact: {
+    description: 'default: 4 conv+batch-norm blocks, global average pooling (~70 KB uint8)',
+    defaultInputSize: 64,
+    build: buildCompact,
+  },
+  tutorial: {
+    description: "the seed tutorial's CNN: 2x(conv 32, max-pool), flatten, dense 128",
+    defaultInputSize: 64,
+    build: buildTutorial,
+  },
+};
+
+export const DEFAULT_ARCH = 'compact';
+
+/** Number of trainable and non-trainable weights, for the report. */
+export function parameterCount(model: tfl.LayersModel): number {
+  return model.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0);
+}
+
+export { tf };
