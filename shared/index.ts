@@ -7,6 +7,8 @@ export {
   preparePixels,
   preprocess,
   stainBox,
+  stainCentroid,
+  STAIN_MARGIN,
   type PreprocessingParams,
 } from './preprocess.ts';
 export {

@@ -48,25 +48,25 @@ export function defaultPreprocessing(size: number, crop: PreprocessingParams['cr
 
 /** Grid step of the stain search: the window is coarse anyway, and this keeps it ~1 ms. */
 const STAIN_STEP = 4;
+/** Blue minus green above this marks a stained pixel (unstained red cells and background sit well below). */
+export const STAIN_MARGIN = 48;
 
 /**
- * Finds the square window centred on the stained cell: pixels whose blue exceeds green
- * by a wide margin (haematoxylin/eosin-stained nuclei and granules) are weighted by that
- * margin, and the window is centred on their weighted centroid, clamped inside the frame.
- * Falls back to the frame centre when nothing is stained.
+ * Weighted centroid of the strongly stained pixels: those whose blue exceeds green by a
+ * wide margin (haematoxylin/eosin-stained nuclei and granules), weighted by that margin.
+ * `null` when nothing in the frame is stained.
  *
  * @example
- * const box = stainBox(image, 0.75); // { x, y, width, height } in source pixels
+ * const centre = stainCentroid(image); // { x: 161.2, y: 118.7 } or null
  */
-export function stainBox(image: PixelImage, cropFraction: number): Box {
+export function stainCentroid(image: PixelImage): { x: number; y: number } | null {
   assertPixelImage(image);
   const { data, width, height, channels } = image;
-  const side = Math.max(1, Math.round(Math.min(width, height) * cropFraction));
   let sum = 0, sx = 0, sy = 0;
   for (let y = 0; y < height; y += STAIN_STEP) {
     for (let x = 0; x < width; x += STAIN_STEP) {
       const p = (y * width + x) * channels;
-      const score = data[p + 2] - data[p + 1] - 48;
+      const score = data[p + 2] - data[p + 1] - STAIN_MARGIN;
       if (score > 0) {
         sum += score;
         sx += score * x;
@@ -74,12 +74,24 @@ export function stainBox(image: PixelImage, cropFraction: number): Box {
       }
     }
   }
-  const cx = sum > 0 ? sx / sum : width / 2;
-  const cy = sum > 0 ? sy / sum : height / 2;
+  return sum > 0 ? { x: sx / sum, y: sy / sum } : null;
+}
+
+/**
+ * The square window centred on the stained cell, clamped inside the frame; the frame
+ * centre when nothing is stained.
+ *
+ * @example
+ * const box = stainBox(image, 0.75); // { x, y, width, height } in source pixels
+ */
+export function stainBox(image: PixelImage, cropFraction: number): Box {
+  const { width, height } = image;
+  const side = Math.max(1, Math.round(Math.min(width, height) * cropFraction));
+  const centre = stainCentroid(image) ?? { x: width / 2, y: height / 2 };
   const clamp = (v: number, max: number) => Math.min(Math.max(v, 0), max);
   return {
-    x: Math.round(clamp(cx - side / 2, width - side)),
-    y: Math.round(clamp(cy - side / 2, height - side)),
+    x: Math.round(clamp(centre.x - side / 2, width - side)),
+    y: Math.round(clamp(centre.y - side / 2, height - side)),
     width: side,
     height: side,
   };

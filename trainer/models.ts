@@ -44,6 +44,7 @@ function buildTutorial({ inputSize, classCount, seed }: ModelShapeOptions): tfl.
  * Default: four conv blocks (conv, batch norm, ReLU) with pooling and a global-average head.
  * Global pooling instead of Flatten+Dense keeps the weights at ~70 KB quantised and makes
  * the model indifferent to where in the crop the cell sits; batch norm lets it train fast.
+ * No dropout: tfjs' seeded dropout repeats one mask every step, and unseeded breaks --seed.
  */
 function buildCompact({ inputSize, classCount, seed }: ModelShapeOptions): tfl.LayersModel {
   const m = tfl.sequential({ name: 'compact' });
@@ -58,7 +59,6 @@ function buildCompact({ inputSize, classCount, seed }: ModelShapeOptions): tfl.L
     if (i < filters.length - 1) m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
   });
   m.add(tfl.layers.globalAveragePooling2d({}));
-  m.add(tfl.layers.dropout({ rate: 0.3, seed }));
   m.add(tfl.layers.dense({ units: classCount, activation: 'softmax', kernelInitializer: glorot(seed, 9) }));
   return m;
 }
@@ -80,7 +80,7 @@ export const DEFAULT_ARCH = 'compact';
 
 /** Number of trainable and non-trainable weights, for the report. */
 export function parameterCount(model: tfl.LayersModel): number {
-  return model.weights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0);
+  return model.weights.reduce((n, w) => n + (w.shape as number[]).reduce((a, b) => a * b, 1), 0);
 }
 
 export { tf };

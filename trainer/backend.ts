@@ -1,0 +1,59 @@
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { FlagError, UserError } from './errors.ts';
+import { registerWasmTrainingKernels } from './kernels/index.ts';
+
+export const backendChoices = ['auto', 'wasm', 'node', 'cpu'] as const;
+export type BackendChoice = (typeof backendChoices)[number];
+
+export interface BackendInfo {
+  /** tfjs backend name in use: `tensorflow` (tfjs-node), `wasm` or `cpu`. */
+  name: string;
+  /** Why this one, for the log and the manifest. */
+  reason: string;
+}
+
+/** tfjs-node is optional: absent where its binary download is blocked, or present but broken. */
+async function loadNodeBackend(): Promise<string | null> {
+  try {
+    await import('@tensorflow/tfjs-node' as string);
+    return tf.findBackend('tensorflow') ? null : 'the package loaded but registered no backend';
+  } catch (err) {
+    const message = (err as Error).message.split('\n')[0];
+    return /Cannot find (package|module)/.test(message) ? 'not installed' : message;
+  }
+}
+
+async function activate(name: string): Promise<void> {
+  if (!(await tf.setBackend(name))) throw new UserError(`the ${name} backend failed to start`);
+  await tf.ready();
+  if (name === 'wasm') registerWasmTrainingKernels();
+}
+
+/**
+ * Starts the training backend: `auto` takes tfjs-node when it loads (fastest, native
+ * TensorFlow) and otherwise the WASM SIMD backend with the project's gradient kernels.
+ * `cpu` is pure JavaScript: correct but slow, for tests and comparison.
+ */
+export async function setupBackend(choice: BackendChoice): Promise<BackendInfo> {
+  if (!backendChoices.includes(choice)) {
+    throw new FlagError('backend', choice, `use one of ${backendChoices.join(', ')}`);
+  }
+  if (choice === 'auto' || choice === 'node') {
+    const problem = await loadNodeBackend();
+    if (!problem) {
+      await activate('tensorflow');
+      return { name: 'tensorflow', reason: '@tensorflow/tfjs-node loaded' };
+    }
+    if (choice === 'node') {
+      throw new UserError(
+        `--backend node: @tensorflow/tfjs-node is unavailable (${problem}); install it with \`npm install @tensorflow/tfjs-node\` on a machine that can download libtensorflow, or use --backend wasm`,
+      );
+    }
+    await activate('wasm');
+    return { name: 'wasm', reason: `@tensorflow/tfjs-node unavailable (${problem}); using WASM SIMD` };
+  }
+  await activate(choice);
+  return { name: choice, reason: `--backend ${choice}` };
+}

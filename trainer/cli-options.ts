@@ -1,0 +1,60 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { quantizationDtypes, type QuantizationDtype } from '../shared/index.ts';
+import { FlagError } from './errors.ts';
+
+/** The repository root, so defaults work from any working directory. */
+export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+export const defaultDataDir = path.join(repoRoot, 'data', 'sample');
+export const defaultModelsDir = path.join(repoRoot, 'models');
+export const defaultCacheDir = path.join(repoRoot, '.cache', 'pixels');
+
+export function intFlag(flag: string, min: number, max = Number.MAX_SAFE_INTEGER) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!/^-?\d+$/.test(value.trim()) || n < min || n > max) {
+      throw new FlagError(flag, value, `give a whole number from ${min}${max < Number.MAX_SAFE_INTEGER ? ` to ${max}` : ' up'}`);
+    }
+    return n;
+  };
+}
+
+export function numberFlag(flag: string, min: number, max: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min || n > max) throw new FlagError(flag, value, `give a number from ${min} to ${max}`);
+    return n;
+  };
+}
+
+export function choiceFlag<T extends string>(flag: string, choices: readonly T[]) {
+  return (value: string): T => {
+    if (!choices.includes(value as T)) throw new FlagError(flag, value, `use one of ${choices.join(', ')}`);
+    return value as T;
+  };
+}
+
+export const quantizeFlag = choiceFlag<QuantizationDtype>('quantize', quantizationDtypes);
+
+export function versionFlag(value: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(value)) {
+    throw new FlagError('version', value, 'use letters, digits, dot, dash or underscore (up to 64), starting with a letter or digit');
+  }
+  return value;
+}
+
+export function regexFlag(value: string): string {
+  try {
+    new RegExp(value);
+  } catch (err) {
+    throw new FlagError('group-pattern', value, `it is not a valid regular expression (${(err as Error).message})`);
+  }
+  return value;
+}
+
+/** A version name from the date and a short random hash, e.g. `20261124-1532-a3f9c1`. */
+export function defaultVersion(now = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
+  return `${stamp}-${randomBytes(3).toString('hex')}`;
+}

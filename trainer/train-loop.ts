@@ -1,0 +1,133 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import type { PreprocessingParams } from '../shared/index.ts';
+import { dihedralMaps, type AugmentOptions } from './augment.ts';
+import { makeBatch, predictAll, type Example } from './batches.ts';
+import type { Checkpoint, CheckpointState } from './checkpoint.ts';
+import type { EpochRecord } from './report/types.ts';
+import { Rng } from './rng.ts';
+
+export interface LoopOptions {
+  epochs: number;
+  batchSize: number;
+  seed: number;
+  /** Epochs without a better validation loss before stopping. */
+  patience: number;
+  learningRate: number;
+  augment: AugmentOptions;
+  checkpoint?: Checkpoint;
+  /** Settings fingerprint stored with checkpoints; resume refuses a mismatch. */
+  runKey: string;
+  resume?: boolean;
+  /** Polled between batches; true stops after the last written checkpoint. */
+  shouldStop?: () => boolean;
+  onEpochStart?: (epoch: number, batches: number) => void;
+  onBatch?: (batch: number, imagesPerSecond: number) => void;
+  onEpochEnd?: (record: EpochRecord) => void;
+}
+
+export interface LoopResult {
+  history: EpochRecord[];
+  /** 1-based epoch whose weights the model now holds. */
+  bestEpoch: number;
+  stop: 'completed' | 'early' | 'interrupted';
+  elapsedMs: number;
+}
+
+function validate(model: tfl.LayersModel, val: Example[], params: PreprocessingParams, classCount: number) {
+  return predictAll(model, val, params, classCount).then((probs) => {
+    let loss = 0, correct = 0;
+    val.forEach((ex, i) => {
+      const row = probs.subarray(i * classCount, (i + 1) * classCount);
+      loss -= Math.log(Math.max(row[ex.label], 1e-7));
+      let best = 0;
+      for (let c = 1; c < classCount; c++) if (row[c] > row[best]) best = c;
+      if (best === ex.label) correct++;
+    });
+    return { valLoss: loss / val.length, valAccuracy: correct / val.length };
+  });
+}
+
+/**
+ * Trains with early stopping on validation loss and restores the best epoch's weights.
+ * Every random draw comes from the seed and the epoch number, so a resumed run shuffles
+ * and augments exactly as an uninterrupted one would.
+ */
+export async function trainLoop(
+  model: tfl.LayersModel,
+  train: Example[],
+  val: Example[],
+  params: PreprocessingParams,
+  classCount: number,
+  options: LoopOptions,
+): Promise<LoopResult> {
+  const optimizer = tf.train.adam(options.learningRate);
+  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const maps = dihedralMaps(params.width);
+  let state: CheckpointState = {
+    runKey: options.runKey, epochsDone: 0, history: [], bestEpoch: 0, bestValLoss: Infinity, epochsSinceBest: 0, elapsedMs: 0,
+  };
+  let best: tf.Tensor[] = model.getWeights().map((w) => w.clone());
+  if (options.resume && options.checkpoint) {
+    const saved = await options.checkpoint.readState();
+    if (saved && saved.runKey === options.runKey) {
+      // Adam creates its moments on the first step: take one throwaway step so they exist to be overwritten.
+      const { x, y } = makeBatch(train.slice(0, 1), params, classCount);
+      await model.trainOnBatch(x, y);
+      tf.dispose([x, y]);
+      tf.dispose(best);
+      best = await options.checkpoint.restore(model, optimizer);
+      state = saved;
+    }
+  }
+  const started = Date.now() - state.elapsedMs;
+  let stop: LoopResult['stop'] = 'completed';
+  const batches = Math.ceil(train.length / options.batchSize);
+  for (let epoch = state.epochsDone + 1; epoch <= options.epochs; epoch++) {
+    const epochStart = Date.now();
+    const rng = new Rng(options.seed * 7919 + epoch);
+    const order = rng.shuffle(train.map((_, i) => i));
+    options.onEpochStart?.(epoch, batches);
+    let lossSum = 0, accSum = 0, seen = 0;
+    for (let b = 0; b < batches; b++) {
+      if (options.shouldStop?.()) {
+        stop = 'interrupted';
+        break;
+      }
+      const chunk = order.slice(b * options.batchSize, (b + 1) * options.batchSize).map((i) => train[i]);
+      const { x, y } = makeBatch(chunk, params, classCount, { options: options.augment, maps, rng });
+      const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
+      tf.dispose([x, y]);
+      lossSum += loss * chunk.length;
+      accSum += acc * chunk.length;
+      seen += chunk.length;
+      options.onBatch?.(b + 1, (seen * 1000) / Math.max(1, Date.now() - epochStart));
+    }
+    if (stop === 'interrupted') break;
+    const { valLoss, valAccuracy } = await validate(model, val, params, classCount);
+    const record: EpochRecord = {
+      epoch, loss: lossSum / seen, accuracy: accSum / seen, valLoss, valAccuracy, durationMs: Date.now() - epochStart,
+    };
+    state.history.push(record);
+    state.epochsDone = epoch;
+    if (valLoss < state.bestValLoss) {
+      state.bestValLoss = valLoss;
+      state.bestEpoch = epoch;
+      state.epochsSinceBest = 0;
+      tf.dispose(best);
+      best = model.getWeights().map((w) => w.clone());
+    } else {
+      state.epochsSinceBest++;
+    }
+    state.elapsedMs = Date.now() - started;
+    await options.checkpoint?.save(state, model, best, optimizer);
+    options.onEpochEnd?.(record);
+    if (state.epochsSinceBest >= options.patience) {
+      stop = 'early';
+      break;
+    }
+  }
+  model.setWeights(best);
+  tf.dispose(best);
+  return { history: state.history, bestEpoch: state.bestEpoch, stop, elapsedMs: Date.now() - started };
+}
