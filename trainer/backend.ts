@@ -2,7 +2,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { FlagError, UserError } from './errors.ts';
-import { registerWasmTrainingKernels } from './kernels/index.ts';
 
 export const backendChoices = ['auto', 'wasm', 'node', 'cpu'] as const;
 export type BackendChoice = (typeof backendChoices)[number];
@@ -12,6 +11,12 @@ export interface BackendInfo {
   name: string;
   /** Why this one, for the log and the manifest. */
   reason: string;
+}
+
+/** Backends that start in this process, fastest first. */
+export async function availableBackends(): Promise<string[]> {
+  const names = (await loadNodeBackend()) ? [] : ['tensorflow'];
+  return [...names, 'wasm', 'cpu'];
 }
 
 /** tfjs-node is optional: absent where its binary download is blocked, or present but broken. */
@@ -25,10 +30,14 @@ async function loadNodeBackend(): Promise<string | null> {
   }
 }
 
-async function activate(name: string): Promise<void> {
+export async function activate(name: string): Promise<void> {
   if (!(await tf.setBackend(name))) throw new UserError(`the ${name} backend failed to start`);
   await tf.ready();
-  if (name === 'wasm') registerWasmTrainingKernels();
+  if (name === 'wasm') {
+    // Loaded only for wasm: the cpu and tensorflow backends have every gradient kernel.
+    const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
+    registerWasmTrainingKernels();
+  }
 }
 
 /**

@@ -89,6 +89,31 @@ program
     process.stdout.write(o.json ? `${JSON.stringify({ classes, accuracy, macroF1, perClass, confusion })}\n` : `model ${model}\n${formatEvaluation(ev)}\n`);
   });
 
+program
+  .command('bench')
+  .description('measure throughput: train (images/s per architecture and backend) and classify (Worker latency)')
+  .argument('[which]', 'train, classify or all', 'all')
+  .option('--json', 'print one JSON object on stdout instead of tables', false)
+  .option('--batch <n>', 'images per step for the train bench', intFlag('batch', 1, 1024), 32)
+  .option('--steps <n>', 'measured steps per row of the train bench', intFlag('steps', 1, 1000), 10)
+  .option('--verbose', 'print stack traces of errors', false)
+  .action(async (which: string, o) => {
+    const parts = which === 'all' ? ['train', 'classify'] : [choiceFlag('bench', ['train', 'classify'] as const)(which)];
+    const log = (line: string) => process.stderr.write(`${line}\n`);
+    const result: Record<string, unknown> = {};
+    if (parts.includes('train')) {
+      const { runTrainBench, formatTrainBench } = await import('./bench/train-bench.ts');
+      const rows = await runTrainBench({ batch: o.batch, steps: o.steps, log });
+      result.results = rows;
+      if (!o.json) process.stdout.write(`\nTraining throughput (random inputs, batch ${o.batch}, steady state)\n${formatTrainBench(rows)}\n`);
+    }
+    if (parts.includes('classify')) {
+      const { runClassifyBench } = await import('../worker/scripts/bench-classify.ts');
+      result.classify = await runClassifyBench({ json: o.json, log });
+    }
+    if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  });
+
 program.parseAsync(process.argv).catch((err: Error) => {
   if (err instanceof UserError) {
     process.stderr.write(`error: ${err.message}\n`);

@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -28,11 +28,20 @@ export class PixelCache {
     }
   }
 
+  /**
+   * Best effort: a cache that cannot be written (read-only disk, full disk) only costs a
+   * decode next time, so failures are swallowed rather than failing the image.
+   */
   async set(contentHash: string, bytes: Uint8Array): Promise<void> {
     const file = this.file(contentHash);
-    await mkdir(path.dirname(file), { recursive: true });
-    const tmp = `${file}.${process.pid}.tmp`;
-    await writeFile(tmp, bytes);
-    await rename(tmp, file);
+    // Unique temp name: two files with the same content may be written at once.
+    const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`;
+    try {
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(tmp, bytes);
+      await rename(tmp, file);
+    } catch {
+      await rm(tmp, { force: true }).catch(() => {});
+    }
   }
 }

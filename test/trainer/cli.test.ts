@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseManifest, type Manifest } from '../../shared/index.ts';
+import { cli, sampleSubset, tempDir } from './cli-helpers.ts';
+
+// Small and fast: 32px input, a few epochs, the sample's images. Behaviour, not accuracy.
+const quick = ['--input-size', '32', '--epochs', '2', '--quiet', '--cache-dir'];
+
+describe('npm run train', () => {
+  let data: string;
+  let out: string;
+  let manifest: Manifest;
+  let firstRun: ReturnType<typeof cli>;
+
+  beforeAll(async () => {
+    data = await sampleSubset(18);
+    out = await tempDir('cellsense-out-');
+    firstRun = cli(['train', '--data', data, '--out', out, '--version', 'v1', '--seed', '3', ...quick, path.join(out, '.cache')]);
+    if (firstRun.status !== 0) throw new Error(`train failed: ${firstRun.stderr}`);
+    manifest = parseManifest(JSON.parse(await readFile(path.join(out, 'v1', 'manifest.json'), 'utf8')));
+  });
+
+  it('writes model.json, manifest.json and report.html with the manifest keys', async () => {
+    expect(manifest.classes).toEqual(['EOSINOPHIL', 'LYMPHOCYTE', 'MONOCYTE', 'NEUTROPHIL']);
+    expect(manifest.input).toEqual({ height: 32, width: 32, channels: 3 });
+    expect(manifest.training.backend).toBe('wasm');
+    expect(manifest.quantization.dtype).toBe('uint8');
+    expect(Object.keys(manifest.metrics.validation.perClass)).toEqual(manifest.classes);
+    expect(manifest.files.map((f) => f.path).sort()).toEqual(['model.json', 'report.html', 'weights.bin']);
+    const report = await readFile(path.join(out, 'v1', 'report.html'), 'utf8');
+    expect(report).toContain('<svg');
+  });
+
+  it('stores quantised weights in model.json and sha256 values that match the files', async () => {
+    const model = JSON.parse(await readFile(path.join(out, 'v1', 'model.json'), 'utf8'));
+    const weights = model.weightsManifest[0].weights;
+    expect(weights.length).toBeGreaterThan(0);
+    for (const w of weights) expect(w.quantization?.dtype).toBe('uint8');
+    for (const f of manifest.files) {
+      const bytes = await readFile(path.join(out, 'v1', f.path));
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
+      expect(bytes.length).toBe(f.bytes);
+    }
+  });
+
+  it('prints a summary even with --quiet, and no per-epoch lines', () => {
+    expect(firstRun.stderr).toMatch(/model v1 written to/);
+    expect(firstRun.stderr).not.toMatch(/^epoch /m);
+  });
+
+  it('gives the same validation metrics for the same seed', async () => {
+    const again = cli(['train', '--data', data, '--out', out, '--version', 'v1-again', '--seed', '3', ...quick, path.join(out, '.cache')]);
+    expect(again.status).toBe(0);
+    const second = parseManifest(JSON.parse(await readFile(path.join(out, 'v1-again', 'manifest.json'), 'utf8')));
+    expect(second.metrics.validation).toEqual(manifest.metrics.validation);
+  });
+
+  it('refuses to overwrite an existing version', () => {
+    const r = cli(['train', '--data', data, '--out', out, '--version', 'v1', ...quick, path.join(out, '.cache')]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(path.join(out, 'v1'));
+    expect(r.stderr).toMatch(/already exists/);
+  });
+
+  it('evaluate --json prints the evaluation with a confusion matrix summing to the image count', () => {
+    const r = cli(['evaluate', '--model', path.join(out, 'v1'), '--data', data, '--json', '--cache-dir', path.join(out, '.cache')]);
+    expect(r.status).toBe(0);
+    const ev = JSON.parse(r.stdout);
+    expect(Object.keys(ev)).toEqual(['classes', 'accuracy', 'macroF1', 'perClass', 'confusion']);
+    expect(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(72);
+    expect(ev.perClass.MONOCYTE).toEqual({ precision: expect.any(Number), recall: expect.any(Number), f1: expect.any(Number), support: 18 });
+  });
+
+  it('evaluate refuses a version whose weights do not match the manifest', async () => {
+    const dir = path.join(out, 'v1-again');
+    const weights = await readFile(path.join(dir, 'weights.bin'));
+    weights[0] ^= 0xff;
+    await writeFile(path.join(dir, 'weights.bin'), weights);
+    const r = cli(['evaluate', '--model', dir, '--data', data]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/weights\.bin does not match its sha256/);
+  });
+});
+
+describe('npm run train refuses unusable input', () => {
+  it.each([
+    ['a missing folder', async () => path.join(await tempDir(), 'missing'), /does not exist/],
+    ['an empty folder', async () => tempDir(), /no class folders/],
+    ['one class', async () => {
+      const root = await tempDir();
+      await mkdir(path.join(root, 'ONLY'));
+      return root;
+    }, /only one class folder \(ONLY\)/],
+  ])('%s: non-zero exit naming the path', async (_, makeRoot, message) => {
+    const root = await makeRoot();
+    const r = cli(['train', '--data', root, '--out', await tempDir(), '--quiet']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(root);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
+  });
+
+  it.each([
+    ['--epochs', 'zero', /--epochs "zero" is not valid/],
+    ['--quantize', 'int4', /--quantize "int4" is not valid: use one of uint8, uint16, float16, none/],
+    ['--backend', 'gpu', /--backend "gpu" is not valid/],
+    ['--version', '../evil', /--version "..\/evil" is not valid/],
+  ])('a bad %s value is named with the fix', (flag, value, message) => {
+    const r = cli(['train', flag, value, '--quiet']);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+  });
+
+  it('skips a corrupt JPEG among good ones, names it, and trains', async () => {
+    const data = await sampleSubset(8);
+    await writeFile(path.join(data, 'MONOCYTE', 'corrupt.jpeg'), Buffer.from('\xff\xd8\xff\xe0 not really a jpeg'));
+    const out = await tempDir();
+    const r = cli(['train', '--data', data, '--out', out, '--version', 'c', '--input-size', '24', '--epochs', '1', '--quiet', '--allow-quant-drop']);
+    expect(r.status).toBe(0);
+    expect(r.stderr).toMatch(/warning: skipped .*MONOCYTE\/corrupt\.jpeg/);
+    const manifest = JSON.parse(await readFile(path.join(out, 'c', 'manifest.json'), 'utf8'));
+    expect(manifest.training.imagesSkipped).toBe(1);
+    expect(manifest.training.skipped[0].path).toBe('MONOCYTE/corrupt.jpeg');
+  });
+});

@@ -1,0 +1,207 @@
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { architectures } from '../../trainer/models.ts';
+import { fasterKernels, missingKernels, registerWasmTrainingKernels } from '../../trainer/kernels/index.ts';
+
+type Pad = 'same' | 'valid';
+type Arrays = Float32Array[];
+
+/** Random data made once on cpu, so both backends see identical inputs. */
+function random(shape: number[], seed: number): Float32Array {
+  tf.setBackend('cpu');
+  return tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', seed).dataSync() as Float32Array);
+}
+
+/** Runs `f` on cpu and on wasm (with our kernels) and returns both results' values. */
+function onBoth(f: () => tf.Tensor[]): { cpu: Arrays; wasm: Arrays } {
+  const read = (backend: string) => {
+    tf.setBackend(backend);
+    return tf.tidy(f).map((t) => {
+      const v = t.dataSync() as Float32Array;
+      t.dispose();
+      return v;
+    });
+  };
+  const cpu = read('cpu');
+  const wasm = read('wasm');
+  return { cpu, wasm };
+}
+
+/** Largest |wasm - cpu| over all outputs, relative to the largest |cpu| value (at least 1). */
+function relativeError({ cpu, wasm }: { cpu: Arrays; wasm: Arrays }): number {
+  expect(wasm.map((a) => a.length)).toEqual(cpu.map((a) => a.length));
+  let worst = 0;
+  cpu.forEach((expected, k) => {
+    let scale = 1;
+    for (const v of expected) scale = Math.max(scale, Math.abs(v));
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(wasm[k][i] - expected[i]) / scale);
+  });
+  return worst;
+}
+
+const TOLERANCE = 1e-4;
+
+beforeAll(async () => {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  registerWasmTrainingKernels();
+  registerWasmTrainingKernels(); // idempotent
+});
+
+describe('registerWasmTrainingKernels', () => {
+  it('registers every kernel for wasm, and the missing one was really missing', () => {
+    for (const k of [...missingKernels, ...fasterKernels]) expect(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc).toBe(k.kernelFunc);
+    expect(missingKernels.map((k) => k.kernelName)).toContain('Conv2DBackpropFilter');
+  });
+});
+
+describe('conv2d gradients match cpu', () => {
+  // [x shape, filter shape, strides, padding]; odd sizes, batch > 1, output channels on and off
+  // the multiple of 8 the SIMD path needs, and a filter that covers the whole input.
+  const cases: [number[], number[], [number, number], Pad][] = [
+    [[2, 7, 7, 3], [3, 3, 3, 8], [1, 1], 'same'],
+    [[2, 7, 7, 3], [3, 3, 3, 8], [2, 2], 'same'],
+    [[2, 8, 9, 3], [3, 3, 3, 8], [2, 2], 'valid'],
+    [[3, 9, 8, 5], [2, 3, 5, 6], [2, 1], 'valid'],
+    [[1, 11, 11, 2], [5, 5, 2, 16], [1, 1], 'same'],
+    [[2, 6, 6, 4], [1, 1, 4, 3], [1, 1], 'valid'],
+    [[3, 5, 5, 6], [3, 3, 6, 7], [1, 1], 'same'],
+    [[2, 4, 4, 3], [4, 4, 3, 8], [1, 1], 'valid'],
+  ];
+  it.each(cases)('x %j filter %j strides %j %s', (xShape, wShape, strides, pad) => {
+    const xv = random(xShape, 1), wv = random(wShape, 2);
+    tf.setBackend('cpu');
+    const outShape = tf.tidy(() => tf.conv2d(tf.tensor4d(xv, xShape as never), tf.tensor4d(wv, wShape as never), strides, pad).shape);
+    const dyv = random(outShape, 3);
+    const result = onBoth(() => {
+      const g = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, pad));
+      return g([tf.tensor(xv, xShape), tf.tensor(wv, wShape)], tf.tensor(dyv, outShape));
+    });
+    expect(relativeError(result)).toBeLessThan(TOLERANCE);
+  });
+
+  it('fused conv2d with bias and relu (what tfjs-layers runs) matches cpu', () => {
+    const xv = random([2, 9, 9, 4], 4), wv = random([3, 3, 4, 8], 5), bv = random([8], 6), dyv = random([2, 9, 9, 8], 7);
+    const result = onBoth(() => {
+      const g = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+        tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 1, pad: 'same', activation: 'relu' }));
+      return g([tf.tensor(xv, [2, 9, 9, 4]), tf.tensor(wv, [3, 3, 4, 8]), tf.tensor(bv, [8])], tf.tensor(dyv, [2, 9, 9, 8]));
+    });
+    expect(relativeError(result)).toBeLessThan(TOLERANCE);
+  });
+
+  it('rejects NCHW data with a clear error', () => {
+    tf.setBackend('wasm');
+    expect(() => tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.zeros([1, 3, 5, 5]), dy: tf.zeros([1, 2, 5, 5]) },
+      { strides: [1, 1], pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 3, 2] })).toThrow(/NHWC/);
+  });
+});
+
+describe('max-pool gradient matches cpu', () => {
+  const cases: [[number, number, number, number], number, number, Pad][] = [
+    [[2, 8, 8, 8], 2, 2, 'valid'],
+    [[2, 7, 9, 3], 3, 2, 'same'],
+    [[1, 5, 5, 6], 3, 1, 'same'],
+    [[3, 9, 7, 5], 2, 2, 'same'],
+    [[2, 6, 6, 4], 3, 3, 'valid'],
+  ];
+  it.each(cases)('x %j window %i stride %i %s', (shape, size, stride, pad) => {
+    const xv = random(shape, 8);
+    const result = onBoth(() => {
+      const x = tf.tensor(xv, shape) as tf.Tensor4D;
+      const outShape = tf.maxPool(x, size, stride, pad).shape;
+      return [tf.grad((a: tf.Tensor) => tf.maxPool(a as tf.Tensor4D, size, stride, pad))(x, tf.tensor(random(outShape, 9), outShape))];
+    });
+    expect(relativeError(result)).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('matMul and its gradients match cpu', () => {
+  const cases: [number, number, number, boolean, boolean][] = [
+    [5, 7, 6, false, false], [5, 7, 6, true, false], [5, 7, 6, false, true], [5, 7, 6, true, true],
+    [3, 200, 9, false, true], [33, 17, 3, true, false],
+  ];
+  it.each(cases)('m %i k %i n %i transposeA %s transposeB %s', (m, k, n, ta, tb) => {
+    const aShape = ta ? [k, m] : [m, k], bShape = tb ? [n, k] : [k, n];
+    const av = random(aShape, 10), bv = random(bShape, 11), dyv = random([m, n], 12);
+    const result = onBoth(() => {
+      const a = tf.tensor(av, aShape), b = tf.tensor(bv, bShape);
+      const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, ta, tb));
+      return [tf.matMul(a, b, ta, tb), ...g([a, b], tf.tensor(dyv, [m, n]))];
+    });
+    expect(relativeError(result)).toBeLessThan(TOLERANCE);
+  });
+
+  it('batched products (wasm own kernel) still match', () => {
+    const av = random([3, 4, 5], 13), bv = random([3, 6, 5], 14);
+    expect(relativeError(onBoth(() => [tf.matMul(tf.tensor(av, [3, 4, 5]), tf.tensor(bv, [3, 6, 5]), false, true)]))).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('tile, sum and mean match cpu', () => {
+  const v = random([3, 4, 5, 6], 15);
+  const x = () => tf.tensor(v, [3, 4, 5, 6]);
+  const cases: [string, () => tf.Tensor][] = [
+    ['tile per-channel vector to a batch', () => tf.tile(tf.tensor(v.slice(0, 6), [1, 1, 1, 6]), [2, 3, 4, 1])],
+    ['tile every axis', () => tf.tile(x(), [2, 1, 3, 2])],
+    ['tile int32', () => tf.tile(tf.tensor([1, 2, 3], [3], 'int32'), [4])],
+    ['sum over leading axes', () => tf.sum(x(), [0, 1, 2])],
+    ['sum over leading axes, given out of order, keepDims', () => tf.sum(x(), [1, 0], true)],
+    ['sum over the last axis (wasm own kernel)', () => tf.sum(x(), 3)],
+    ['sum of everything', () => tf.sum(x())],
+    ['mean over leading axes', () => tf.mean(x(), [0, 1, 2])],
+    ['mean over the middle axes (wasm own kernel)', () => tf.mean(x(), [1, 2])],
+  ];
+  it.each(cases)('%s', (_, f) => {
+    expect(relativeError(onBoth(() => [f()]))).toBeLessThan(TOLERANCE);
+  });
+
+  it('sums 100k rows as exactly as cpu does', () => {
+    const big = random([100_000, 8], 16);
+    for (let i = 0; i < big.length; i++) big[i] += 3; // a large common offset is where float32 running sums drift
+    expect(relativeError(onBoth(() => [tf.sum(tf.tensor(big, [100_000, 8]), 0)]))).toBeLessThan(1e-6);
+  });
+});
+
+describe('one training step of each model matches cpu', () => {
+  const size = 16;
+  const batch = 4;
+  const classes = 3;
+  const xv = random([batch, size, size, 3], 20);
+  const labels = new Float32Array([1, 0, 0, 0, 1, 0, 0, 0, 1, 0, 1, 0]);
+
+  async function step(backend: string, arch: string, how: 'trainOnBatch' | 'minimize'): Promise<{ loss: number; weights: Arrays }> {
+    tf.setBackend(backend);
+    const model = architectures[arch].build({ inputSize: size, classCount: classes, seed: 7 });
+    const x = tf.tensor(xv, [batch, size, size, 3]);
+    const y = tf.tensor(labels, [batch, classes]);
+    let loss: number;
+    if (how === 'trainOnBatch') {
+      model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+      loss = (await model.trainOnBatch(x, y)) as number;
+    } else {
+      // Plain SGD: the update is proportional to the gradient, so a wrong gradient shows.
+      const optimizer = tf.train.sgd(0.1);
+      const smoothed = tf.add(tf.mul(y, 0.9), 0.1 / classes);
+      const value = optimizer.minimize(() => tf.mean(tfl.metrics.categoricalCrossentropy(smoothed, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar, true)!;
+      loss = value.dataSync()[0];
+      tf.dispose([value, smoothed]);
+    }
+    const weights = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    tf.dispose([x, y]);
+    model.dispose();
+    return { loss, weights };
+  }
+
+  it.each([['tutorial', 'trainOnBatch'], ['compact', 'trainOnBatch'], ['tutorial', 'minimize'], ['compact', 'minimize']] as const)(
+    '%s via %s', async (arch, how) => {
+      const cpu = await step('cpu', arch, how);
+      const wasm = await step('wasm', arch, how);
+      expect(Math.abs(wasm.loss - cpu.loss)).toBeLessThan(1e-4 * Math.max(1, Math.abs(cpu.loss)));
+      expect(relativeError({ cpu: cpu.weights, wasm: wasm.weights })).toBeLessThan(TOLERANCE);
+    },
+  );
+});

@@ -1,0 +1,27 @@
+/** One sample photo with what the Node path (`npm run evaluate`'s) computes for it. */
+export interface SampleFixture {
+  path: string;
+  label: string;
+  base64: string;
+  /** Probabilities in manifest class order, from sharp + shared preprocess + tfjs cpu. */
+  expected: number[];
+}
+
+export interface ModelFixture {
+  dir: string;
+  version: string;
+  manifestBase64: string;
+  files: Record<string, string>;
+}
+
+// What global-setup.ts (Node) hands to the tests in workerd, which have no file system.
+declare module 'vitest' {
+  interface ProvidedContext {
+    model: ModelFixture;
+    samples: SampleFixture[];
+    /** Re-encoded samples carrying EXIF orientation tags, with the Node path's expectations. */
+    oriented: SampleFixture[];
+    /** Images made with sharp for format and limit tests, base64. */
+    images: { png: string; webp: string; webpLossy: string; webpAlpha: string; wide: string; pngOf: string };
+  }
+}

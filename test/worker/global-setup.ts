@@ -1,0 +1,76 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import sharp from 'sharp';
+import type { TestProject } from 'vitest/node';
+import { preprocess } from '../../shared/index.ts';
+import { decodeImageFile } from '../../trainer/dataset-load.ts';
+import { loadModel } from '../../trainer/model-io.ts';
+import { defaultModelDir } from '../../worker/scripts/default-model.ts';
+import { readModelDir } from '../../worker/scripts/model-dir.ts';
+import { ROOT } from '../../worker/scripts/wrangler-cli.ts';
+import type { SampleFixture } from './fixtures.ts';
+
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+/**
+ * Runs in Node before the workerd tests: reads the repository's default model and the
+ * bundled samples, and computes the expected probabilities the way `npm run evaluate` does
+ * (sharp decode, shared preprocess, the model on tfjs cpu). workerd has no file system, so
+ * everything reaches the tests through `provide`.
+ */
+export default async function setup(project: TestProject) {
+  const dir = defaultModelDir();
+  const version = await readModelDir(dir);
+  const { manifest } = version;
+  await tf.setBackend('cpu');
+  const model = await loadModel(dir);
+
+  const { height, width, channels } = manifest.input;
+  const expect = async (bytes: Uint8Array) => {
+    const input = preprocess(await decodeImageFile(bytes), manifest.preprocessing);
+    const output = tf.tidy(() => model.predict(tf.tensor4d(input, [1, height, width, channels])) as tf.Tensor);
+    const probabilities = Array.from(await output.data());
+    output.dispose();
+    return probabilities;
+  };
+
+  const sampleRoot = join(ROOT, 'data/sample');
+  const samples: SampleFixture[] = [];
+  const classDirs = (await readdir(sampleRoot, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  for (const label of classDirs.sort()) {
+    for (const file of (await readdir(join(sampleRoot, label))).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort()) {
+      const bytes = new Uint8Array(await readFile(join(sampleRoot, label, file)));
+      samples.push({ path: `data/sample/${label}/${file}`, label, base64: b64(bytes), expected: await expect(bytes) });
+    }
+  }
+  // The same photos with an EXIF orientation tag: sharp's `.rotate()` turns them upright.
+  const oriented: SampleFixture[] = [];
+  for (const [i, orientation] of [[0, 3], [1, 6], [2, 8], [3, 5]]) {
+    const sample = samples[(i * 48) % samples.length];
+    const bytes = new Uint8Array(await sharp(Buffer.from(sample.base64, 'base64')).withMetadata({ orientation }).jpeg({ quality: 92 }).toBuffer());
+    oriented.push({ path: `${sample.path} with EXIF orientation ${orientation}`, label: sample.label, base64: b64(bytes), expected: await expect(bytes) });
+  }
+  model.dispose();
+
+  // Lossless re-encodings of the first sample: decoding them must give the JPEG's exact pixels.
+  const first = Buffer.from(samples[0].base64, 'base64');
+  const pixels = sharp(first).rotate().removeAlpha();
+  const png = await pixels.clone().png().toBuffer();
+  const webp = await pixels.clone().webp({ lossless: true }).toBuffer();
+  const webpLossy = await pixels.clone().webp({ quality: 80 }).toBuffer();
+  const webpAlpha = await pixels.clone().ensureAlpha(0.5).webp({ quality: 80 }).toBuffer();
+  // Over the 4096-pixel side limit yet tiny on the wire.
+  const wide = await sharp({ create: { width: 5000, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();
+
+  project.provide('model', {
+    dir,
+    version: manifest.version,
+    manifestBase64: b64(version.manifestBytes),
+    files: Object.fromEntries([...version.files].map(([path, bytes]) => [path, b64(bytes)])),
+  });
+  project.provide('samples', samples);
+  project.provide('oriented', oriented);
+  project.provide('images', { png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), pngOf: samples[0].path });
+}

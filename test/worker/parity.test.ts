@@ -1,0 +1,37 @@
+import { beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Manifest } from '../../shared/index.ts';
+import { classify, fromBase64, newToken, publishFixture } from './helpers.ts';
+
+let manifest: Manifest;
+let token: string;
+
+beforeAll(async () => {
+  manifest = await publishFixture();
+  token = await newToken();
+});
+
+describe('parity with the Node path (sharp decode, shared preprocess, tfjs cpu)', () => {
+  it.each([
+    ['every sample image', 'samples'],
+    ['JPEGs with EXIF orientation tags', 'oriented'],
+  ] as const)('gives %s the same probabilities within 1e-3 and the same top label', async (what, key) => {
+    const samples = inject(key);
+    expect(samples.length).toBeGreaterThan(0);
+    let largest = 0;
+    let worst = '';
+    for (const sample of samples) {
+      const res = await classify(fromBase64(sample.base64), token);
+      expect(res.status, sample.path).toBe(200);
+      const body = await res.json<any>();
+      const byLabel = new Map<string, number>(body.predictions.map((p: any) => [p.label, p.probability]));
+      manifest.classes.forEach((label, i) => {
+        const diff = Math.abs(byLabel.get(label)! - sample.expected[i]);
+        if (diff > largest) [largest, worst] = [diff, `${sample.path} ${label}`];
+        expect(diff, `${sample.path} ${label}`).toBeLessThanOrEqual(1e-3);
+      });
+      const expectedTop = manifest.classes[sample.expected.indexOf(Math.max(...sample.expected))];
+      expect(body.top.label, sample.path).toBe(expectedTop);
+    }
+    console.log(`parity (${what}): ${samples.length} images, largest |worker - node| probability difference ${largest.toExponential(2)} (${worst || 'none'})`);
+  });
+});

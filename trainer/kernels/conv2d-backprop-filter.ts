@@ -1,0 +1,61 @@
+import { backend_util, Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { ptr, simd } from './simd.ts';
+import { disposeAll, fastTranspose, makeF32, run, type BackendWasm } from './wasm-ops.ts';
+
+/**
+ * Patches laid out one row per filter tap and input channel, one column per output pixel:
+ * row (i*kw + j)*ci + c holds x[b, y*sh + i - top, x*sw + j - left, c] for every (b, y, x), 0 in the padding.
+ */
+function patchesByTap(backend: BackendWasm, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
+  // Channel-major first so each row below reads one contiguous image plane.
+  const planes = fastTranspose(backend, x, [3, 0, 1, 2]);
+  const out = makeF32(backend, [1, kh * kw * ci, nb * oh * ow]);
+  simd(backend).patches_by_tap(ptr(backend, planes), ptr(backend, out), nb, h, w, ci, oh, ow, kh, kw, sh, sw, top, left);
+  disposeAll(backend, planes);
+  return out;
+}
+
+/**
+ * dW[i, j, c, o] = sum over (b, y, x) of x[b, y*s + i - pad, x*s + j - pad, c] * dy[b, y, x, o]: one GEMM
+ * of the patches [pixels, kh*kw*ci] with dy as [pixels, co]. wasm ships no kernel for this at all
+ * (tfjs issue 8474). Output channels in multiples of 8 take the SIMD GEMM of simd/kernels.c; others
+ * a tap-major layout on XNNPACK through wasm's BatchMatMul (whose weight packing costs more).
+ */
+function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: BackendWasm; attrs: Conv2DBackpropFilterAttrs }): TensorInfo {
+  const { inputs: { x, dy }, backend, attrs } = args;
+  const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs;
+  if (backend_util.convertConv2DDataFormat(dataFormat) !== 'channelsLast') {
+    throw new Error(`Conv2DBackpropFilter on wasm supports only NHWC data, got dataFormat '${dataFormat}'`);
+  }
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error('Conv2DBackpropFilter on wasm supports only float32');
+  const info = backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+  if (dy.shape.join() !== info.outShape.join()) {
+    throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}], the forward pass gives [${info.outShape}]`);
+  }
+  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  if (co % 8 === 0) {
+    // Pixel-major patches and dy as it is feed the SIMD GEMM directly, with no repacking.
+    const patches = makeF32(backend, [nb * oh * ow, kh * kw * ci]);
+    const dW = makeF32(backend, filterShape);
+    const kernels = simd(backend);
+    kernels.im2col(ptr(backend, x), ptr(backend, patches), nb, h, w, ci, oh, ow, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
+    kernels.gemm_tn(ptr(backend, patches), ptr(backend, dy), ptr(backend, dW), nb * oh * ow, kh * kw * ci, co);
+    disposeAll(backend, patches);
+    return dW;
+  }
+  const patches = patchesByTap(backend, x, info);
+  const dy3 = run(backend, 'Reshape', { x: dy }, { shape: [1, info.batchSize * info.outHeight * info.outWidth, info.outChannels] });
+  const product = run(backend, 'BatchMatMul', { a: patches, b: dy3 }, { transposeA: false, transposeB: false });
+  disposeAll(backend, patches, dy3);
+  const dW = run(backend, 'Reshape', { x: product }, { shape: filterShape });
+  disposeAll(backend, product);
+  return dW;
+}
+
+export const conv2dBackpropFilterConfig: KernelConfig = {
+  kernelName: Conv2DBackpropFilter,
+  backendName: 'wasm',
+  kernelFunc: conv2dBackpropFilter as unknown as KernelConfig['kernelFunc'],
+};

@@ -1,0 +1,58 @@
+/** Number formats shared by every part of the report, so one figure reads the same everywhere. */
+
+/** 0.8571 -> "85.7%". */
+export function percent(fraction: number, digits = 1): string {
+  if (!Number.isFinite(fraction)) return 'n/a';
+  return `${(100 * fraction).toFixed(digits)}%`;
+}
+
+/** A change in percentage points with its sign: -0.012 -> "−1.2 pts", 0 -> "±0.0 pts". */
+export function points(delta: number): string {
+  if (!Number.isFinite(delta)) return 'n/a';
+  const v = (100 * delta).toFixed(1);
+  if (Number(v) === 0) return '±0.0 pts';
+  return delta > 0 ? `+${v} pts` : `−${v.slice(1)} pts`;
+}
+
+/** Scores in [0, 1] such as F1: 0.91234 -> "0.912". */
+export function score(value: number): string {
+  return Number.isFinite(value) ? value.toFixed(3) : 'n/a';
+}
+
+/** A change of a score with its sign: 0.004 -> "+0.004". */
+export function scoreDelta(delta: number): string {
+  if (!Number.isFinite(delta)) return 'n/a';
+  const v = delta.toFixed(3);
+  if (Number(v) === 0) return '±0.000';
+  return delta > 0 ? `+${v}` : `−${v.slice(1)}`;
+}
+
+/** Counts with thousands separators, independent of the machine's locale: 12345 -> "12,345". */
+export function count(n: number): string {
+  return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+}
+
+/** 71234 -> "69.6 KB" (binary units, as file managers show them). */
+export function bytes(n: number): string {
+  if (n < 1024) return `${count(n)} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / (1024 * 1024)).toFixed(2)} MB`;
+}
+
+/** 754000 -> "12 min 34 s"; 4200 -> "4.2 s". */
+export function duration(ms: number): string {
+  if (!Number.isFinite(ms) || ms < 0) return 'n/a';
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const totalSeconds = Math.round(ms / 1000);
+  const h = Math.floor(totalSeconds / 3600);
+  const m = Math.floor((totalSeconds % 3600) / 60);
+  const s = totalSeconds % 60;
+  return h ? `${h} h ${m} min` : `${m} min ${s} s`;
+}
+
+/** An ISO timestamp as "2025-03-14 09:26 UTC"; anything unparsable is shown as given. */
+export function timestamp(iso: string): string {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}

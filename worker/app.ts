@@ -1,0 +1,55 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { HTTPException } from 'hono/http-exception';
+import { requireToken, type AppEnv } from './auth.ts';
+import { errorBody, HttpError } from './errors.ts';
+import { classifyRoutes } from './routes/classify.ts';
+import { deviceRoutes } from './routes/devices.ts';
+import { healthRoutes } from './routes/health.ts';
+import { modelRoutes } from './routes/models.ts';
+
+/**
+ * The Worker's Hono app: auth as middleware, the routes, the OpenAPI 3.1 document generated
+ * from the route schemas, and the one error handler.
+ */
+export function buildApp() {
+  const app = new OpenAPIHono<AppEnv>({
+    // Schema failures (query, params, JSON) become the same error envelope as everything else.
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issues = result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
+        throw new HttpError(400, 'invalid_request', issues);
+      }
+    },
+  });
+
+  app.use('/v1/*', requireToken);
+  app.route('/', healthRoutes);
+  app.route('/', classifyRoutes);
+  app.route('/', modelRoutes);
+  app.route('/', deviceRoutes);
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'a device token from `npm run token` or POST /v1/devices',
+  });
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'cellsense', version: '1', description: 'Classifies white-blood-cell photos from lab devices at the edge' },
+  });
+
+  app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) return c.json(errorBody(error.code, error.message), error.status);
+    if (error instanceof HTTPException) {
+      const status = error.status;
+      const code = status === 415 ? 'unsupported_media_type' : status === 400 ? 'invalid_request' : `http_${status}`;
+      return c.json(errorBody(code, error.message || 'request refused'), status);
+    }
+    if (error instanceof SyntaxError) return c.json(errorBody('invalid_json', `the body is not valid JSON: ${error.message}`), 400);
+    console.error('unhandled error', error);
+    return c.json(errorBody('internal_error', 'internal error; the request was logged'), 500);
+  });
+  return app;
+}

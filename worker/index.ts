@@ -1,0 +1,3 @@
+import { buildApp } from './app.ts';
+
+export default buildApp() satisfies ExportedHandler<Env>;

@@ -1,0 +1,116 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../auth.ts';
+import { assertImageType, MAX_BATCH_BODY_BYTES, MAX_BATCH_IMAGES, MAX_BODY_BYTES, mediaTypeOf, readBody } from '../body.ts';
+import { classifyImage } from '../classify.ts';
+import { BadRequestError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
+import { getModel, resolveVersion } from '../model-store.ts';
+import { BatchSchema, ClassificationSchema, errorResponses, VersionQuerySchema } from '../schemas.ts';
+
+const binary = { schema: { type: 'string' as const, format: 'binary' } };
+
+const classifyRoute = createRoute({
+  method: 'post',
+  path: '/v1/classify',
+  summary: 'Classify one image',
+  security: [{ bearer: [] }],
+  request: {
+    query: VersionQuerySchema,
+    body: { required: true, content: { 'image/jpeg': binary, 'image/png': binary, 'image/webp': binary } },
+  },
+  responses: {
+    200: {
+      description: 'the classification; header X-Model-Version names the version used',
+      headers: { 'X-Model-Version': { schema: { type: 'string' } } },
+      content: { 'application/json': { schema: ClassificationSchema } },
+    },
+    ...errorResponses(400, 401, 404, 413, 415, 503),
+  },
+});
+
+const batchRoute = createRoute({
+  method: 'post',
+  path: '/v1/classify/batch',
+  summary: `Classify up to ${MAX_BATCH_IMAGES} images, one result per part in order`,
+  security: [{ bearer: [] }],
+  request: {
+    query: VersionQuerySchema,
+    body: {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: {
+            type: 'object',
+            description: 'each part is an image file (any field name); a part that fails gets its own error',
+            properties: { image: { type: 'array', items: { type: 'string', format: 'binary' }, maxItems: MAX_BATCH_IMAGES } },
+          },
+        },
+      },
+    },
+  },
+  responses: {
+    200: {
+      description: 'one entry per part, in request order',
+      headers: { 'X-Model-Version': { schema: { type: 'string' } } },
+      content: { 'application/json': { schema: BatchSchema } },
+    },
+    ...errorResponses(400, 401, 404, 413, 415, 503),
+  },
+});
+
+/** A part's failure, kept inside the batch response instead of failing the whole request. */
+function partError(error: unknown) {
+  if (error instanceof HttpError) return { status: error.status, code: error.code, message: error.message };
+  console.error('batch part failed', error);
+  return { status: 500, code: 'internal_error', message: 'this image could not be processed' };
+}
+
+export const classifyRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(classifyRoute, async (c) => {
+    assertImageType(c.req.header('content-type'));
+    const bytes = await readBody(c.req.raw, MAX_BODY_BYTES);
+    const stored = await resolveVersion(c.env, c.req.valid('query').version);
+    const loaded = await getModel(c.env.MODELS, stored);
+    const result = await classifyImage(bytes, loaded);
+    c.header('X-Model-Version', result.model.version);
+    return c.json(result, 200);
+  })
+  .openapi(batchRoute, async (c) => {
+    const type = mediaTypeOf(c.req.header('content-type'));
+    if (type !== 'multipart/form-data') {
+      throw new UnsupportedMediaTypeError(`a batch is multipart/form-data with one image per part, not "${type || '(none)'}"`);
+    }
+    const body = await readBody(c.req.raw, MAX_BATCH_BODY_BYTES);
+    let form: FormData;
+    try {
+      form = await new Response(body, { headers: { 'content-type': c.req.header('content-type')! } }).formData();
+    } catch (error) {
+      throw new BadRequestError('invalid_multipart', `the multipart body could not be parsed: ${(error as Error).message}`);
+    }
+    const parts = [...form.entries()];
+    if (!parts.length) throw new BadRequestError('empty_batch', 'the batch has no parts; send one image per part');
+    if (parts.length > MAX_BATCH_IMAGES) {
+      throw new BadRequestError('too_many_images', `the batch has ${parts.length} parts; at most ${MAX_BATCH_IMAGES} are accepted`);
+    }
+    const stored = await resolveVersion(c.env, c.req.valid('query').version);
+    const loaded = await getModel(c.env.MODELS, stored);
+    const results = [];
+    for (const [index, [, value]] of parts.entries()) {
+      const filename = typeof value === 'string' ? null : value.name || null;
+      try {
+        if (typeof value === 'string') throw new BadRequestError('not_a_file', 'this part is a text field, not an image file');
+        // Browsers and curl label files by extension; an unlabelled part is judged by its bytes.
+        const partType = mediaTypeOf(value.type);
+        if (partType && partType !== 'application/octet-stream') assertImageType(partType, 'this part');
+        if (value.size === 0) throw new BadRequestError('empty_body', 'this part is empty');
+        if (value.size > MAX_BODY_BYTES) {
+          throw new PayloadTooLargeError('body_too_large', `this part is ${value.size} bytes; at most ${MAX_BODY_BYTES} are accepted`);
+        }
+        const result = await classifyImage(new Uint8Array(await value.arrayBuffer()), loaded);
+        results.push({ index, filename, result });
+      } catch (error) {
+        results.push({ index, filename, error: partError(error) });
+      }
+    }
+    c.header('X-Model-Version', loaded.manifest.version);
+    return c.json({ model: { name: loaded.manifest.name, version: loaded.manifest.version }, results }, 200);
+  });

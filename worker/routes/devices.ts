@@ -1,0 +1,37 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { requireAdmin, type AppEnv } from '../auth.ts';
+import { createDevice, revokeDevice } from '../devices.ts';
+import { CreateDeviceSchema, DeviceNameParamSchema, DeviceTokenSchema, errorResponses } from '../schemas.ts';
+
+const createDeviceRoute = createRoute({
+  method: 'post',
+  path: '/v1/devices',
+  summary: 'Provision a device (admin): returns its token, shown this once',
+  security: [{ bearer: [] }],
+  middleware: [requireAdmin] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: CreateDeviceSchema } } } },
+  responses: {
+    201: { description: 'created', content: { 'application/json': { schema: DeviceTokenSchema } } },
+    ...errorResponses(400, 401, 403, 409, 415),
+  },
+});
+
+const revokeDeviceRoute = createRoute({
+  method: 'delete',
+  path: '/v1/devices/{name}',
+  summary: "Revoke a device's token (admin)",
+  security: [{ bearer: [] }],
+  middleware: [requireAdmin] as const,
+  request: { params: DeviceNameParamSchema },
+  responses: { 204: { description: 'revoked' }, ...errorResponses(401, 403, 404) },
+});
+
+export const deviceRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(createDeviceRoute, async (c) => {
+    const { name, admin } = c.req.valid('json');
+    return c.json(await createDevice(c.env.DB, name, admin), 201);
+  })
+  .openapi(revokeDeviceRoute, async (c) => {
+    await revokeDevice(c.env.DB, c.req.valid('param').name);
+    return c.body(null, 204);
+  });

@@ -1,0 +1,41 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../auth.ts';
+import { ensureBackend } from '../backend.ts';
+import { MAX_BATCH_BODY_BYTES, MAX_BATCH_IMAGES, MAX_BODY_BYTES } from '../body.ts';
+import { MAX_IMAGE_SIDE } from '../decode.ts';
+import { HttpError } from '../errors.ts';
+import { resolveVersion } from '../model-store.ts';
+import { errorResponses, HealthSchema, InfoSchema } from '../schemas.ts';
+
+const healthRoute = createRoute({
+  method: 'get',
+  path: '/healthz',
+  summary: 'Liveness, no auth',
+  responses: { 200: { description: 'alive', content: { 'application/json': { schema: HealthSchema } } } },
+});
+
+const infoRoute = createRoute({
+  method: 'get',
+  path: '/v1/info',
+  summary: 'The inference backend in use (wasm, SIMD), the default model and the limits',
+  security: [{ bearer: [] }],
+  responses: { 200: { description: 'info', content: { 'application/json': { schema: InfoSchema } } }, ...errorResponses(401, 503) },
+});
+
+export const healthRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200))
+  .openapi(infoRoute, async (c) => {
+    const backend = await ensureBackend();
+    let defaultModel: { version: string } | null = null;
+    try {
+      defaultModel = { version: (await resolveVersion(c.env)).version };
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+    }
+    return c.json({
+      backend,
+      defaultModel,
+      limits: { maxBodyBytes: MAX_BODY_BYTES, maxBatchBodyBytes: MAX_BATCH_BODY_BYTES, maxBatchImages: MAX_BATCH_IMAGES, maxImageSide: MAX_IMAGE_SIDE },
+      formats: ['image/jpeg', 'image/png', 'image/webp'],
+    }, 200);
+  });

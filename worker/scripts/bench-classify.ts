@@ -1,0 +1,174 @@
+import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { bundleSize } from './bundle-size.ts';
+import { defaultModelDir } from './default-model.ts';
+import { freePort, prepareLocal, sampleImage } from './local-setup.ts';
+import { killGroup, spawnWranglerDev } from './wrangler-cli.ts';
+
+export interface ClassifyBenchOptions {
+  /** Timed classify requests (and as many /healthz), sequential. Default 200. */
+  requests?: number;
+  /** Untimed classify requests after the cold one. Default 10. */
+  warmup?: number;
+  /** Image to send; default the first bundled sample. */
+  image?: string;
+  /** Model version folder; default the repository's default model. */
+  modelDir?: string;
+  /** Leave printing to the caller (it prints the JSON); otherwise the table goes to stdout. */
+  json?: boolean;
+  /** Progress lines (stderr by default). */
+  log?: (line: string) => void;
+  /** Skip the bundle build (`wrangler deploy --dry-run`). */
+  skipBundle?: boolean;
+}
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+export interface ClassifyBenchResult {
+  model: string;
+  image: string;
+  requests: number;
+  coldFirstClassifyMs: number;
+  classifyMs: Percentiles;
+  healthzMs: Percentiles;
+  /** classify p50 / healthz p50. */
+  ratio: number;
+  /** Medians of the Worker's own timing fields. */
+  inWorkerMs: { decode: number; preprocess: number; infer: number };
+  bundle: { totalKiB: number; gzipKiB: number } | null;
+}
+
+/** Nearest-rank percentile of sorted values. */
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
+}
+
+/** Waits for wrangler's "Ready on" line, so the first request really is the Worker's first. */
+function waitForReady(output: () => string, exited: () => boolean, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const poll = () => {
+      if (/Ready on http/.test(output())) return resolve();
+      if (exited()) return reject(new Error(`wrangler dev exited:\n${output()}`));
+      if (Date.now() > deadline) return reject(new Error(`wrangler dev not ready after ${timeoutMs / 1000} s:\n${output()}`));
+      setTimeout(poll, 100);
+    };
+    poll();
+  });
+}
+
+/**
+ * Starts `wrangler dev` on a free loopback port with the default model (published to the
+ * local bucket if absent), then measures sequentially: the cold first classify, classify
+ * and /healthz latency percentiles, the Worker's decode/preprocess/infer split, and the
+ * gzip size of the deployable bundle. The wrangler process group is stopped afterwards.
+ *
+ * @example
+ * const result = await runClassifyBench({ requests: 200 });
+ */
+export async function runClassifyBench(options: ClassifyBenchOptions = {}): Promise<ClassifyBenchResult> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const requests = options.requests ?? 200;
+  const warmup = options.warmup ?? 10;
+  const imagePath = options.image ?? sampleImage();
+  const image = new Uint8Array(readFileSync(imagePath));
+  const type = /\.png$/i.test(imagePath) ? 'image/png' : /\.webp$/i.test(imagePath) ? 'image/webp' : 'image/jpeg';
+  const local = await prepareLocal(options.modelDir ?? defaultModelDir(), 'bench');
+  log(`bench classify: model ${local.version}${local.published ? ' (published to the local bucket)' : ''}, starting wrangler dev`);
+  const port = await freePort(8800);
+  const url = `http://127.0.0.1:${port}`;
+
+  const child = spawnWranglerDev(['--ip', '127.0.0.1', '--port', String(port), '--var', `MODEL_VERSION:${local.version}`], 'pipe');
+  let output = '';
+  let exited = false;
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  child.on('exit', () => (exited = true));
+  try {
+    await waitForReady(() => output, () => exited, 120_000);
+    const headers = { authorization: `Bearer ${local.token}`, 'content-type': type };
+    const classify = async () => {
+      const started = performance.now();
+      const res = await fetch(`${url}/v1/classify`, { method: 'POST', headers, body: image });
+      const body = (await res.json()) as { timing: { decodeMs: number; preprocessMs: number; inferMs: number } };
+      if (res.status !== 200) throw new Error(`classify answered ${res.status}: ${JSON.stringify(body)}`);
+      return { ms: performance.now() - started, timing: body.timing };
+    };
+    const healthz = async () => {
+      const started = performance.now();
+      const res = await fetch(`${url}/healthz`);
+      await res.arrayBuffer();
+      return performance.now() - started;
+    };
+
+    const cold = await classify();
+    log(`bench classify: cold first request ${cold.ms.toFixed(0)} ms; ${warmup} warm-up, then ${requests} classify and ${requests} /healthz requests`);
+    for (let i = 0; i < warmup; i++) await classify();
+    const runs = [];
+    for (let i = 0; i < requests; i++) runs.push(await classify());
+    const health = [];
+    for (let i = 0; i < requests; i++) health.push(await healthz());
+
+    const classifyMs = percentiles(runs.map((r) => r.ms));
+    const healthzMs = percentiles(health);
+    const median = (values: number[]) => percentiles(values).p50;
+    if (!options.skipBundle) log('bench classify: building the bundle (wrangler deploy --dry-run)');
+    const result: ClassifyBenchResult = {
+      model: `${local.name} ${local.version}`,
+      image: imagePath,
+      requests,
+      coldFirstClassifyMs: cold.ms,
+      classifyMs,
+      healthzMs,
+      ratio: classifyMs.p50 / healthzMs.p50,
+      inWorkerMs: {
+        decode: median(runs.map((r) => r.timing.decodeMs)),
+        preprocess: median(runs.map((r) => r.timing.preprocessMs)),
+        infer: median(runs.map((r) => r.timing.inferMs)),
+      },
+      bundle: options.skipBundle ? null : bundleSize(),
+    };
+    if (!options.json) process.stdout.write(`\nClassify latency (Worker in wrangler dev on loopback)\n${formatClassifyBench(result)}\n`);
+    return result;
+  } finally {
+    killGroup(child.pid);
+  }
+}
+
+/** The result as a Markdown table. */
+export function formatClassifyBench(r: ClassifyBenchResult): string {
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const rows: [string, string][] = [
+    ['model', r.model],
+    ['requests (sequential, loopback, wrangler dev)', String(r.requests)],
+    ['classify p50 / p95 / p99', `${ms(r.classifyMs.p50)} / ${ms(r.classifyMs.p95)} / ${ms(r.classifyMs.p99)}`],
+    ['/healthz p50', ms(r.healthzMs.p50)],
+    ['classify p50 / healthz p50', `${r.ratio.toFixed(1)}x`],
+    ['cold first classify (fresh start)', ms(r.coldFirstClassifyMs)],
+    ['in-Worker decode / preprocess / infer (median)', `${r.inWorkerMs.decode} / ${r.inWorkerMs.preprocess} / ${r.inWorkerMs.infer} ms`],
+    ['bundle (wrangler deploy --dry-run)', r.bundle ? `${r.bundle.totalKiB.toFixed(1)} KiB, gzip ${r.bundle.gzipKiB.toFixed(1)} KiB` : 'skipped'],
+  ];
+  return ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+}
+
+// Standalone: `tsx worker/scripts/bench-classify.ts [--json] [--requests N]`.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const n = args.indexOf('--requests');
+  runClassifyBench({ json, requests: n >= 0 ? Number(args[n + 1]) : undefined })
+    .then((result) => json && console.log(JSON.stringify(result, null, 2)))
+    .catch((error: Error) => {
+      console.error(`bench classify: ${error.message}`);
+      process.exit(1);
+    });
+}

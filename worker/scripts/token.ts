@@ -1,0 +1,67 @@
+import { Command } from 'commander';
+import { DEVICE_NAME_PATTERN, issueToken } from '../tokens.ts';
+import { requireCloudflareCredentials, runWrangler } from './wrangler-cli.ts';
+
+interface TokenOptions {
+  device?: string;
+  revoke?: string;
+  admin?: boolean;
+  local?: boolean;
+  remote?: boolean;
+}
+
+const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+async function local(options: TokenOptions): Promise<string | null> {
+  const { withLocalBindings } = await import('./local-bindings.ts');
+  const { createDevice, revokeDevice } = await import('../devices.ts');
+  return withLocalBindings(async (env) => {
+    if (options.revoke) {
+      await revokeDevice(env.DB, options.revoke);
+      return null;
+    }
+    return (await createDevice(env.DB, options.device!, Boolean(options.admin))).token;
+  });
+}
+
+/** Remote D1 through `wrangler d1 execute`; the token is made and hashed here, only the hash is sent. */
+async function remote(options: TokenOptions): Promise<string | null> {
+  requireCloudflareCredentials('--remote');
+  const now = sqlString(new Date().toISOString());
+  if (options.revoke) {
+    const out = runWrangler(['d1', 'execute', 'DB', '--remote', '--json', '--command',
+      `UPDATE devices SET revoked_at = ${now} WHERE name = ${sqlString(options.revoke)} AND revoked_at IS NULL`], { quiet: true });
+    if (!/"changes":\s*[1-9]/.test(out)) throw new Error(`device "${options.revoke}" has no active token`);
+    return null;
+  }
+  const { tokenId, token, tokenHash } = await issueToken();
+  runWrangler(['d1', 'execute', 'DB', '--remote', '--command',
+    `INSERT INTO devices (token_id, name, token_hash, admin, created_at) VALUES (${sqlString(tokenId)}, ${sqlString(options.device!)}, ${sqlString(tokenHash)}, ${options.admin ? 1 : 0}, ${now})`], { quiet: true });
+  return token;
+}
+
+const program = new Command('token')
+  .description('Create a device token (printed alone on the last line; only its hash is stored) or revoke one')
+  .option('--device <name>', 'create a token for this device')
+  .option('--admin', 'the token may also provision and revoke devices (POST/DELETE /v1/devices)')
+  .option('--revoke <name>', "revoke this device's active token")
+  .option('--local', 'the local D1 database used by `wrangler dev`')
+  .option('--remote', 'the Cloudflare D1 database (needs CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID)')
+  .action(async (options: TokenOptions) => {
+    if (Boolean(options.device) === Boolean(options.revoke)) throw new Error('give exactly one of --device NAME or --revoke NAME');
+    if (Boolean(options.local) === Boolean(options.remote)) throw new Error('say which database: exactly one of --local or --remote');
+    const name = (options.device ?? options.revoke)!;
+    if (!DEVICE_NAME_PATTERN.test(name)) throw new Error(`device name "${name}" must be 1-64 letters, digits, ".", "_" or "-"`);
+    const token = options.local ? await local(options) : await remote(options);
+    if (token) {
+      console.error(`${options.admin ? 'admin' : 'device'} token for "${name}" (shown once; only its hash is stored):`);
+      console.log(token);
+    } else {
+      console.log(`revoked the token of "${name}"`);
+    }
+  });
+
+program.parseAsync().catch((error: Error) => {
+  console.error(`token: ${error.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,64 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const WRANGLER_CONFIG = join(ROOT, 'wrangler.toml');
+export const WRANGLER_BIN = join(ROOT, 'node_modules/.bin/wrangler');
+/** The bucket named in wrangler.toml, for `wrangler r2 object` commands. */
+export const BUCKET_NAME = 'cellsense-models';
+
+/** Never prompt, never phone home: CI has no stdin. */
+export const wranglerEnv = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' };
+
+/**
+ * Commands that talk to Cloudflare fail at once, with what to set, when there are no
+ * credentials (wrangler would otherwise try an interactive login).
+ */
+export function requireCloudflareCredentials(what: string): void {
+  const missing = ['CLOUDFLARE_API_TOKEN', 'CLOUDFLARE_ACCOUNT_ID'].filter((name) => !process.env[name]);
+  if (missing.length) {
+    throw new Error(
+      `${what} needs a Cloudflare account: set ${missing.join(' and ')} (an API token with Workers, R2 and D1 edit rights, and the account id).`,
+    );
+  }
+}
+
+/** Runs wrangler to completion; throws with its output when it fails. */
+export function runWrangler(args: string[], options: { quiet?: boolean } = {}): string {
+  const result = spawnSync(WRANGLER_BIN, args, { cwd: ROOT, env: wranglerEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  if (result.status !== 0) {
+    throw new Error(`wrangler ${args.join(' ')} failed:\n${result.stdout}\n${result.stderr}`);
+  }
+  if (!options.quiet) process.stderr.write(result.stdout);
+  return result.stdout;
+}
+
+/** Applies the D1 migrations in migrations/ to the local database `wrangler dev` uses. */
+export function applyLocalMigrations(): void {
+  runWrangler(['d1', 'migrations', 'apply', 'DB', '--local'], { quiet: true });
+}
+
+/**
+ * Starts `wrangler dev` in its own process group (workerd outlives a killed wrangler
+ * otherwise) and stops that group whenever this process exits or is signalled.
+ */
+export function spawnWranglerDev(args: string[], stdio: 'inherit' | 'pipe') {
+  const child = spawn(WRANGLER_BIN, ['dev', ...args], { cwd: ROOT, env: wranglerEnv, detached: true, stdio: ['ignore', stdio, stdio] });
+  // 'exit' handlers run on process.exit, including the one Miniflare's exit hook makes on a signal.
+  process.once('exit', () => killGroup(child.pid));
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => process.exit(130));
+  }
+  return child;
+}
+
+/** Stops a process group started by spawnWranglerDev. */
+export function killGroup(pid: number | undefined): void {
+  if (!pid) return;
+  try {
+    process.kill(-pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
