@@ -26,3 +26,13 @@ export {
 } from './manifest.ts';
 export { argMax, confusionMatrix, evaluationFromConfusion } from './metrics.ts';
 export { sha256Hex } from './hash.ts';
+export {
+  applyTemperature,
+  dihedralVariants,
+  finalProbabilities,
+  inferenceSchema,
+  needsReview,
+  plainInference,
+  variantCount,
+  type InferencePolicy,
+} from './inference.ts';

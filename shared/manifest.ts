@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { inferenceSchema } from './inference.ts';
 
 const rgbTriple = z.tuple([z.number(), z.number(), z.number()]);
 
@@ -63,7 +64,23 @@ export const manifestSchema = z.object({
       trainImages: z.number().int(),
       validationImages: z.number().int(),
     }),
+    /** Calibration and doubt on the validation split (absent for versions trained without them). */
+    calibration: z.object({
+      eceBefore: z.number(),
+      eceAfter: z.number(),
+      coverage: z.number(),
+      accuracyAboveThreshold: z.number(),
+    }).optional(),
+    /** Grouped k-fold cross-validation of the same recipe, when it was run. */
+    crossValidation: z.object({
+      folds: z.number().int(),
+      accuracy: z.object({ mean: z.number(), std: z.number() }),
+      macroF1: z.object({ mean: z.number(), std: z.number() }),
+      perClass: z.record(z.string(), z.object({ precision: z.number(), recall: z.number(), f1: z.number() })),
+    }).optional(),
   }),
+  /** How raw outputs become answers: test-time averaging, temperature, review threshold. */
+  inference: inferenceSchema.optional(),
   files: z.array(fileEntrySchema).min(1),
   training: z.object({
     arch: z.string(),

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { normalizePixels, type PreprocessingParams } from '../shared/index.ts';
+import { dihedralVariants, finalProbabilities, normalizePixels, variantCount, type InferencePolicy, type PreprocessingParams } from '../shared/index.ts';
 import { augmentInto, type AugmentOptions } from './augment.ts';
 import { Rng } from './rng.ts';
 
@@ -38,21 +38,40 @@ export function makeBatch(
   };
 }
 
-/** Class probabilities for every example, in batches, as one flat array (n x classes). */
+/**
+ * Class probabilities for every example, in batches, as one flat array (n x classes). With a
+ * policy, each image runs as the Worker runs it: its dihedral variants averaged, then the
+ * temperature (both from shared code).
+ */
 export async function predictAll(
   model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] },
   examples: Example[],
   params: PreprocessingParams,
   classCount: number,
+  policy?: InferencePolicy,
   batchSize = 64,
 ): Promise<Float32Array> {
   const out = new Float32Array(examples.length * classCount);
-  for (let start = 0; start < examples.length; start += batchSize) {
-    const chunk = examples.slice(start, start + batchSize);
-    const { x, y } = makeBatch(chunk, params, classCount);
-    const probs = tf.tidy(() => model.predict(x) as tf.Tensor);
-    out.set(await probs.data(), start * classCount);
-    tf.dispose([x, y, probs]);
+  const variants = policy ? variantCount(policy) : 1;
+  const perBatch = Math.max(1, Math.floor(batchSize / variants));
+  const pixelCount = params.width * params.height * 3;
+  const input = new Float32Array(pixelCount);
+  for (let start = 0; start < examples.length; start += perBatch) {
+    const chunk = examples.slice(start, start + perBatch);
+    const x = new Float32Array(chunk.length * variants * pixelCount);
+    chunk.forEach((ex, i) => {
+      normalizePixels(ex.pixels, params, input, 0);
+      x.set(policy ? dihedralVariants(input, params.width, 3, policy) : input, i * variants * pixelCount);
+    });
+    const probs = tf.tidy(() => model.predict(tf.tensor4d(x, [chunk.length * variants, params.height, params.width, 3])) as tf.Tensor);
+    const values = await probs.data();
+    tf.dispose(probs);
+    if (!policy) {
+      out.set(values, start * classCount);
+      continue;
+    }
+    const rowSize = variants * classCount;
+    chunk.forEach((_, i) => out.set(finalProbabilities(values.subarray(i * rowSize, (i + 1) * rowSize), classCount, policy), (start + i) * classCount));
   }
   return out;
 }

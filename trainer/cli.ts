@@ -1,46 +1,38 @@
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { backendChoices } from './backend.ts';
-import {
-  choiceFlag, defaultCacheDir, defaultDataDir, defaultModelsDir, defaultVersion, intFlag, numberFlag, quantizeFlag, regexFlag, versionFlag,
-} from './cli-options.ts';
+import { choiceFlag, defaultCacheDir, defaultDataDir, defaultModelsDir, defaultVersion, intFlag, versionFlag } from './cli-options.ts';
+import { crossValidateFolds } from './cross-validate.ts';
+import { formatCrossValidation, runFolds, summarizeFolds, writeFoldResults } from './cv-command.ts';
 import { UserError } from './errors.ts';
 import { defaultModelDir, evaluate } from './evaluate.ts';
 import { formatEvaluation } from './evaluation.ts';
-import { architectures, DEFAULT_ARCH } from './models.ts';
 import { progressMode, Reporter } from './progress.ts';
+import { addRecipeFlags, readCrossValidation, recipeFrom } from './recipe-flags.ts';
 import { train } from './train.ts';
+import type { Manifest } from '../shared/index.ts';
 
 let verbose = process.argv.includes('--verbose');
+
+function calibrationLine(m: Manifest): string {
+  const c = m.metrics.calibration, p = m.inference;
+  if (!c || !p) return '';
+  return `calibration: temperature ${p.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${p.reviewThreshold.toFixed(3)}: ${(100 * c.coverage).toFixed(1)}% of cells kept, ${(100 * c.accuracyAboveThreshold).toFixed(1)}% of them correct`;
+}
 
 const program = new Command('cellsense')
   .description('Train, evaluate and benchmark image classifiers for the cellsense edge Worker')
   .showHelpAfterError('(run with --help for usage)');
 
-program
+addRecipeFlags(program
   .command('train')
-  .description('train a CNN on a folder with one sub-folder per class and write an evaluated, quantised model version')
-  .option('--data <dir>', 'dataset folder: one sub-folder of JPEG/PNG/WebP images per class', defaultDataDir)
+  .description('train a CNN on a folder with one sub-folder per class and write an evaluated, quantised model version'))
   .option('--out <dir>', 'folder the model version is written into', 'models')
   .option('--version <name>', 'version name (default: date and a short hash)')
-  .option('--epochs <n>', 'maximum epochs (early stopping may end sooner)', intFlag('epochs', 1, 10000), 30)
-  .option('--seed <n>', 'random seed: split, initial weights, shuffling, augmentation', intFlag('seed', 0), 42)
-  .addOption(new Option('--arch <name>', Object.entries(architectures).map(([k, a]) => `${k}: ${a.description}`).join('; ')).default(DEFAULT_ARCH).argParser(choiceFlag('arch', Object.keys(architectures))))
-  .option('--input-size <n>', 'model input side in pixels (default: the architecture\'s)', intFlag('input-size', 16, 512))
-  .option('--quantize <dtype>', 'weight storage: uint8, uint16, float16 or none', quantizeFlag, 'uint8')
-  .option('--backend <name>', 'auto (tfjs-node if installed, else wasm), wasm, node or cpu', choiceFlag('backend', backendChoices), 'auto')
   .option('--resume', 'continue an interrupted run of the same command from its last completed epoch', false)
-  .addOption(new Option('--crop <mode>', 'full: whole photo; stain: square window centred on the stained cell').choices(['full', 'stain']).default('full'))
-  .option('--group-pattern <regex>', 'group near-duplicates by file name (first capture group), e.g. "^_(\\d+)_"; default: by image similarity', regexFlag)
-  .option('--group-threshold <d>', 'similarity distance under which two images count as copies of one photo', numberFlag('group-threshold', 0, 10), 0.05)
-  .option('--validation <fraction>', 'share of each class held out for validation, by whole groups', numberFlag('validation', 0.05, 0.5), 0.2)
-  .option('--batch-size <n>', 'images per training step', intFlag('batch-size', 1, 1024), 32)
-  .option('--learning-rate <lr>', 'Adam learning rate', numberFlag('learning-rate', 1e-6, 1), 0.002)
-  .option('--patience <n>', 'stop after this many epochs without a better validation loss', intFlag('patience', 1, 1000), 5)
-  .option('--no-augment', 'turn off flips, 90-degree turns and colour/brightness jitter')
   .option('--allow-quant-drop', 'keep the version even if quantising costs more than 1 point of accuracy', false)
-  .option('--cache-dir <dir>', 'where decoded, resized pixels are cached', defaultCacheDir)
-  .option('--quiet', 'print only errors and the final summary', false)
-  .option('--verbose', 'print stack traces of errors', false)
+  .option('--cv-results <file>', 'JSON written by `npm run cv -- --json-out FILE` for this recipe, shown in the manifest and report')
   .action(async (o) => {
     const reporter = new Reporter(progressMode(o.quiet));
     let stopRequested = false;
@@ -53,11 +45,9 @@ program
     const started = Date.now();
     const manifest = await train(
       {
-        data: o.data, out: o.out, version: o.version ? versionFlag(o.version) : defaultVersion(), epochs: o.epochs, seed: o.seed,
-        arch: o.arch, inputSize: o.inputSize, quantize: o.quantize, backend: o.backend, resume: o.resume, crop: o.crop,
-        groupPattern: o.groupPattern, groupThreshold: o.groupThreshold, validationFraction: o.validation, batchSize: o.batchSize,
-        learningRate: o.learningRate, patience: o.patience, augment: o.augment, allowQuantDrop: o.allowQuantDrop,
-        cacheDir: o.cacheDir, command: ['npm run train --', ...process.argv.slice(3)].join(' '), shouldStop: () => stopRequested,
+        ...recipeFrom(o), out: o.out, version: o.version ? versionFlag(o.version) : defaultVersion(), resume: o.resume,
+        allowQuantDrop: o.allowQuantDrop, crossValidation: o.cvResults ? await readCrossValidation(o.cvResults) : undefined,
+        command: ['npm run train --', ...process.argv.slice(3)].join(' '), shouldStop: () => stopRequested,
       },
       reporter,
     );
@@ -67,9 +57,39 @@ program
       [
         `model ${manifest.version} written to ${o.out}/${manifest.version} (${(size / 1024).toFixed(0)} KiB, ${manifest.quantization.dtype}) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
         `validation (${manifest.metrics.split.validationImages} images, ${manifest.metrics.split.method}-grouped): accuracy float ${(100 * v.accuracyFloat).toFixed(1)}%, quantised ${(100 * v.accuracyQuantized).toFixed(1)}%, macro-F1 ${v.macroF1.toFixed(3)}`,
+        calibrationLine(manifest),
         `epochs run ${manifest.training.epochsRun}, best ${manifest.training.bestEpoch}; skipped files ${manifest.training.imagesSkipped}; report: ${o.out}/${manifest.version}/report.html`,
-      ].join('\n'),
+      ].filter(Boolean).join('\n'),
     );
+  });
+
+addRecipeFlags(program
+  .command('cv')
+  .description('grouped, stratified k-fold cross-validation of a training recipe: accuracy, macro-F1, ECE and review coverage per fold, mean and spread'))
+  .option('--folds <k>', 'number of folds (whole source groups per fold)', intFlag('folds', 2, 50), 5)
+  .option('--jobs <n>', 'folds trained at once, one process each (default: one per CPU core)', intFlag('jobs', 1, 64), Math.max(1, Math.min(availableParallelism(), 8)))
+  .option('--json', 'print one JSON object on stdout instead of tables', false)
+  .option('--json-out <file>', 'also write the summary as JSON, for `npm run train -- --cv-results FILE`')
+  .addOption(new Option('--only <folds>', 'run only these 0-based folds (used by --jobs)').hideHelp())
+  .addOption(new Option('--fold-results <file>', 'write raw fold results here (used by --jobs)').hideHelp())
+  .action(async (o) => {
+    const reporter = new Reporter(progressMode(o.quiet || o.json));
+    let stopRequested = false;
+    process.on('SIGINT', () => {
+      stopRequested = true;
+    });
+    reporter.setEpochs(o.epochs);
+    const options = {
+      ...recipeFrom(o), folds: o.folds, only: o.only ? String(o.only).split(',').map(Number) : undefined,
+      command: ['npm run cv --', ...process.argv.slice(3)].join(' '), shouldStop: () => stopRequested,
+    };
+    if (o.foldResults) {
+      await writeFoldResults(o.foldResults, await crossValidateFolds(options, reporter));
+      return;
+    }
+    const summary = summarizeFolds(await runFolds(options, o.jobs, reporter), options.command);
+    if (o.jsonOut) await writeFile(o.jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
+    process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `\n${o.folds}-fold grouped cross-validation\n${formatCrossValidation(summary)}\n`);
   });
 
 program

@@ -64,7 +64,7 @@ export async function evaluate(options: EvaluateOptions, reporter: Reporter): Pr
   // Folder labels are indices into the folder list; the model's output order is the manifest's.
   const examples = dataset.images.map((im) => ({ pixels: im.pixels, label: manifest.classes.indexOf(scan.classes[im.label]) }));
   const model = await loadModel(options.model);
-  const { evaluation } = await evaluateModel(model, examples, manifest.preprocessing, manifest.classes);
+  const { evaluation } = await evaluateModel(model, examples, manifest.preprocessing, manifest.classes, manifest.inference);
   model.dispose();
   return evaluation;
 }

@@ -1,4 +1,4 @@
-import { argMax, confusionMatrix, evaluationFromConfusion, type Evaluation, type PreprocessingParams } from '../shared/index.ts';
+import { argMax, confusionMatrix, evaluationFromConfusion, type Evaluation, type InferencePolicy, type PreprocessingParams } from '../shared/index.ts';
 import { predictAll, type Example } from './batches.ts';
 
 export interface ScoredEvaluation {
@@ -14,9 +14,10 @@ export async function evaluateModel(
   examples: Example[],
   params: PreprocessingParams,
   classes: string[],
+  policy?: InferencePolicy,
 ): Promise<ScoredEvaluation> {
   const k = classes.length;
-  const probabilities = await predictAll(model, examples, params, k);
+  const probabilities = await predictAll(model, examples, params, k, policy);
   const predicted = examples.map((_, i) => argMax(probabilities.subarray(i * k, (i + 1) * k)));
   const confusion = confusionMatrix(examples.map((e) => e.label), predicted, k);
   return { evaluation: evaluationFromConfusion(classes, confusion), probabilities, predicted };

@@ -38,3 +38,28 @@ export function groupedSplit(labels: number[], groups: number[], fraction: numbe
   }
   return { train: train.sort((a, b) => a - b), validation: validation.sort((a, b) => a - b) };
 }
+
+/**
+ * Stratified, grouped k-fold assignment: within each class, whole groups go to the fold that
+ * holds the fewest of that class's images so far (largest groups first, ties by seed), so
+ * folds are balanced per class and no photo has copies in two folds. Returns a fold per image.
+ */
+export function groupedFolds(labels: number[], groups: number[], folds: number, seed: number): number[] {
+  const rng = new Rng(seed);
+  const members = new Map<number, number[]>();
+  groups.forEach((g, i) => (members.get(g) ?? members.set(g, []).get(g)!).push(i));
+  const fold = new Array<number>(labels.length).fill(0);
+  const classes = [...new Set(labels)].sort((a, b) => a - b);
+  for (const label of classes) {
+    const classGroups = rng.shuffle([...members.values()].filter((m) => labels[m[0]] === label));
+    classGroups.sort((a, b) => b.length - a.length);
+    const load = new Array<number>(folds).fill(0);
+    const order = rng.shuffle([...Array(folds).keys()]);
+    for (const group of classGroups) {
+      const target = order.reduce((best, f) => (load[f] < load[best] ? f : best), order[0]);
+      load[target] += group.length;
+      for (const i of group) fold[i] = target;
+    }
+  }
+  return fold;
+}

@@ -5,6 +5,7 @@ import { dihedralMaps, type AugmentOptions } from './augment.ts';
 import { makeBatch, predictAll, type Example } from './batches.ts';
 import type { Checkpoint, CheckpointState } from './checkpoint.ts';
 import type { EpochRecord } from './report/types.ts';
+import { cosineLearningRate, epochOrder } from './epoch-plan.ts';
 import { Rng } from './rng.ts';
 
 export interface LoopOptions {
@@ -14,6 +15,14 @@ export interface LoopOptions {
   /** Epochs without a better validation loss before stopping. */
   patience: number;
   learningRate: number;
+  /** `cosine`: warm-up then cosine decay over `epochs`; `constant`: `learningRate` throughout. */
+  schedule: 'constant' | 'cosine';
+  /** Share of the target moved evenly onto all classes (0 = plain one-hot). */
+  labelSmoothing: number;
+  /** Source group of each training example (same order as `train`), for per-class draws. */
+  groups: number[];
+  /** Images drawn per class each epoch, balanced over source groups; 0 = every image once. */
+  perClass: number;
   augment: AugmentOptions;
   checkpoint?: Checkpoint;
   /** Settings fingerprint stored with checkpoints; resume refuses a mismatch. */
@@ -49,6 +58,23 @@ function validate(model: tfl.LayersModel, val: Example[], params: PreprocessingP
 }
 
 /**
+ * Cross-entropy against labels smoothed toward uniform: the model's output is a softmax, so
+ * the loss is written on probabilities (clipped like Keras does) rather than on logits.
+ */
+function smoothedCrossEntropy(smoothing: number): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
+  return (yTrue, yPred) => tf.tidy(() => {
+    const classes = yTrue.shape[yTrue.shape.length - 1]!;
+    const target = smoothing ? tf.add(tf.mul(yTrue, 1 - smoothing), smoothing / classes) : yTrue;
+    return tf.neg(tf.sum(tf.mul(target, tf.log(tf.clipByValue(yPred, 1e-7, 1 - 1e-7))), -1));
+  });
+}
+
+/** tfjs's Adam reads its rate on every step but offers no setter; the field is plain at run time. */
+function setLearningRate(optimizer: tf.AdamOptimizer, rate: number): void {
+  (optimizer as unknown as { learningRate: number }).learningRate = rate;
+}
+
+/**
  * Trains with early stopping on validation loss and restores the best epoch's weights.
  * Every random draw comes from the seed and the epoch number, so a resumed run shuffles
  * and augments exactly as an uninterrupted one would.
@@ -62,7 +88,7 @@ export async function trainLoop(
   options: LoopOptions,
 ): Promise<LoopResult> {
   const optimizer = tf.train.adam(options.learningRate);
-  model.compile({ optimizer, loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  model.compile({ optimizer, loss: smoothedCrossEntropy(options.labelSmoothing), metrics: ['accuracy'] });
   const maps = dihedralMaps(params.width);
   let state: CheckpointState = {
     runKey: options.runKey, epochsDone: 0, history: [], bestEpoch: 0, bestValLoss: Infinity, epochsSinceBest: 0, elapsedMs: 0,
@@ -82,11 +108,12 @@ export async function trainLoop(
   }
   const started = Date.now() - state.elapsedMs;
   let stop: LoopResult['stop'] = 'completed';
-  const batches = Math.ceil(train.length / options.batchSize);
   for (let epoch = state.epochsDone + 1; epoch <= options.epochs; epoch++) {
     const epochStart = Date.now();
     const rng = new Rng(options.seed * 7919 + epoch);
-    const order = rng.shuffle(train.map((_, i) => i));
+    const order = epochOrder(train.map((ex) => ex.label), options.groups, { perClass: options.perClass }, rng);
+    const batches = Math.ceil(order.length / options.batchSize);
+    if (options.schedule === 'cosine') setLearningRate(optimizer, cosineLearningRate(options.learningRate, epoch, options.epochs));
     options.onEpochStart?.(epoch, batches);
     let lossSum = 0, accSum = 0, seen = 0;
     for (let b = 0; b < batches; b++) {

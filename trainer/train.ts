@@ -1,18 +1,21 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { defaultPreprocessing, type Manifest, type PreprocessingParams, type QuantizationDtype } from '../shared/index.ts';
+import { defaultPreprocessing, plainInference, type Manifest, type PreprocessingParams, type QuantizationDtype } from '../shared/index.ts';
 import { defaultAugment, noAugment } from './augment.ts';
 import { setupBackend, type BackendChoice } from './backend.ts';
+import { calibrate } from './calibration.ts';
 import { Checkpoint } from './checkpoint.ts';
 import { loadDataset, type LoadedImage } from './dataset-load.ts';
 import { scanDataset } from './dataset-scan.ts';
 import { FlagError, InterruptedError, QuantizationError } from './errors.ts';
 import { evaluateModel } from './evaluation.ts';
+import { channelStats, loadGrouped } from './recipe.ts';
 import { groupByPattern, groupBySimilarity } from './grouping.ts';
 import { loadModel, MODEL_FILE, saveModel, WEIGHTS_FILE } from './model-io.ts';
 import { architectures, parameterCount } from './models.ts';
 import type { Reporter } from './progress.ts';
+import type { CrossValidationReport } from './report/types.ts';
 import { groupedSplit } from './split.ts';
 import { trainLoop } from './train-loop.ts';
 import { assertVersionFree, confidentMistakes, discardStaging, finishVersion } from './version-writer.ts';
@@ -36,30 +39,26 @@ export interface TrainOptions {
   learningRate: number;
   patience: number;
   augment: boolean;
+  /** Learning-rate schedule over the epochs. */
+  schedule: 'constant' | 'cosine';
+  labelSmoothing: number;
+  /** Images per class per epoch, drawn evenly from its source groups; 0 = every image once. */
+  perClass: number;
+  /** Test-time averaging over the cell's dihedral symmetries, in evaluation and in the Worker. */
+  tta: 'none' | 'dihedral8';
+  /** Accuracy wanted above the review threshold, and the least share of cells above it. */
+  targetAccuracy: number;
+  minCoverage: number;
+  /** Cross-validation of this recipe, run beforehand, shown in the manifest and report. */
+  crossValidation?: CrossValidationReport;
   allowQuantDrop: boolean;
   cacheDir: string;
   command: string;
   shouldStop?: () => boolean;
 }
 
-/** Mean and standard deviation per channel on the 0..1 scale, over the training images. */
-function channelStats(images: LoadedImage[]): Pick<PreprocessingParams, 'mean' | 'std'> {
-  const sum = [0, 0, 0], sq = [0, 0, 0];
-  let n = 0;
-  for (const { pixels } of images) {
-    for (let i = 0; i < pixels.length; i += 3) {
-      for (let c = 0; c < 3; c++) {
-        const v = pixels[i + c] / 255;
-        sum[c] += v;
-        sq[c] += v * v;
-      }
-    }
-    n += pixels.length / 3;
-  }
-  const round = (v: number) => Math.round(v * 1e4) / 1e4;
-  const mean = sum.map((s) => round(s / n)) as [number, number, number];
-  const std = sq.map((s, c) => round(Math.max(Math.sqrt(s / n - (sum[c] / n) ** 2), 1e-3))) as [number, number, number];
-  return { mean, std };
+function meanPerClass(cv: CrossValidationReport): Record<string, { precision: number; recall: number; f1: number }> {
+  return Object.fromEntries(Object.entries(cv.perClass).map(([c, m]) => [c, { precision: m.precision.mean, recall: m.recall.mean, f1: m.f1.mean }]));
 }
 
 /** The whole training run: dataset to a finished, evaluated, quantised model version. */
@@ -70,16 +69,8 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   const finalDir = path.join(options.out, options.version);
   await assertVersionFree(finalDir);
 
-  const scan = await scanDataset(options.data);
-  let params = defaultPreprocessing(inputSize, options.crop);
-  reporter.info(`dataset ${options.data}: ${scan.files.length} files in ${scan.classes.length} classes (${scan.classes.join(', ')})`);
-  const dataset = await loadDataset(scan, params, { cacheDir: options.cacheDir });
-  for (const s of dataset.skipped) reporter.warn(`skipped ${path.join(options.data, s.path)}: ${s.reason}`);
-
-  const labels = dataset.images.map((im) => im.label);
-  const groups = options.groupPattern
-    ? groupByPattern(dataset.images.map((im) => im.path), labels, new RegExp(options.groupPattern))
-    : groupBySimilarity(dataset.images.map((im) => im.descriptor), labels, options.groupThreshold);
+  const { scan, dataset, labels, groups, params: baseParams } = await loadGrouped(options, inputSize, reporter);
+  let params = baseParams;
   const groupCount = new Set(groups).size;
   const split = groupedSplit(labels, groups, options.validationFraction, options.seed);
   const splitDescription = options.groupPattern
@@ -94,7 +85,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   reporter.info(`backend: ${backend.name} (${backend.reason})`);
   const model = arch.build({ inputSize, classCount: scan.classes.length, seed: options.seed });
   const runKey = createHash('sha256')
-    .update(JSON.stringify([dataset.fingerprint, params, options.arch, options.seed, options.batchSize, options.learningRate, options.groupPattern ?? options.groupThreshold, options.augment, backend.name]))
+    .update(JSON.stringify([dataset.fingerprint, params, options.arch, options.seed, options.batchSize, options.learningRate, options.groupPattern ?? options.groupThreshold, options.augment, options.schedule, options.labelSmoothing, options.perClass, options.epochs, backend.name]))
     .digest('hex')
     .slice(0, 16);
   await mkdir(options.out, { recursive: true });
@@ -112,6 +103,10 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     seed: options.seed,
     patience: options.patience,
     learningRate: options.learningRate,
+    schedule: options.schedule,
+    labelSmoothing: options.labelSmoothing,
+    groups: split.train.map((i) => groups[i]),
+    perClass: options.perClass,
     augment: options.augment ? defaultAugment : noAugment,
     checkpoint,
     runKey,
@@ -129,12 +124,14 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     throw new InterruptedError(`interrupted: checkpoint after epoch ${done} kept in ${checkpoint.dir}; run the same command with --resume to continue`);
   }
 
-  const floatEval = await evaluateModel(model, valImages, params, scan.classes);
+  // Validation runs as serving will: TTA first, then a temperature and threshold fitted on its output.
+  const raw = { ...plainInference, tta: options.tta };
+  const floatEval = await evaluateModel(model, valImages, params, scan.classes, raw);
   const staging = path.join(options.out, `.${options.version}.partial`);
   await discardStaging(staging);
   const modelBytes = await saveModel(model, staging, options.quantize);
   const quantModel = await loadModel(staging);
-  const quantEval = await evaluateModel(quantModel, valImages, params, scan.classes);
+  const quantEval = await evaluateModel(quantModel, valImages, params, scan.classes, raw);
   const drop = floatEval.evaluation.accuracy - quantEval.evaluation.accuracy;
   if (drop > 0.01 && !options.allowQuantDrop) {
     await discardStaging(staging);
@@ -143,6 +140,11 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     );
   }
   const q = quantEval.evaluation;
+  const calibration = calibrate(
+    { probabilities: quantEval.probabilities, labels: valImages.map((im) => im.label), classCount: scan.classes.length },
+    options.tta, { targetAccuracy: options.targetAccuracy, minCoverage: options.minCoverage },
+  );
+  const cv = options.crossValidation;
   const manifest: Omit<Manifest, 'files'> = {
     format: 'cellsense-model/1',
     name: path.basename(path.resolve(options.data)),
@@ -155,7 +157,10 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     metrics: {
       validation: { ...q, accuracyFloat: floatEval.evaluation.accuracy, accuracyQuantized: q.accuracy },
       split: { method: options.groupPattern ? 'pattern' : 'similarity', description: splitDescription, groups: groupCount, trainImages: trainImages.length, validationImages: valImages.length },
+      calibration: { eceBefore: calibration.eceBefore, eceAfter: calibration.eceAfter, coverage: calibration.coverage, accuracyAboveThreshold: calibration.accuracyAboveThreshold },
+      ...(cv ? { crossValidation: { folds: cv.folds, accuracy: cv.accuracy, macroF1: cv.macroF1, perClass: meanPerClass(cv) } } : {}),
     },
+    inference: { tta: options.tta, temperature: calibration.temperature, reviewThreshold: calibration.threshold },
     training: {
       arch: options.arch, epochs: options.epochs, epochsRun: loop.history.length, bestEpoch: loop.bestEpoch, seed: options.seed,
       backend: backend.name, durationMs: loop.elapsedMs, datasetFingerprint: dataset.fingerprint, images: dataset.images.length,
@@ -174,7 +179,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
       groupsPerClass: perClass((k) => new Set(groups.filter((_, i) => labels[i] === k)).size),
       trainImages: trainImages.length, validationImages: valImages.length, splitDescription, skipped: dataset.skipped,
     },
-    mistakes, parameters: parameterCount(model), modelBytes,
+    mistakes, parameters: parameterCount(model), modelBytes, calibration, crossValidation: cv,
   });
   await checkpoint.remove();
   model.dispose();

@@ -56,3 +56,26 @@ export function timestamp(iso: string): string {
   if (Number.isNaN(d.getTime())) return iso;
   return `${d.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 }
+
+/** A mean over folds with its spread, both as percentages: {mean: 0.9234, std: 0.0141} -> "92.3% ± 1.4 pts". */
+export function percentSpread(s: { mean: number; std: number }): string {
+  if (!Number.isFinite(s.mean) || !Number.isFinite(s.std)) return 'n/a';
+  return `${percent(s.mean)} ± ${(100 * s.std).toFixed(1)} pts`;
+}
+
+/** A score's mean with its spread: {mean: 0.9213, std: 0.0152} -> "0.921 ± 0.015". */
+export function scoreSpread(s: { mean: number; std: number }): string {
+  if (!Number.isFinite(s.mean) || !Number.isFinite(s.std)) return 'n/a';
+  return `${score(s.mean)} ± ${score(s.std)}`;
+}
+
+/**
+ * A probability threshold with enough digits to tell it from 1: 0.62417 -> "0.624",
+ * 0.99983 -> "0.9998", 0 -> "0". Rounding 0.99983 to "1.000" would name a threshold no cell passes.
+ */
+export function threshold(t: number): string {
+  if (!Number.isFinite(t)) return 'n/a';
+  if (t === 0 || t === 1) return String(t);
+  const digits = Math.min(6, Math.max(3, Math.ceil(-Math.log10(1 - t))));
+  return t.toFixed(digits);
+}

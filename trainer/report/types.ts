@@ -49,4 +49,65 @@ export interface ReportData {
   parameters: number;
   /** Bytes of model.json plus weight files as written. */
   modelBytes: number;
+  /** Present when the run fitted a temperature and a review threshold. */
+  calibration?: CalibrationReport;
+  /** Present when the run was cross-validated (`npm run train:flagship`). */
+  crossValidation?: CrossValidationReport;
+}
+
+/** One equal-width bin of top probability: how confident the model was and how often right. */
+export interface ReliabilityBin {
+  lower: number;
+  upper: number;
+  count: number;
+  /** Mean top probability of the bin's cells (0 when empty). */
+  confidence: number;
+  /** Share of the bin's cells classified correctly (0 when empty). */
+  accuracy: number;
+}
+
+/** Cells whose top probability is at least `threshold`: their share and their accuracy. */
+export interface CoveragePoint {
+  threshold: number;
+  coverage: number;
+  accuracy: number;
+}
+
+/** Calibration and doubt, fitted on the validation split. */
+export interface CalibrationReport {
+  tta: 'none' | 'dihedral8';
+  temperature: number;
+  /** Expected calibration error (15 bins) with the model's own probabilities, and after the temperature. */
+  eceBefore: number;
+  eceAfter: number;
+  binsBefore: ReliabilityBin[];
+  binsAfter: ReliabilityBin[];
+  /** Accuracy-coverage curve after the temperature, highest threshold first. */
+  curve: CoveragePoint[];
+  /** Review threshold chosen (0: nothing flagged) and the coverage/accuracy it gives. */
+  threshold: number;
+  coverage: number;
+  accuracyAboveThreshold: number;
+  targetAccuracy: number;
+  minCoverage: number;
+  /** Whether both the accuracy target and the minimum coverage were met. */
+  met: boolean;
+}
+
+/** Mean and standard deviation over folds. */
+export interface Spread {
+  mean: number;
+  std: number;
+}
+
+/** Grouped k-fold cross-validation of the recipe that produced the model. */
+export interface CrossValidationReport {
+  folds: number;
+  /** One row per fold: its held-out images and scores. */
+  rows: { fold: number; validationImages: number; groups: number; accuracy: number; macroF1: number; ece: number }[];
+  accuracy: Spread;
+  macroF1: Spread;
+  perClass: Record<string, { precision: Spread; recall: Spread; f1: Spread }>;
+  /** The command that ran it. */
+  command: string;
 }

@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import { Command, Option } from 'commander';
+import { backendChoices } from './backend.ts';
+import { choiceFlag, defaultCacheDir, defaultDataDir, intFlag, numberFlag, quantizeFlag, regexFlag } from './cli-options.ts';
+import { FlagError } from './errors.ts';
+import { architectures, DEFAULT_ARCH } from './models.ts';
+import type { CrossValidationReport } from './report/types.ts';
+import type { TrainOptions } from './train.ts';
+
+/** The flags that define a training recipe: shared by `train` and `cv`, so both run the same one. */
+export function addRecipeFlags(command: Command): Command {
+  return command
+    .option('--data <dir>', 'dataset folder: one sub-folder of JPEG/PNG/WebP images per class', defaultDataDir)
+    .option('--epochs <n>', 'maximum epochs (early stopping may end sooner)', intFlag('epochs', 1, 10000), 30)
+    .option('--seed <n>', 'random seed: split, initial weights, shuffling, augmentation', intFlag('seed', 0), 42)
+    .addOption(new Option('--arch <name>', Object.entries(architectures).map(([k, a]) => `${k}: ${a.description}`).join('; ')).default(DEFAULT_ARCH).argParser(choiceFlag('arch', Object.keys(architectures))))
+    .option('--input-size <n>', "model input side in pixels (default: the architecture's)", intFlag('input-size', 16, 512))
+    .option('--quantize <dtype>', 'weight storage: uint8, uint16, float16 or none', quantizeFlag, 'uint8')
+    .option('--backend <name>', 'auto (tfjs-node if installed, else wasm), wasm, node or cpu', choiceFlag('backend', backendChoices), 'auto')
+    .option('--crop <mode>', 'full: whole photo; stain: square window centred on the stained cell', choiceFlag('crop', ['full', 'stain'] as const), 'full')
+    .option('--group-pattern <regex>', 'group near-duplicates by file name (first capture group), e.g. "^_(\\d+)_"; default: by image similarity', regexFlag)
+    .option('--group-threshold <d>', 'similarity distance under which two images count as copies of one photo', numberFlag('group-threshold', 0, 10), 0.05)
+    .option('--validation <fraction>', 'share of each class held out for validation, by whole groups', numberFlag('validation', 0.05, 0.5), 0.2)
+    .option('--batch-size <n>', 'images per training step', intFlag('batch-size', 1, 1024), 32)
+    .option('--learning-rate <lr>', 'Adam learning rate (the peak, with --schedule cosine)', numberFlag('learning-rate', 1e-6, 1), 0.002)
+    .option('--schedule <name>', 'learning-rate schedule: cosine (warm-up, then decay over --epochs) or constant', choiceFlag('schedule', ['cosine', 'constant'] as const), 'cosine')
+    .option('--label-smoothing <s>', 'share of each target spread over all classes (0 to 0.3)', numberFlag('label-smoothing', 0, 0.3), 0)
+    .option('--per-class <n>', 'images drawn per class each epoch, evenly over its source groups (0: every image once)', intFlag('per-class', 0), 0)
+    .option('--patience <n>', 'stop after this many epochs without a better validation loss', intFlag('patience', 1, 1000), 5)
+    .option('--no-augment', 'turn off flips, 90-degree turns and colour/brightness jitter')
+    .option('--tta <mode>', 'test-time averaging: none, or dihedral8 (the 8 flips/turns of each cell, also in the Worker)', choiceFlag('tta', ['none', 'dihedral8'] as const), 'none')
+    .option('--target-accuracy <a>', 'accuracy wanted above the review threshold', numberFlag('target-accuracy', 0.5, 1), 0.97)
+    .option('--min-coverage <c>', 'least share of cells that should stay above the review threshold', numberFlag('min-coverage', 0, 1), 0.9)
+    .option('--cache-dir <dir>', 'where decoded, resized pixels are cached', defaultCacheDir)
+    .option('--quiet', 'print only errors and the final summary', false)
+    .option('--verbose', 'print stack traces of errors', false);
+}
+
+type Recipe = Omit<TrainOptions, 'out' | 'version' | 'resume' | 'allowQuantDrop' | 'command' | 'crossValidation' | 'shouldStop'>;
+
+/** The recipe part of `TrainOptions` from parsed flags. */
+export function recipeFrom(o: Record<string, never>): Recipe {
+  return {
+    data: o.data, epochs: o.epochs, seed: o.seed, arch: o.arch, inputSize: o.inputSize, quantize: o.quantize, backend: o.backend,
+    crop: o.crop, groupPattern: o.groupPattern, groupThreshold: o.groupThreshold, validationFraction: o.validation,
+    batchSize: o.batchSize, learningRate: o.learningRate, schedule: o.schedule, labelSmoothing: o.labelSmoothing,
+    perClass: o.perClass, patience: o.patience, augment: o.augment, tta: o.tta, targetAccuracy: o.targetAccuracy,
+    minCoverage: o.minCoverage, cacheDir: o.cacheDir,
+  };
+}
+
+/** Reads a cross-validation result file for `--cv-results`. */
+export async function readCrossValidation(file: string): Promise<CrossValidationReport> {
+  let parsed: CrossValidationReport;
+  try {
+    parsed = JSON.parse(await readFile(file, 'utf8')) as CrossValidationReport;
+  } catch (err) {
+    throw new FlagError('cv-results', file, `it is not a readable JSON file (${(err as Error).message}); write one with \`npm run cv -- --json-out ${file}\``);
+  }
+  if (typeof parsed?.folds !== 'number' || !parsed.accuracy || !parsed.perClass) {
+    throw new FlagError('cv-results', file, 'it does not hold cross-validation results; write one with `npm run cv -- --json-out FILE`');
+  }
+  return parsed;
+}

@@ -1,0 +1,42 @@
+import path from 'node:path';
+import { defaultPreprocessing, type PreprocessingParams } from '../shared/index.ts';
+import { loadDataset, type LoadedImage } from './dataset-load.ts';
+import { scanDataset } from './dataset-scan.ts';
+import { groupByPattern, groupBySimilarity } from './grouping.ts';
+import type { Reporter } from './progress.ts';
+import type { TrainOptions } from './train.ts';
+
+/** What `train` and `cv` both start from: the decoded dataset and each image's source group. */
+export async function loadGrouped(options: Pick<TrainOptions, 'data' | 'crop' | 'cacheDir' | 'groupPattern' | 'groupThreshold'>, inputSize: number, reporter: Reporter) {
+  const scan = await scanDataset(options.data);
+  const params = defaultPreprocessing(inputSize, options.crop);
+  reporter.info(`dataset ${options.data}: ${scan.files.length} files in ${scan.classes.length} classes (${scan.classes.join(', ')})`);
+  const dataset = await loadDataset(scan, params, { cacheDir: options.cacheDir });
+  for (const s of dataset.skipped) reporter.warn(`skipped ${path.join(options.data, s.path)}: ${s.reason}`);
+  const labels = dataset.images.map((im) => im.label);
+  const groups = options.groupPattern
+    ? groupByPattern(dataset.images.map((im) => im.path), labels, new RegExp(options.groupPattern))
+    : groupBySimilarity(dataset.images.map((im) => im.descriptor), labels, options.groupThreshold);
+  return { scan, dataset, labels, groups, params };
+}
+
+/** Mean and standard deviation per channel on the 0..1 scale, over the training images. */
+export function channelStats(images: LoadedImage[]): Pick<PreprocessingParams, 'mean' | 'std'> {
+  const sum = [0, 0, 0], sq = [0, 0, 0];
+  let n = 0;
+  for (const { pixels } of images) {
+    for (let i = 0; i < pixels.length; i += 3) {
+      for (let c = 0; c < 3; c++) {
+        const v = pixels[i + c] / 255;
+        sum[c] += v;
+        sq[c] += v * v;
+      }
+    }
+    n += pixels.length / 3;
+  }
+  const round = (v: number) => Math.round(v * 1e4) / 1e4;
+  const mean = sum.map((s) => round(s / n)) as [number, number, number];
+  const std = sq.map((s, c) => round(Math.max(Math.sqrt(s / n - (sum[c] / n) ** 2), 1e-3))) as [number, number, number];
+  return { mean, std };
+}
+

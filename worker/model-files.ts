@@ -1,0 +1,108 @@
+import { parseManifest, sha256Hex, type Manifest } from '../shared/index.ts';
+import { ModelUnavailableError, NotFoundError } from './errors.ts';
+
+// No tfjs here: the Node scripts (`npm run route -- --local`) check versions with this code too.
+
+export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const MANIFEST_FILE = 'manifest.json';
+
+/** The manifest object of a version as R2 lists it; its etag keys the per-isolate cache. */
+export interface StoredVersion {
+  version: string;
+  etag: string;
+  uploaded: Date;
+}
+
+interface StoredObject {
+  key: string;
+  etag: string;
+  uploaded: Date;
+}
+
+/** The part of an R2 bucket read here: the Worker binding and wrangler's local platform proxy both fit. */
+export interface VersionBucket {
+  head(key: string): Promise<StoredObject | null>;
+  get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer>; etag: string } | null>;
+  list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: StoredObject[]; truncated: boolean; cursor?: string }>;
+}
+
+/** Every version prefix in the bucket and whether its manifest (written last) is there. */
+export async function listStoredVersions(bucket: VersionBucket): Promise<{ complete: StoredVersion[]; incomplete: string[] }> {
+  const manifests = new Map<string, StoredVersion>();
+  const prefixes = new Set<string>();
+  let cursor: string | undefined;
+  do {
+    const page = await bucket.list({ cursor, limit: 1000 });
+    for (const object of page.objects) {
+      const slash = object.key.indexOf('/');
+      if (slash < 1) continue;
+      const version = object.key.slice(0, slash);
+      prefixes.add(version);
+      if (object.key === `${version}/${MANIFEST_FILE}`) {
+        manifests.set(version, { version, etag: object.etag, uploaded: object.uploaded });
+      }
+    }
+    cursor = page.truncated ? page.cursor : undefined;
+  } while (cursor);
+  const complete = [...manifests.values()].sort((a, b) => b.uploaded.getTime() - a.uploaded.getTime() || b.version.localeCompare(a.version));
+  return { complete, incomplete: [...prefixes].filter((v) => !manifests.has(v)).sort() };
+}
+
+/** The published version with this name (its manifest object), or null. */
+export async function findVersion(bucket: VersionBucket, version: string): Promise<StoredVersion | null> {
+  const head = VERSION_PATTERN.test(version) ? await bucket.head(`${version}/${MANIFEST_FILE}`) : null;
+  return head && { version, etag: head.etag, uploaded: head.uploaded };
+}
+
+/** A version's manifest, parsed and checked to name the version it is filed under. */
+export async function readManifest(bucket: VersionBucket, version: string): Promise<Manifest> {
+  const object = await bucket.get(`${version}/${MANIFEST_FILE}`);
+  if (!object) throw new NotFoundError('model_not_found', `model version "${version}" is not published`);
+  let manifest: Manifest;
+  try {
+    manifest = parseManifest(JSON.parse(new TextDecoder().decode(await object.arrayBuffer())));
+  } catch (error) {
+    throw new ModelUnavailableError('model_invalid', `model ${version}: manifest is invalid: ${(error as Error).message}`);
+  }
+  if (manifest.version !== version) {
+    throw new ModelUnavailableError('model_invalid', `model ${version}: manifest names version "${manifest.version}"`);
+  }
+  return manifest;
+}
+
+/** One file of a version, refused unless its size and sha256 match the manifest. */
+export async function readVerified(bucket: VersionBucket, version: string, file: Manifest['files'][number]): Promise<{ bytes: Uint8Array; etag: string }> {
+  const object = await bucket.get(`${version}/${file.path}`);
+  if (!object) throw new ModelUnavailableError('model_integrity', `model ${version}: ${file.path} is missing`);
+  const bytes = new Uint8Array(await object.arrayBuffer());
+  const digest = await sha256Hex(bytes);
+  if (bytes.length !== file.bytes || digest !== file.sha256) {
+    throw new ModelUnavailableError('model_integrity', `model ${version}: ${file.path} does not match its sha256 in the manifest`);
+  }
+  return { bytes, etag: object.etag };
+}
+
+/**
+ * Reads a version and checks every file its manifest lists, as the Worker does before serving
+ * it. Returns the bytes and each file's etag (for cheap re-checks later).
+ *
+ * @example
+ * const { manifest, files } = await readVerifiedVersion(env.MODELS, 'v2');
+ */
+export async function readVerifiedVersion(bucket: VersionBucket, version: string) {
+  const manifest = await readManifest(bucket, version);
+  const files = new Map<string, Uint8Array>();
+  const etags = new Map<string, string>();
+  for (const file of manifest.files) {
+    const { bytes, etag } = await readVerified(bucket, version, file);
+    files.set(file.path, bytes);
+    etags.set(file.path, etag);
+  }
+  return { manifest, files, etags };
+}
+
+/** Whether every file still has the etag it had when it was verified (a HEAD each, no download). */
+export async function filesUnchanged(bucket: VersionBucket, version: string, etags: Map<string, string>): Promise<boolean> {
+  const heads = await Promise.all([...etags.keys()].map((path) => bucket.head(`${version}/${path}`)));
+  return heads.every((head, i) => head !== null && head.etag === [...etags.values()][i]);
+}
