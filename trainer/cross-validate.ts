@@ -103,7 +103,7 @@ export function summarizeFolds(results: FoldResult[], command: string): CrossVal
   const pooledConfusion = classes.map((_, i) => classes.map((_, j) => results.reduce((n, r) => n + r.evaluation.confusion[i][j], 0)));
   return {
     folds: results.length,
-    rows: results.map((r) => ({ fold: r.fold, validationImages: r.validationImages, groups: r.groups, accuracy: r.evaluation.accuracy, macroF1: r.evaluation.macroF1, ece: r.ece })),
+    rows: results.map((r) => ({ fold: r.fold, validationImages: r.validationImages, groups: r.groups, accuracy: r.evaluation.accuracy, macroF1: r.evaluation.macroF1, ece: r.ece, coverage: r.coverage, accuracyAboveThreshold: r.accuracyAboveThreshold })),
     accuracy: spread(results.map((r) => r.evaluation.accuracy)),
     macroF1: spread(results.map((r) => r.evaluation.macroF1)),
     ece: spread(results.map((r) => r.ece)),

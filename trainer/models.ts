@@ -54,7 +54,9 @@ function buildCompact({ inputSize, classCount, seed }: ModelShapeOptions): tfl.L
       ...(i === 0 ? { inputShape: [inputSize, inputSize, 3] } : {}),
       filters: f, kernelSize: 3, padding: 'same', useBias: false, kernelInitializer: kernelInit(seed, i + 1),
     }));
-    m.add(tfl.layers.batchNormalization());
+    // Momentum 0.9, not Keras' 0.99: runs here are a few hundred steps, and 0.99 leaves the
+    // moving statistics epochs behind the weights, so validation swings from epoch to epoch.
+    m.add(tfl.layers.batchNormalization({ momentum: 0.9 }));
     m.add(tfl.layers.activation({ activation: 'relu' }));
     if (i < filters.length - 1) m.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
   });

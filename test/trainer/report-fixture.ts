@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { defaultPreprocessing, evaluationFromConfusion, parseManifest, type Manifest } from '../../shared/index.ts';
 import type { EpochRecord, Mistake, ReportData } from '../../trainer/report/types.ts';
+import { calibrationFixture, crossValidationFixture, type DoubtOutcome } from './report-fixture-analysis.ts';
 
 export const FIXTURE_CLASSES = ['EOSINOPHIL', 'LYMPHOCYTE', 'MONOCYTE', 'NEUTROPHIL'];
 
@@ -53,6 +54,10 @@ export interface ReportFixtureOptions {
   classes?: string[];
   /** Replaces the dataset root shown in the report. */
   root?: string;
+  /** Adds a calibration report whose review threshold meets its targets or not (default: none). */
+  calibration?: DoubtOutcome;
+  /** Adds a 5-fold cross-validation (default: none). */
+  crossValidation?: boolean;
 }
 
 /** Deterministic pseudo-random numbers, so the fixture's pictures never change. */
@@ -179,5 +184,7 @@ export async function buildReportFixture(options: ReportFixtureOptions = {}): Pr
     mistakes: await mistakes(classes, options.mistakes ?? 8),
     parameters: 68_740,
     modelBytes,
+    ...(options.calibration ? { calibration: calibrationFixture(options.calibration, QUANT_CONFUSION) } : {}),
+    ...(options.crossValidation ? { crossValidation: crossValidationFixture(classes) } : {}),
   };
 }

@@ -3,14 +3,9 @@ import { niceTicks } from '../../trainer/report/chart-scale.ts';
 import { bytes, count as thousands, duration, percent, points, score, scoreDelta, timestamp } from '../../trainer/report/format.ts';
 import { ReportDataError, renderReport } from '../../trainer/report/render-report.ts';
 import { buildReportFixture, FIXTURE_CLASSES } from './report-fixture.ts';
+import { count, sectionOf } from './report-html.ts';
 
 const SECTIONS = ['summary', 'curves', 'confusion', 'per-class', 'quantization', 'dataset', 'mistakes'];
-const count = (html: string, needle: string | RegExp) =>
-  typeof needle === 'string' ? html.split(needle).length - 1 : (html.match(needle) ?? []).length;
-const sectionOf = (html: string, id: string) => {
-  const start = html.indexOf(`<section id="${id}"`);
-  return html.slice(start, html.indexOf('</section>', start));
-};
 
 describe('renderReport on a realistic run', async () => {
   const data = await buildReportFixture();

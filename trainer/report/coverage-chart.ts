@@ -52,19 +52,21 @@ export function coverageChart(c: CalibrationReport): Raw {
   const cx = xs(c.coverage);
   const cy = ys(c.accuracyAboveThreshold);
   const flagged = 1 - c.coverage;
+  // Labels sit low, near the x axis: the curve plots the accuracy of the surest cells, so it runs high.
   const labelLeft = cx > (left + right) / 2;
+  const minRoom = minX - left > 190;
   return frame.svg([
     html`<defs><clipPath id="coverage-plot"><rect x="${left}" y="${top - 4}" width="${right - left}" height="${bottom - top + 4}"/></clipPath></defs>
 <rect class="target-region" x="${coord(minX)}" y="${coord(top)}" width="${coord(right - minX)}" height="${coord(targetY - top)}" fill="#dcfce7" fill-opacity="0.8"><title>Target region: at least ${f.percent(c.minCoverage)} of cells classified, at least ${f.percent(c.targetAccuracy)} of them correctly</title></rect>
 <line x1="${left}" x2="${right}" y1="${coord(targetY)}" y2="${coord(targetY)}" stroke="${TARGET}" stroke-width="1.4" stroke-dasharray="6 4"/>
-<text class="target-label" x="${left + 6}" y="${coord(targetY - 6)}">target accuracy ${f.percent(c.targetAccuracy)}</text>
 <line x1="${coord(minX)}" x2="${coord(minX)}" y1="${top}" y2="${bottom}" stroke="${TARGET}" stroke-width="1.4" stroke-dasharray="6 4"/>
-<text class="target-label" x="${coord(minX - 6)}" y="${bottom - 8}" text-anchor="end">minimum coverage ${f.percent(c.minCoverage)}</text>
 <path class="coverage-curve" d="${path}" fill="none" stroke="${CURVE}" stroke-width="2.4" stroke-linejoin="round" clip-path="url(#coverage-plot)"/>
+<text class="target-label halo" x="${left + 6}" y="${coord(targetY - 6)}">target accuracy ${f.percent(c.targetAccuracy)}</text>
+<text class="target-label halo" x="${coord(minRoom ? minX - 6 : minX + 6)}" y="${bottom - 8}" text-anchor="${minRoom ? 'end' : 'start'}">minimum coverage ${f.percent(c.minCoverage)}</text>
 <g class="threshold-mark"><title>Threshold ${f.threshold(c.threshold)}: ${f.percent(c.coverage)} of cells classified, ${f.percent(c.accuracyAboveThreshold)} of them correctly; ${f.percent(flagged)} flagged for review</title>
 <line x1="${coord(cx)}" x2="${coord(cx)}" y1="${coord(cy)}" y2="${bottom}" stroke="#0f172a" stroke-width="1.2" stroke-dasharray="2 3"/>
 <circle cx="${coord(cx)}" cy="${coord(cy)}" r="6.5" fill="#ffffff" stroke="#0f172a" stroke-width="2.4"/>
-<text class="best-label" x="${coord(labelLeft ? cx - 10 : cx + 10)}" y="${coord(Math.min(bottom - 26, cy + 22))}" text-anchor="${labelLeft ? 'end' : 'start'}">threshold ${f.threshold(c.threshold)}: ${f.percent(c.coverage)} covered, ${f.percent(c.accuracyAboveThreshold)} right</text></g>`,
+<text class="best-label halo" x="${coord(labelLeft ? cx - 10 : cx + 10)}" y="${bottom - 30}" text-anchor="${labelLeft ? 'end' : 'start'}">threshold ${f.threshold(c.threshold)}: ${f.percent(c.coverage)} covered, ${f.percent(c.accuracyAboveThreshold)} right</text></g>`,
     legendItem(left, 22, 'line', CURVE, 'Cells at or above a threshold'),
     legendItem(left + 250, 22, 'dot', '#0f172a', 'Chosen threshold'),
     legendItem(left + 400, 22, 'box', '#86efac', 'Target region', 0.5),

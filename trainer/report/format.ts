@@ -60,7 +60,12 @@ export function timestamp(iso: string): string {
 /** A mean over folds with its spread, both as percentages: {mean: 0.9234, std: 0.0141} -> "92.3% ± 1.4 pts". */
 export function percentSpread(s: { mean: number; std: number }): string {
   if (!Number.isFinite(s.mean) || !Number.isFinite(s.std)) return 'n/a';
-  return `${percent(s.mean)} ± ${(100 * s.std).toFixed(1)} pts`;
+  return `${percent(s.mean)} ${plusMinusPoints(s.std)}`;
+}
+
+/** A standard deviation of fractions in percentage points: 0.0141 -> "± 1.4 pts". */
+export function plusMinusPoints(std: number): string {
+  return Number.isFinite(std) ? `± ${(100 * std).toFixed(1)} pts` : '± n/a';
 }
 
 /** A score's mean with its spread: {mean: 0.9213, std: 0.0152} -> "0.921 ± 0.015". */

@@ -1,4 +1,6 @@
 import { escapeHtml } from './escape.ts';
+import { calibrationSection, doubtSection } from './sections-calibration.ts';
+import { crossValidationSection } from './sections-cross-validation.ts';
 import { datasetSection, footerSection, mistakesSection } from './sections-data.ts';
 import { confusionSection, perClassSection, quantizationSection } from './sections-metrics.ts';
 import { curvesSection, headerSection, summarySection } from './sections-overview.ts';
@@ -27,10 +29,15 @@ export function renderReport(data: ReportData): string {
     confusionSection(data),
     perClassSection(data),
     quantizationSection(data),
+    calibrationSection(data),
+    doubtSection(data),
+    crossValidationSection(data),
     datasetSection(data),
     mistakesSection(data),
     footerSection(data),
-  ].join('\n');
+  ]
+    .filter((section) => section.markup !== '')
+    .join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>

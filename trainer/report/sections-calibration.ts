@@ -25,7 +25,7 @@ function inSampleNote(d: ReportData, c: CalibrationReport): Raw {
   const cells = c.binsAfter.reduce((s, b) => s + b.count, 0);
   const cv = d.crossValidation;
   const check = cv
-    ? html`The <a href="#cross-validation">cross-validation</a> below measures ECE on each of its ${cv.folds} folds' held-out images (mean ${f.score(foldEce(cv).mean)}): that is the out-of-fold check.`
+    ? html`The <a href="#cross-validation">cross-validation</a> below measures ECE on each of its ${cv.folds} folds' held-out images, with a temperature fitted without them (mean ${f.score(foldEce(cv).mean)}): that is the out-of-fold check.`
     : html`This run was not cross-validated, so there is no out-of-fold check of these figures.`;
   return html`<div class="note" id="calibration-caveat"><p><strong>Fitted and scored on the same cells.</strong> The temperature was fitted on the ${f.count(cells)} validation cells these diagrams are drawn from, so the ECE after calibration is an in-sample figure and somewhat optimistic. ${check}</p></div>`;
 }

@@ -39,9 +39,14 @@ export function summarySection(d: ReportData): Raw {
   const dtype = d.manifest.quantization.dtype;
   const quantLabel = dtype === 'none' ? 'not quantised' : `quantised to ${dtype}, as served`;
   const onePoint = ds.validationImages ? 1 / ds.validationImages : NaN;
+  const cv = d.crossValidation;
+  const lead = cv
+    ? `Cross-validation scores every image once, by a model trained without its group: that is the accuracy to quote. The other figures are measured on one validation split, which the model never trained on.`
+    : 'Measured on the validation images only, which the model never trained on.';
   return html`<section id="summary" aria-labelledby="summary-h">
 <h2 id="summary-h">Headline results</h2>
-<p class="lead">Measured on the validation images only, which the model never trained on.</p>
+<p class="lead">${lead}</p>
+${headlineCards(d)}
 <div class="cards">
 <div class="card"><div class="label">Validation accuracy (${quantLabel})</div><div class="value">${f.percent(q.accuracy)}</div>
 <div class="detail">float model: ${f.percent(fl.accuracy)} (${f.points(q.accuracy - fl.accuracy)})</div></div>
@@ -55,6 +60,22 @@ export function summarySection(d: ReportData): Raw {
 <p>With ${f.count(ds.validationImages)} validation images, one image more or less right moves accuracy by ${Number.isFinite(onePoint) ? (100 * onePoint).toFixed(1) : 'n/a'} percentage points, so small differences between runs are noise. These figures come from the same collection as the training data; they are not a clinical validation.</p>
 </div>
 </section>`;
+}
+
+/** Cross-validated accuracy and the share of cells answered without review, when the run has them. */
+function headlineCards(d: ReportData): Raw {
+  const cv = d.crossValidation;
+  const c = d.calibration;
+  if (!cv && !c) return html``;
+  const cvCard = cv
+    ? html`<div class="card honest" id="cv-card"><div class="label">Cross-validated accuracy (${cv.folds} grouped folds)</div><div class="value">${f.percent(cv.accuracy.mean)} <span class="spread">${f.plusMinusPoints(cv.accuracy.std)}</span></div>
+<div class="detail">mean ± std over folds; macro-F1 ${f.scoreSpread(cv.macroF1)}</div></div>`
+    : html``;
+  const reviewCard = c
+    ? html`<div class="card honest" id="review-card"><div class="label">Classified without review</div><div class="value">${f.percent(c.coverage)}</div>
+<div class="detail">${f.percent(c.accuracyAboveThreshold)} of them right at threshold ${f.threshold(c.threshold)}; ${f.percent(1 - c.coverage)} flagged for review${c.met ? '' : ' (targets not met)'}</div></div>`
+    : html``;
+  return html`<div class="cards headline">${cvCard}${reviewCard}</div>`;
 }
 
 /** Loss and accuracy per epoch, train against validation. */

@@ -35,11 +35,22 @@ section { background: var(--panel); border: 1px solid var(--line); border-radius
 .card .label { font-size: 13px; color: var(--muted); }
 .card .value { font-size: 32px; font-weight: 700; line-height: 1.15; margin: 4px 0; letter-spacing: -0.02em; }
 .card .detail { font-size: 13px; color: var(--faint); }
+.cards.headline { grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); margin-bottom: 0; }
+.card.honest { border-color: #bfdbfe; background: #f5f9ff; }
+.card .spread { font-size: 16px; font-weight: 600; color: var(--muted); letter-spacing: 0; white-space: nowrap; }
 .note { border-left: 4px solid var(--accent); background: #eff6ff; padding: 10px 14px; border-radius: 0 6px 6px 0;
   margin: 12px 0 0; }
 .note p { margin: 4px 0; }
+.note.ok { border-left-color: var(--good); background: #ecfdf5; }
+.warning { border-left: 4px solid #b91c1c; background: #fef2f2; padding: 10px 14px; border-radius: 0 6px 6px 0; margin: 12px 0; }
+.warning p { margin: 4px 0; }
+.warning strong { color: #b91c1c; }
+.verdict { font-size: 16px; font-weight: 600; margin: 4px 0 8px; max-width: 78ch; }
+.visually-hidden { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+a { color: var(--accent); }
 .charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(420px, 1fr)); gap: 18px; }
 figure { margin: 0; }
+figure.wide { max-width: 860px; margin: 14px 0 0; }
 figcaption { font-size: 13px; color: var(--faint); margin-top: 6px; }
 svg { font-family: inherit; overflow: visible; }
 svg.chart { width: 100%; height: auto; display: block; }
@@ -50,6 +61,11 @@ svg .tick { font-size: 12px; fill: var(--faint); }
 svg .legend { font-size: 13px; fill: var(--ink); }
 svg .axis-label { font-size: 13px; fill: var(--muted); font-weight: 600; }
 svg .best-label { font-size: 12px; fill: #334155; font-weight: 600; }
+svg .halo { paint-order: stroke; stroke: #ffffff; stroke-width: 4px; stroke-linejoin: round; }
+svg .chart-heading { font-size: 14px; font-weight: 700; fill: var(--ink); }
+svg .bin-count { font-size: 11px; fill: var(--muted); font-weight: 600; }
+svg .bin-count.none { fill: #cbd5e1; font-weight: 400; }
+svg .target-label { font-size: 12px; fill: var(--warn); font-weight: 600; }
 svg .cm-label { font-size: 12.5px; fill: var(--ink); font-weight: 600; }
 svg .cm-count { font-size: 18px; font-weight: 700; }
 svg .cm-share { font-size: 11.5px; opacity: 0.85; }
@@ -63,6 +79,7 @@ th.group { text-align: center; border-bottom: 2px solid var(--line); }
 th:first-child, td:first-child { text-align: left; }
 td.name { font-weight: 600; overflow-wrap: break-word; }
 td.q, th.q { background: #f8fafc; }
+tr.best-row td { font-weight: 700; background: #f0f9ff; }
 tr.total td { font-weight: 700; border-top: 2px solid var(--line); border-bottom: none; }
 td.left, th.left { text-align: left; }
 .delta-neg { color: var(--warn); font-weight: 600; }

@@ -104,9 +104,16 @@ export interface Spread {
 export interface CrossValidationReport {
   folds: number;
   /** One row per fold: its held-out images and scores. */
-  rows: { fold: number; validationImages: number; groups: number; accuracy: number; macroF1: number; ece: number }[];
+  rows: {
+    fold: number; validationImages: number; groups: number; accuracy: number; macroF1: number; ece: number;
+    /** Share of held-out cells at or above the threshold fitted without them, and their accuracy. */
+    coverage?: number; accuracyAboveThreshold?: number;
+  }[];
   accuracy: Spread;
   macroF1: Spread;
+  ece?: Spread;
+  coverage?: Spread;
+  accuracyAboveThreshold?: Spread;
   perClass: Record<string, { precision: Spread; recall: Spread; f1: Spread }>;
   /** The command that ran it. */
   command: string;
