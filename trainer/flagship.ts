@@ -17,7 +17,7 @@ import { defaultVersion, intFlag, repoRoot, versionFlag } from './cli-options.ts
 export const flagshipRecipe = [
   '--arch', 'compact', '--crop', 'stain', '--group-pattern', '^_(\\d+)_',
   '--epochs', '25', '--patience', '25', '--schedule', 'cosine', '--learning-rate', '0.002',
-  '--per-class', '500', '--label-smoothing', '0.05', '--tta', 'dihedral8', '--seed', '42',
+  '--per-class', '500', '--label-smoothing', '0.05', '--tta', 'none', '--target-accuracy', '0.99', '--seed', '42',
 ];
 
 function run(args: string[]): Promise<void> {
