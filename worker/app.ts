@@ -6,6 +6,8 @@ import { classifyRoutes } from './routes/classify.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
 import { modelRoutes } from './routes/models.ts';
+import { routingRoutes } from './routes/routing.ts';
+import { statsRoutes } from './routes/stats.ts';
 
 /**
  * The Worker's Hono app: auth as middleware, the routes, the OpenAPI 3.1 document generated
@@ -27,6 +29,8 @@ export function buildApp() {
   app.route('/', classifyRoutes);
   app.route('/', modelRoutes);
   app.route('/', deviceRoutes);
+  app.route('/', routingRoutes);
+  app.route('/', statsRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

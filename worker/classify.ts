@@ -1,4 +1,4 @@
-import { preprocess } from '../shared/index.ts';
+import { dihedralVariants, finalProbabilities, needsReview, plainInference, preprocess, variantCount, type Manifest, type PixelImage } from '../shared/index.ts';
 import { tf } from './backend.ts';
 import { decodeImage } from './decode.ts';
 import type { LoadedModel } from './model-store.ts';
@@ -13,37 +13,54 @@ export interface Classification {
   model: { name: string; version: string };
   top: Prediction;
   predictions: Prediction[];
+  /** The top probability is under the version's review threshold: a technician should look. */
+  review: boolean;
   timing: { decodeMs: number; preprocessMs: number; inferMs: number };
+}
+
+/** What is kept of a classified image after the response, to run it on the shadow version. */
+export interface ClassifiedImage {
+  result: Classification;
+  /** Final probabilities in the order of `classes` (the manifest's). */
+  probabilities: number[];
+  classes: string[];
+  bytes: Uint8Array;
+  /** The preprocessed input, reusable by a version with the same preprocessing. */
+  input: Float32Array;
+  preprocessing: Manifest['preprocessing'];
 }
 
 // workerd's clock only moves across I/O (a Spectre mitigation); a zero timer between the
 // phases lets each phase's duration show up.
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
-/**
- * Decodes one image, preprocesses it with the manifest's parameters (the trainer's own
- * code) and runs the model. Probabilities come back for every class, highest first.
- *
- * @example
- * const result = await classifyImage(bytes, loaded);
- * result.top; // { label: 'NEUTROPHIL', probability: 0.93 }
- */
-export async function classifyImage(bytes: Uint8Array, loaded: LoadedModel): Promise<Classification> {
-  const { manifest, model } = loaded;
+/** Decodes image bytes (JPEG, PNG, WebP) and times it. */
+export async function decodeTimed(bytes: Uint8Array): Promise<{ image: PixelImage; decodeMs: number }> {
   await tick();
   const t0 = Date.now();
   const image = await decodeImage(bytes);
   await tick();
-  const t1 = Date.now();
-  const input = preprocess(image, manifest.preprocessing);
-  await tick();
-  const t2 = Date.now();
+  return { image, decodeMs: Date.now() - t0 };
+}
+
+/**
+ * Runs one preprocessed image through a version the way its manifest says: the dihedral
+ * variants as one batch when the policy asks for them, then the mean and the temperature.
+ * Returns probabilities in the manifest's class order.
+ */
+export async function infer(input: Float32Array, loaded: LoadedModel): Promise<number[]> {
+  const { manifest, model } = loaded;
+  const policy = manifest.inference ?? plainInference;
   const { height, width, channels } = manifest.input;
-  const output = tf.tidy(() => model.predict(tf.tensor4d(input, [1, height, width, channels])) as tf.Tensor);
-  const probabilities = await output.data();
+  const batch = dihedralVariants(input, width, channels, policy);
+  const output = tf.tidy(() => model.predict(tf.tensor4d(batch, [variantCount(policy), height, width, channels])) as tf.Tensor);
+  const rows = await output.data();
   output.dispose();
-  await tick();
-  const t3 = Date.now();
+  return finalProbabilities(rows, manifest.classes.length, policy);
+}
+
+/** The response body for probabilities in class order: every class, highest first, and the review flag. */
+export function toClassification(manifest: Manifest, probabilities: number[], timing: Classification['timing']): Classification {
   const predictions = manifest.classes
     .map((label, i) => ({ label, probability: probabilities[i] }))
     .sort((a, b) => b.probability - a.probability);
@@ -52,6 +69,29 @@ export async function classifyImage(bytes: Uint8Array, loaded: LoadedModel): Pro
     model: { name: manifest.name, version: manifest.version },
     top: predictions[0],
     predictions,
-    timing: { decodeMs: t1 - t0, preprocessMs: t2 - t1, inferMs: t3 - t2 },
+    review: needsReview(predictions[0].probability, manifest.inference ?? plainInference),
+    timing,
   };
+}
+
+/**
+ * Decodes one image, preprocesses it with the manifest's parameters (the trainer's own
+ * code) and runs the model. Probabilities come back for every class, highest first.
+ *
+ * @example
+ * const { result } = await classifyImage(bytes, loaded);
+ * result.top; // { label: 'NEUTROPHIL', probability: 0.93 }
+ */
+export async function classifyImage(bytes: Uint8Array, loaded: LoadedModel): Promise<ClassifiedImage> {
+  const { manifest } = loaded;
+  const { image, decodeMs } = await decodeTimed(bytes);
+  const t1 = Date.now();
+  const input = preprocess(image, manifest.preprocessing);
+  await tick();
+  const t2 = Date.now();
+  const probabilities = await infer(input, loaded);
+  await tick();
+  const t3 = Date.now();
+  const result = toClassification(manifest, probabilities, { decodeMs, preprocessMs: t2 - t1, inferMs: t3 - t2 });
+  return { result, probabilities, classes: manifest.classes, bytes, input, preprocessing: manifest.preprocessing };
 }

@@ -4,6 +4,8 @@ import { DEVICE_NAME_PATTERN, issueToken } from './tokens.ts';
 export interface Device {
   name: string;
   admin: boolean;
+  /** Versions this device may pin with X-Model-Version (`*`: any). */
+  pins: string[];
 }
 
 /**
@@ -23,6 +25,14 @@ interface DeviceRow {
   name: string;
   token_hash: string;
   admin: number;
+  pins: string;
+}
+
+const PIN_PATTERN = /^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/;
+
+function checkPins(pins: string[]): void {
+  const bad = pins.find((pin) => !PIN_PATTERN.test(pin));
+  if (bad !== undefined) throw new BadRequestError('invalid_pins', `pin "${bad}" is neither a version name nor "*"`);
 }
 
 function checkName(name: string): void {
@@ -38,13 +48,19 @@ function checkName(name: string): void {
  * @example
  * const { token } = await createDevice(env.DB, 'lab-1', false);
  */
-export async function createDevice(db: DeviceDatabase, name: string, admin: boolean): Promise<{ name: string; admin: boolean; token: string }> {
+export async function createDevice(
+  db: DeviceDatabase,
+  name: string,
+  admin: boolean,
+  pins: string[] = [],
+): Promise<{ name: string; admin: boolean; pins: string[]; token: string }> {
   checkName(name);
+  checkPins(pins);
   const { tokenId, token, tokenHash } = await issueToken();
   try {
     await db
-      .prepare('INSERT INTO devices (token_id, name, token_hash, admin, created_at) VALUES (?, ?, ?, ?, ?)')
-      .bind(tokenId, name, tokenHash, admin ? 1 : 0, new Date().toISOString())
+      .prepare('INSERT INTO devices (token_id, name, token_hash, admin, pins, created_at) VALUES (?, ?, ?, ?, ?, ?)')
+      .bind(tokenId, name, tokenHash, admin ? 1 : 0, JSON.stringify(pins), new Date().toISOString())
       .run();
   } catch (error) {
     if (/UNIQUE constraint failed/i.test(String((error as Error).message))) {
@@ -52,7 +68,16 @@ export async function createDevice(db: DeviceDatabase, name: string, admin: bool
     }
     throw error;
   }
-  return { name, admin, token };
+  return { name, admin, pins, token };
+}
+
+/** Replaces the versions a device may pin; 404 when it has no active token. */
+export async function setDevicePins(db: DeviceDatabase, name: string, pins: string[]): Promise<{ name: string; pins: string[] }> {
+  checkName(name);
+  checkPins(pins);
+  const result = await db.prepare('UPDATE devices SET pins = ? WHERE name = ? AND revoked_at IS NULL').bind(JSON.stringify(pins), name).run();
+  if (!result.meta.changes) throw new NotFoundError('device_not_found', `device "${name}" has no active token`);
+  return { name, pins };
 }
 
 /** Revokes the device's active token; 404 when it has none. */
@@ -68,8 +93,8 @@ export async function revokeDevice(db: DeviceDatabase, name: string): Promise<vo
 /** The active token row with this id, if any. */
 export async function findActiveToken(db: DeviceDatabase, tokenId: string): Promise<{ device: Device; tokenHash: string } | null> {
   const row = await db
-    .prepare('SELECT name, token_hash, admin FROM devices WHERE token_id = ? AND revoked_at IS NULL')
+    .prepare('SELECT name, token_hash, admin, pins FROM devices WHERE token_id = ? AND revoked_at IS NULL')
     .bind(tokenId)
     .first<DeviceRow>();
-  return row ? { device: { name: row.name, admin: row.admin === 1 }, tokenHash: row.token_hash } : null;
+  return row ? { device: { name: row.name, admin: row.admin === 1, pins: JSON.parse(row.pins) as string[] }, tokenHash: row.token_hash } : null;
 }

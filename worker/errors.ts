@@ -44,6 +44,13 @@ export class ConflictError extends HttpError {
   }
 }
 
+/** Well-formed input that names something that cannot be used (an unknown class, a bad split). */
+export class UnprocessableError extends HttpError {
+  constructor(code: string, message: string) {
+    super(422, code, message);
+  }
+}
+
 export class PayloadTooLargeError extends HttpError {
   constructor(code: string, message: string) {
     super(413, code, message);

@@ -12,6 +12,7 @@ export const ClassificationSchema = z
     model: z.object({ name: z.string(), version: z.string() }),
     top: PredictionSchema,
     predictions: z.array(PredictionSchema).openapi({ description: 'every class, highest probability first; sums to 1' }),
+    review: z.boolean().openapi({ description: "the top probability is under the version's review threshold: a technician should check this cell" }),
     timing: z.object({ decodeMs: z.number(), preprocessMs: z.number(), inferMs: z.number() }),
   })
   .openapi('Classification');
@@ -29,11 +30,23 @@ export const BatchSchema = z
   .object({ model: z.object({ name: z.string(), version: z.string() }), results: z.array(BatchItemSchema) })
   .openapi('BatchClassification');
 
+const PIN_RULE = 'only admin tokens, and device tokens listed for the version (pins), may choose one';
+
 export const VersionQuerySchema = z.object({
   version: z
     .string()
     .optional()
-    .openapi({ param: { name: 'version', in: 'query' }, description: 'model version; default: MODEL_VERSION or the newest published' }),
+    .openapi({ param: { name: 'version', in: 'query' }, description: `pins a model version, like the X-Model-Version header; ${PIN_RULE}` }),
+});
+
+export const PinHeaderSchema = z.object({
+  'x-model-version': z
+    .string()
+    .optional()
+    .openapi({
+      param: { name: 'x-model-version', in: 'header' },
+      description: `pins a model version; without it the routing split (sticky per device) or the default version answers; ${PIN_RULE}`,
+    }),
 });
 
 export const VersionParamSchema = z.object({
@@ -66,18 +79,30 @@ export const DeviceNameParamSchema = z.object({
   name: z.string().openapi({ param: { name: 'name', in: 'path' }, example: 'lab-1' }),
 });
 
+const PinsSchema = z.array(z.string()).max(100).openapi({ description: 'versions the device may pin with X-Model-Version; "*" for any', example: ['v2'] });
+
 export const CreateDeviceSchema = z
-  .object({ name: z.string().openapi({ example: 'lab-1' }), admin: z.boolean().optional().default(false) })
+  .object({ name: z.string().openapi({ example: 'lab-1' }), admin: z.boolean().optional().default(false), pins: PinsSchema.optional().default([]) })
   .openapi('CreateDevice');
 
 export const DeviceTokenSchema = z
-  .object({ name: z.string(), admin: z.boolean(), token: z.string().openapi({ description: 'shown this once; only its hash is stored' }) })
+  .object({ name: z.string(), admin: z.boolean(), pins: z.array(z.string()), token: z.string().openapi({ description: 'shown this once; only its hash is stored' }) })
   .openapi('DeviceToken');
+
+export const DevicePinsSchema = z.object({ pins: PinsSchema }).openapi('DevicePins');
 
 export const InfoSchema = z
   .object({
     backend: z.object({ name: z.string(), simd: z.boolean(), threads: z.boolean(), tfjsVersion: z.string() }),
     defaultModel: z.object({ version: z.string() }).nullable(),
+    models: z
+      .object({
+        budgetBytes: z.number(),
+        residentBytes: z.number().openapi({ description: "bytes the resident versions' weights take in this isolate" }),
+        heapBytes: z.number().nullable().openapi({ description: 'size of the wasm heap they live in' }),
+        versions: z.array(z.object({ version: z.string(), bytes: z.number(), lastUsed: z.string() })),
+      })
+      .openapi({ description: 'versions loaded in this isolate, most recently used first; the least recently used is unloaded past the budget' }),
     limits: z.object({ maxBodyBytes: z.number(), maxBatchBodyBytes: z.number(), maxBatchImages: z.number(), maxImageSide: z.number() }),
     formats: z.array(z.string()),
   })
@@ -90,12 +115,13 @@ export function errorResponses(...statuses: number[]) {
   const descriptions: Record<number, string> = {
     400: 'bad input (empty body, undecodable or truncated image, invalid JSON)',
     401: 'missing or invalid bearer token',
-    403: 'a device token on an admin route',
-    404: 'unknown model version or device',
-    409: 'the device already has an active token',
+    403: 'a device token on an admin route, or pinning a version the token may not',
+    404: 'unknown model version, device or prediction',
+    409: 'a conflict with stored state (an active token, another label, a concurrent change)',
     413: 'body over the limit, or more than 4096 pixels on a side',
     415: 'unsupported content type',
-    503: 'no usable model (none published, or it failed its integrity check)',
+    422: 'well-formed but unusable: an unknown, incomplete or unverified version, a split not summing to 100, a label not among the classes',
+    503: 'no usable model (none published, or none of the routed versions passes its integrity check)',
   };
   return Object.fromEntries(
     statuses.map((s) => [s, { description: descriptions[s], content: { 'application/json': { schema: ErrorSchema } } }]),

@@ -67,7 +67,7 @@ describe('admin routes', () => {
     const created = await call('/v1/devices', json(admin, 'POST', { name: 'lab-7' }));
     expect(created.status).toBe(201);
     const body = await created.json<any>();
-    expect(body).toEqual({ name: 'lab-7', admin: false, token: expect.stringMatching(/^cs_[0-9a-f]{16}_/) });
+    expect(body).toEqual({ name: 'lab-7', admin: false, pins: [], token: expect.stringMatching(/^cs_[0-9a-f]{16}_/) });
     const row = await env.DB.prepare('SELECT * FROM devices WHERE name = ?').bind('lab-7').first<Record<string, unknown>>();
     expect(JSON.stringify(row)).not.toContain(body.token.slice(20));
     expect(row?.token_hash).toBe(await hashToken(body.token));

@@ -39,9 +39,9 @@ describe('POST /v1/classify', () => {
     expect(body.predictions).toEqual(fromJpeg.predictions);
   });
 
-  it('serves a version named in the query', async () => {
+  it('serves a version named in the query to a token that may pin it', async () => {
     await publishFixture('renamed-copy');
-    const res = await classify(sampleBytes(0), token, { query: '?version=renamed-copy' });
+    const res = await classify(sampleBytes(0), await newToken(true), { query: '?version=renamed-copy' });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-model-version')).toBe('renamed-copy');
   });
@@ -68,9 +68,9 @@ describe('public routes', () => {
     const doc = await res.json<any>();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/v1/classify', '/v1/classify/batch', '/v1/devices', '/v1/devices/{name}', '/v1/info', '/v1/models', '/v1/models/{version}'].sort(),
+      ['/healthz', '/v1/classify', '/v1/classify/batch', '/v1/devices', '/v1/devices/{name}', '/v1/feedback', '/v1/info', '/v1/models', '/v1/models/{version}', '/v1/routing', '/v1/routing/rollback', '/v1/stats'].sort(),
     );
     expect(Object.keys(doc.paths['/v1/classify'].post.requestBody.content)).toEqual(['image/jpeg', 'image/png', 'image/webp']);
-    expect(doc.components.schemas.Classification.required).toEqual(expect.arrayContaining(['id', 'model', 'top', 'predictions', 'timing']));
+    expect(doc.components.schemas.Classification.required).toEqual(expect.arrayContaining(['id', 'model', 'top', 'predictions', 'review', 'timing']));
   });
 });

@@ -22,6 +22,6 @@ declare module 'vitest' {
     /** Re-encoded samples carrying EXIF orientation tags, with the Node path's expectations. */
     oriented: SampleFixture[];
     /** Images made with sharp for format and limit tests, base64. */
-    images: { png: string; webp: string; webpLossy: string; webpAlpha: string; wide: string; pngOf: string };
+    images: { png: string; webp: string; webpLossy: string; webpAlpha: string; wide: string; flopped: string; tiny: string; pngOf: string };
   }
 }

@@ -61,6 +61,10 @@ export default async function setup(project: TestProject) {
   const webp = await pixels.clone().webp({ lossless: true }).toBuffer();
   const webpLossy = await pixels.clone().webp({ quality: 80 }).toBuffer();
   const webpAlpha = await pixels.clone().ensureAlpha(0.5).webp({ quality: 80 }).toBuffer();
+  // The first sample mirrored, losslessly: dihedral test-time averaging must not see the difference.
+  const flopped = await pixels.clone().flop().png().toBuffer();
+  // Cheap to decode, for tests that classify thousands of times and only look at routing.
+  const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#8060a0' } }).png().toBuffer();
   // Over the 4096-pixel side limit yet tiny on the wire.
   const wide = await sharp({ create: { width: 5000, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();
 
@@ -72,5 +76,5 @@ export default async function setup(project: TestProject) {
   });
   project.provide('samples', samples);
   project.provide('oriented', oriented);
-  project.provide('images', { png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), pngOf: samples[0].path });
+  project.provide('images', { png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path });
 }

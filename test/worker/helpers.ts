@@ -1,7 +1,8 @@
-import { env } from 'cloudflare:test';
+import { createExecutionContext, env, waitOnExecutionContext } from 'cloudflare:test';
 import { exports } from 'cloudflare:workers';
+import worker from '../../worker/index.ts';
 import { inject } from 'vitest';
-import { parseManifest, type Manifest } from '../../shared/index.ts';
+import { parseManifest, sha256Hex, type Manifest } from '../../shared/index.ts';
 import { createDevice } from '../../worker/devices.ts';
 import { publishVersion } from '../../worker/scripts/publish-core.ts';
 
@@ -21,12 +22,32 @@ export function fixtureVersion(rename?: string) {
   };
 }
 
+export interface FixtureOptions {
+  /** Fields to set in the manifest (e.g. an inference policy). */
+  patch?: Partial<Manifest>;
+  /** Other weights: the manifest's size and sha256 for weights.bin are updated to match. */
+  weights?: (bytes: Uint8Array) => Uint8Array<ArrayBuffer>;
+}
+
 /** Publishes the fixture model into this test file's R2 bucket with the real publish code. */
-export async function publishFixture(rename?: string): Promise<Manifest> {
+export async function publishFixture(rename?: string, options: FixtureOptions = {}): Promise<Manifest> {
   const version = fixtureVersion(rename);
+  if (options.patch || options.weights) {
+    const files = version.manifest.files.map((f) => ({ ...f }));
+    if (options.weights) {
+      const bytes = options.weights(version.files.get('weights.bin')!);
+      version.files.set('weights.bin', bytes);
+      Object.assign(files.find((f) => f.path === 'weights.bin')!, { bytes: bytes.length, sha256: await sha256Hex(bytes) });
+    }
+    version.manifest = { ...version.manifest, ...options.patch, files };
+    version.manifestBytes = new TextEncoder().encode(JSON.stringify(version.manifest));
+  }
   await publishVersion(env.MODELS, version);
   return version.manifest;
 }
+
+/** Other quantised weights: every 7th byte of the fixture's shifted, so the model answers differently. */
+export const perturbWeights = (bytes: Uint8Array) => bytes.map((b, i) => (i % 7 === 0 ? (b + 40) & 0xff : b));
 
 let devices = 0;
 /** A fresh device (or admin) token in this test file's D1 database. */
@@ -37,6 +58,35 @@ export async function newToken(admin = false): Promise<string> {
 /** A request to the Worker under test, through its real fetch handler. */
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
   return exports.default.fetch(new Request(`http://worker.test${path}`, init));
+}
+
+/**
+ * A request through the Worker's fetch handler that also waits for the work it leaves to
+ * `waitUntil` (statistics, shadow runs); `vars` overrides wrangler.toml vars for this call.
+ */
+export async function settled(path: string, init: RequestInit = {}, vars: Partial<Env> = {}): Promise<Response> {
+  const ctx = createExecutionContext();
+  const res = await worker.fetch(new Request(`http://worker.test${path}`, init), { ...env, ...vars }, ctx);
+  // Read the body first: the handler may still be streaming it when waitUntil work starts.
+  const body = await res.arrayBuffer();
+  await waitOnExecutionContext(ctx);
+  return new Response(body, res);
+}
+
+/** A JSON request with a bearer token. */
+export function jsonInit(token: string, method: string, body?: unknown): RequestInit {
+  return {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  };
+}
+
+/** Classifies one sample through `settled`, optionally pinning a version with the header. */
+export function classifySettled(token: string, options: { sample?: number; pin?: string; vars?: Partial<Env> } = {}): Promise<Response> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg' };
+  if (options.pin) headers['x-model-version'] = options.pin;
+  return settled('/v1/classify', { method: 'POST', headers, body: sampleBytes(options.sample ?? 0) }, options.vars);
 }
 
 export function classify(bytes: Uint8Array | string | null, token: string | null, options: { type?: string | null; query?: string } = {}) {
@@ -63,6 +113,7 @@ export function expectClassification(body: any, classes: string[], version: stri
   const sum = probabilities.reduce((a, b) => a + b, 0);
   if (Math.abs(sum - 1) > 1e-5) throw new Error(`probabilities sum to ${sum}`);
   if (probabilities.some((p, i) => i > 0 && p > probabilities[i - 1])) throw new Error('predictions are not sorted');
+  if (typeof body.review !== 'boolean') throw new Error(`review is ${body.review}`);
   if (body.top.label !== body.predictions[0].label || body.top.probability !== probabilities[0]) throw new Error('top is not the first prediction');
   for (const key of ['decodeMs', 'preprocessMs', 'inferMs']) {
     if (typeof body.timing[key] !== 'number' || body.timing[key] < 0) throw new Error(`timing.${key} is ${body.timing[key]}`);

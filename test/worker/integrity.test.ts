@@ -13,7 +13,8 @@ async function publishTampered(version: string, file: string, alter: (bytes: Uin
 
 beforeAll(async () => {
   await publishFixture('good');
-  token = await newToken();
+  // Naming a version needs a token that may pin it.
+  token = await newToken(true);
 });
 
 describe('a version whose files do not match the manifest is never served', () => {

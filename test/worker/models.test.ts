@@ -30,7 +30,7 @@ describe('GET /v1/models', () => {
   });
 
   it('marks a version ready once this isolate has verified and loaded it', async () => {
-    expect((await classify(sampleBytes(0), token, { query: '?version=models-a' })).status).toBe(200);
+    expect((await classify(sampleBytes(0), await newToken(true), { query: '?version=models-a' })).status).toBe(200);
     const { models } = await (await get('/v1/models')).json<any>();
     expect(models.find((m: any) => m.version === 'models-a').status).toBe('ready');
   });

@@ -1,10 +1,13 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import type { Context } from 'hono';
 import type { AppEnv } from '../auth.ts';
 import { assertImageType, MAX_BATCH_BODY_BYTES, MAX_BATCH_IMAGES, MAX_BODY_BYTES, mediaTypeOf, readBody } from '../body.ts';
 import { classifyImage } from '../classify.ts';
 import { BadRequestError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
-import { getModel, resolveVersion } from '../model-store.ts';
-import { BatchSchema, ClassificationSchema, errorResponses, VersionQuerySchema } from '../schemas.ts';
+import { BatchSchema, ClassificationSchema, errorResponses, PinHeaderSchema, VersionQuerySchema } from '../schemas.ts';
+import { requestedPin, serveModel, ServeError, type ServedModel } from '../serve.ts';
+import { afterResponse } from '../shadow.ts';
+import { failureOf, type PredictionRecord } from '../stats-record.ts';
 
 const binary = { schema: { type: 'string' as const, format: 'binary' } };
 
@@ -15,15 +18,16 @@ const classifyRoute = createRoute({
   security: [{ bearer: [] }],
   request: {
     query: VersionQuerySchema,
+    headers: PinHeaderSchema,
     body: { required: true, content: { 'image/jpeg': binary, 'image/png': binary, 'image/webp': binary } },
   },
   responses: {
     200: {
-      description: 'the classification; header X-Model-Version names the version used',
+      description: 'the classification; header X-Model-Version names the version that answered',
       headers: { 'X-Model-Version': { schema: { type: 'string' } } },
       content: { 'application/json': { schema: ClassificationSchema } },
     },
-    ...errorResponses(400, 401, 404, 413, 415, 503),
+    ...errorResponses(400, 401, 403, 404, 413, 415, 503),
   },
 });
 
@@ -34,6 +38,7 @@ const batchRoute = createRoute({
   security: [{ bearer: [] }],
   request: {
     query: VersionQuerySchema,
+    headers: PinHeaderSchema,
     body: {
       required: true,
       content: {
@@ -53,7 +58,7 @@ const batchRoute = createRoute({
       headers: { 'X-Model-Version': { schema: { type: 'string' } } },
       content: { 'application/json': { schema: BatchSchema } },
     },
-    ...errorResponses(400, 401, 404, 413, 415, 503),
+    ...errorResponses(400, 401, 403, 404, 413, 415, 503),
   },
 });
 
@@ -64,15 +69,54 @@ function partError(error: unknown) {
   return { status: 500, code: 'internal_error', message: 'this image could not be processed' };
 }
 
+type Ctx = Context<AppEnv>;
+
+/** Statistics and the shadow run happen after the response is sent. */
+function afterwards(c: Ctx, records: PredictionRecord[], shadow: string | null): void {
+  c.executionCtx.waitUntil(afterResponse(c.env, records, shadow));
+}
+
+/** Routes the request to a version; a refusal that concerns a version is recorded against it. */
+async function serve(c: Ctx, query: string | undefined, base: RecordBase, started: number): Promise<ServedModel> {
+  const pin = requestedPin(c.req.header('x-model-version'), query);
+  try {
+    return await serveModel(c.env, c.get('device'), pin);
+  } catch (error) {
+    if (error instanceof ServeError) {
+      const { assigned, route } = error;
+      afterwards(c, [{ ...base, id: crypto.randomUUID(), version: assigned, assigned, route, ...failureOf(error), classified: null, latencyMs: Date.now() - started }], null);
+    }
+    throw error;
+  }
+}
+
+type RecordBase = Pick<PredictionRecord, 'requestId' | 'device' | 'createdAt'>;
+
+function recordBase(c: Ctx): RecordBase {
+  return { requestId: crypto.randomUUID(), device: c.get('device').name, createdAt: new Date().toISOString() };
+}
+
+const servedAs = (served: ServedModel) => ({ version: served.version, assigned: served.assigned, route: served.route });
+
 export const classifyRoutes = new OpenAPIHono<AppEnv>()
   .openapi(classifyRoute, async (c) => {
+    const started = Date.now();
     assertImageType(c.req.header('content-type'));
     const bytes = await readBody(c.req.raw, MAX_BODY_BYTES);
-    const stored = await resolveVersion(c.env, c.req.valid('query').version);
-    const loaded = await getModel(c.env.MODELS, stored);
-    const result = await classifyImage(bytes, loaded);
-    c.header('X-Model-Version', result.model.version);
-    return c.json(result, 200);
+    const base = recordBase(c);
+    const served = await serve(c, c.req.valid('query').version, base, started);
+    try {
+      const classified = await classifyImage(bytes, served.loaded);
+      const { result } = classified;
+      afterwards(c, [{ ...base, ...servedAs(served), id: result.id, status: 200, errorCode: null, classified, latencyMs: Date.now() - started }], served.shadow);
+      c.header('X-Model-Version', served.version);
+      return c.json(result, 200);
+    } catch (error) {
+      afterwards(c, [{ ...base, ...servedAs(served), id: crypto.randomUUID(), ...failureOf(error), classified: null, latencyMs: Date.now() - started }], null);
+      throw error;
+    } finally {
+      served.release();
+    }
   })
   .openapi(batchRoute, async (c) => {
     const type = mediaTypeOf(c.req.header('content-type'));
@@ -91,26 +135,36 @@ export const classifyRoutes = new OpenAPIHono<AppEnv>()
     if (parts.length > MAX_BATCH_IMAGES) {
       throw new BadRequestError('too_many_images', `the batch has ${parts.length} parts; at most ${MAX_BATCH_IMAGES} are accepted`);
     }
-    const stored = await resolveVersion(c.env, c.req.valid('query').version);
-    const loaded = await getModel(c.env.MODELS, stored);
+    const base = recordBase(c);
+    const served = await serve(c, c.req.valid('query').version, base, Date.now());
+    const { manifest } = served.loaded;
     const results = [];
-    for (const [index, [, value]] of parts.entries()) {
-      const filename = typeof value === 'string' ? null : value.name || null;
-      try {
-        if (typeof value === 'string') throw new BadRequestError('not_a_file', 'this part is a text field, not an image file');
-        // Browsers and curl label files by extension; an unlabelled part is judged by its bytes.
-        const partType = mediaTypeOf(value.type);
-        if (partType && partType !== 'application/octet-stream') assertImageType(partType, 'this part');
-        if (value.size === 0) throw new BadRequestError('empty_body', 'this part is empty');
-        if (value.size > MAX_BODY_BYTES) {
-          throw new PayloadTooLargeError('body_too_large', `this part is ${value.size} bytes; at most ${MAX_BODY_BYTES} are accepted`);
+    const records: PredictionRecord[] = [];
+    try {
+      for (const [index, [, value]] of parts.entries()) {
+        const filename = typeof value === 'string' ? null : value.name || null;
+        const started = Date.now();
+        try {
+          if (typeof value === 'string') throw new BadRequestError('not_a_file', 'this part is a text field, not an image file');
+          // Browsers and curl label files by extension; an unlabelled part is judged by its bytes.
+          const partType = mediaTypeOf(value.type);
+          if (partType && partType !== 'application/octet-stream') assertImageType(partType, 'this part');
+          if (value.size === 0) throw new BadRequestError('empty_body', 'this part is empty');
+          if (value.size > MAX_BODY_BYTES) {
+            throw new PayloadTooLargeError('body_too_large', `this part is ${value.size} bytes; at most ${MAX_BODY_BYTES} are accepted`);
+          }
+          const classified = await classifyImage(new Uint8Array(await value.arrayBuffer()), served.loaded);
+          records.push({ ...base, ...servedAs(served), id: classified.result.id, status: 200, errorCode: null, classified, latencyMs: Date.now() - started });
+          results.push({ index, filename, result: classified.result });
+        } catch (error) {
+          records.push({ ...base, ...servedAs(served), id: crypto.randomUUID(), ...failureOf(error), classified: null, latencyMs: Date.now() - started });
+          results.push({ index, filename, error: partError(error) });
         }
-        const result = await classifyImage(new Uint8Array(await value.arrayBuffer()), loaded);
-        results.push({ index, filename, result });
-      } catch (error) {
-        results.push({ index, filename, error: partError(error) });
       }
+    } finally {
+      served.release();
     }
-    c.header('X-Model-Version', loaded.manifest.version);
-    return c.json({ model: { name: loaded.manifest.name, version: loaded.manifest.version }, results }, 200);
+    afterwards(c, records, served.shadow);
+    c.header('X-Model-Version', served.version);
+    return c.json({ model: { name: manifest.name, version: manifest.version }, results }, 200);
   });

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { requireAdmin, type AppEnv } from '../auth.ts';
-import { createDevice, revokeDevice } from '../devices.ts';
-import { CreateDeviceSchema, DeviceNameParamSchema, DeviceTokenSchema, errorResponses } from '../schemas.ts';
+import { createDevice, revokeDevice, setDevicePins } from '../devices.ts';
+import { CreateDeviceSchema, DeviceNameParamSchema, DevicePinsSchema, DeviceTokenSchema, errorResponses } from '../schemas.ts';
 
 const createDeviceRoute = createRoute({
   method: 'post',
@@ -26,10 +26,26 @@ const revokeDeviceRoute = createRoute({
   responses: { 204: { description: 'revoked' }, ...errorResponses(401, 403, 404) },
 });
 
+const pinsRoute = createRoute({
+  method: 'patch',
+  path: '/v1/devices/{name}',
+  summary: 'Set the versions a device may pin with X-Model-Version (admin)',
+  security: [{ bearer: [] }],
+  middleware: [requireAdmin] as const,
+  request: { params: DeviceNameParamSchema, body: { required: true, content: { 'application/json': { schema: DevicePinsSchema } } } },
+  responses: {
+    200: { description: 'updated', content: { 'application/json': { schema: DevicePinsSchema.extend({ name: DeviceNameParamSchema.shape.name }) } } },
+    ...errorResponses(400, 401, 403, 404, 415),
+  },
+});
+
 export const deviceRoutes = new OpenAPIHono<AppEnv>()
   .openapi(createDeviceRoute, async (c) => {
-    const { name, admin } = c.req.valid('json');
-    return c.json(await createDevice(c.env.DB, name, admin), 201);
+    const { name, admin, pins } = c.req.valid('json');
+    return c.json(await createDevice(c.env.DB, name, admin, pins), 201);
+  })
+  .openapi(pinsRoute, async (c) => {
+    return c.json(await setDevicePins(c.env.DB, c.req.valid('param').name, c.req.valid('json').pins), 200);
   })
   .openapi(revokeDeviceRoute, async (c) => {
     await revokeDevice(c.env.DB, c.req.valid('param').name);

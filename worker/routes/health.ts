@@ -4,6 +4,7 @@ import { ensureBackend } from '../backend.ts';
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_IMAGES, MAX_BODY_BYTES } from '../body.ts';
 import { MAX_IMAGE_SIDE } from '../decode.ts';
 import { HttpError } from '../errors.ts';
+import { residentModels } from '../model-cache.ts';
 import { resolveVersion } from '../model-store.ts';
 import { errorResponses, HealthSchema, InfoSchema } from '../schemas.ts';
 
@@ -35,6 +36,7 @@ export const healthRoutes = new OpenAPIHono<AppEnv>()
     return c.json({
       backend,
       defaultModel,
+      models: residentModels(c.env),
       limits: { maxBodyBytes: MAX_BODY_BYTES, maxBatchBodyBytes: MAX_BATCH_BODY_BYTES, maxBatchImages: MAX_BATCH_IMAGES, maxImageSide: MAX_IMAGE_SIDE },
       formats: ['image/jpeg', 'image/png', 'image/webp'],
     }, 200);

@@ -2,7 +2,8 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { parseManifest } from '../../shared/index.ts';
 import type { AppEnv } from '../auth.ts';
 import { HttpError, NotFoundError } from '../errors.ts';
-import { getModel, listStoredVersions, MANIFEST_FILE, resolveVersion, statusOf } from '../model-store.ts';
+import { acquireModel, statusOf } from '../model-cache.ts';
+import { listStoredVersions, MANIFEST_FILE, resolveVersion } from '../model-store.ts';
 import { z } from '@hono/zod-openapi';
 import { errorResponses, ModelDetailSchema, ModelListSchema, ModelSummarySchema, VersionParamSchema } from '../schemas.ts';
 
@@ -43,7 +44,7 @@ export const modelRoutes = new OpenAPIHono<AppEnv>()
       complete.map(async (stored) => {
         let name: string | null = null;
         let createdAt: string | null = null;
-        const { status, reason } = await statusOf(stored);
+        const { status, reason } = statusOf(stored);
         try {
           const manifest = parseManifest(await (await c.env.MODELS.get(`${stored.version}/${MANIFEST_FILE}`))?.json());
           ({ name, createdAt } = manifest);
@@ -61,8 +62,9 @@ export const modelRoutes = new OpenAPIHono<AppEnv>()
   .openapi(detailRoute, async (c) => {
     const stored = await resolveVersion(c.env, c.req.valid('param').version);
     try {
-      const { manifest } = await getModel(c.env.MODELS, stored);
-      return c.json({ ...manifest, status: 'ready' as const }, 200);
+      const { loaded, release } = await acquireModel(c.env, stored);
+      release();
+      return c.json({ ...loaded.manifest, status: 'ready' as const }, 200);
     } catch (error) {
       if (error instanceof NotFoundError || !(error instanceof HttpError)) throw error;
       // A version that fails its check still shows its manifest, marked invalid, with why.

@@ -6,11 +6,14 @@ interface TokenOptions {
   device?: string;
   revoke?: string;
   admin?: boolean;
+  pin?: string;
   local?: boolean;
   remote?: boolean;
 }
 
 const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
+/** `--pin v2,v3` as the list stored with the device. */
+const pinsOf = (options: TokenOptions) => (options.pin ?? '').split(',').map((p) => p.trim()).filter(Boolean);
 
 async function local(options: TokenOptions): Promise<string | null> {
   const { withLocalBindings } = await import('./local-bindings.ts');
@@ -20,7 +23,7 @@ async function local(options: TokenOptions): Promise<string | null> {
       await revokeDevice(env.DB, options.revoke);
       return null;
     }
-    return (await createDevice(env.DB, options.device!, Boolean(options.admin))).token;
+    return (await createDevice(env.DB, options.device!, Boolean(options.admin), pinsOf(options))).token;
   });
 }
 
@@ -36,14 +39,15 @@ async function remote(options: TokenOptions): Promise<string | null> {
   }
   const { tokenId, token, tokenHash } = await issueToken();
   runWrangler(['d1', 'execute', 'DB', '--remote', '--command',
-    `INSERT INTO devices (token_id, name, token_hash, admin, created_at) VALUES (${sqlString(tokenId)}, ${sqlString(options.device!)}, ${sqlString(tokenHash)}, ${options.admin ? 1 : 0}, ${now})`], { quiet: true });
+    `INSERT INTO devices (token_id, name, token_hash, admin, pins, created_at) VALUES (${sqlString(tokenId)}, ${sqlString(options.device!)}, ${sqlString(tokenHash)}, ${options.admin ? 1 : 0}, ${sqlString(JSON.stringify(pinsOf(options)))}, ${now})`], { quiet: true });
   return token;
 }
 
 const program = new Command('token')
   .description('Create a device token (printed alone on the last line; only its hash is stored) or revoke one')
   .option('--device <name>', 'create a token for this device')
-  .option('--admin', 'the token may also provision and revoke devices (POST/DELETE /v1/devices)')
+  .option('--admin', 'the token may also provision devices, change the routing, read /v1/stats and pin any version')
+  .option('--pin <versions>', 'versions the device may choose with the X-Model-Version header, comma-separated ("*": any)')
   .option('--revoke <name>', "revoke this device's active token")
   .option('--local', 'the local D1 database used by `wrangler dev`')
   .option('--remote', 'the Cloudflare D1 database (needs CLOUDFLARE_API_TOKEN and CLOUDFLARE_ACCOUNT_ID)')

@@ -34,9 +34,9 @@ export function runWrangler(args: string[], options: { quiet?: boolean } = {}): 
   return result.stdout;
 }
 
-/** Applies the D1 migrations in migrations/ to the local database `wrangler dev` uses. */
-export function applyLocalMigrations(): void {
-  runWrangler(['d1', 'migrations', 'apply', 'DB', '--local'], { quiet: true });
+/** Applies the D1 migrations in migrations/ to the local database `wrangler dev` uses (or the one under `persistTo`). */
+export function applyLocalMigrations(persistTo?: string): void {
+  runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', ...(persistTo ? ['--persist-to', persistTo] : [])], { quiet: true });
 }
 
 /**

@@ -1,0 +1,46 @@
+import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { requireAdmin, type AppEnv } from '../auth.ts';
+import { BadRequestError } from '../errors.ts';
+import { recordFeedback } from '../feedback.ts';
+import { FeedbackResultSchema, FeedbackSchema, StatsQuerySchema, StatsSchema } from '../rollout-schemas.ts';
+import { errorResponses } from '../schemas.ts';
+import { versionStats } from '../stats-query.ts';
+
+const statsRoute = createRoute({
+  method: 'get',
+  path: '/v1/stats',
+  summary: 'Per-version statistics of live traffic, shadow runs and feedback (admin)',
+  security: [{ bearer: [] }],
+  middleware: [requireAdmin] as const,
+  request: { query: StatsQuerySchema },
+  responses: { 200: { description: 'one entry per version', content: { 'application/json': { schema: StatsSchema } } }, ...errorResponses(400, 401, 403) },
+});
+
+const feedbackRoute = createRoute({
+  method: 'post',
+  path: '/v1/feedback',
+  summary: 'Confirm the true class of an earlier prediction (once per prediction)',
+  security: [{ bearer: [] }],
+  request: { body: { required: true, content: { 'application/json': { schema: FeedbackSchema } } } },
+  responses: {
+    201: { description: 'stored', content: { 'application/json': { schema: FeedbackResultSchema } } },
+    200: { description: 'the same label was already stored; nothing changed', content: { 'application/json': { schema: FeedbackResultSchema } } },
+    ...errorResponses(400, 401, 403, 404, 409, 415, 422),
+  },
+});
+
+export const statsRoutes = new OpenAPIHono<AppEnv>()
+  .openapi(statsRoute, async (c) => {
+    const { since } = c.req.valid('query');
+    const time = since === undefined ? null : new Date(since);
+    if (time && Number.isNaN(time.getTime())) {
+      throw new BadRequestError('invalid_since', `since "${since}" is not an ISO 8601 time; use e.g. 2026-05-01T00:00:00Z`);
+    }
+    const from = time ? time.toISOString() : null;
+    return c.json({ since: from, generatedAt: new Date().toISOString(), versions: await versionStats(c.env.DB, from ?? '') }, 200);
+  })
+  .openapi(feedbackRoute, async (c) => {
+    const { id, label } = c.req.valid('json');
+    const { created, result } = await recordFeedback(c.env.DB, c.get('device'), id, label);
+    return c.json(result, created ? 201 : 200);
+  });

@@ -1,0 +1,118 @@
+import { deviceBucket, pickVersion, randomBucket } from './assignment.ts';
+import type { Device } from './devices.ts';
+import { BadRequestError, ForbiddenError, HttpError, NotFoundError } from './errors.ts';
+import { acquireModel, type ModelLease } from './model-cache.ts';
+import { findVersion } from './model-files.ts';
+import { resolveVersion } from './model-store.ts';
+import { currentRouting, type RoutingConfig } from './routing-store.ts';
+
+/** How the answering version was chosen. */
+export type RouteKind = 'pin' | 'split' | 'default';
+
+/** The version that answers a request, held until `release()`. */
+export interface ServedModel extends ModelLease {
+  version: string;
+  /** The version routing chose; another one answers when it is unhealthy (a fallback). */
+  assigned: string;
+  route: RouteKind;
+  /** The shadow version of the routing in force, if any. */
+  shadow: string | null;
+}
+
+/** A refusal that still knows which version the request was meant for, for the statistics. */
+export class ServeError extends HttpError {
+  constructor(inner: HttpError, readonly assigned: string, readonly route: RouteKind) {
+    super(inner.status, inner.code, inner.message);
+  }
+}
+
+const DEFAULT_CACHE_SECONDS = 5;
+const warned = new Set<string>();
+let cached: { config: RoutingConfig | null; at: number } | undefined;
+
+/**
+ * The routing in force, read from D1 at most once per ROUTING_CACHE_SECONDS per isolate (the
+ * isolate that makes a change applies it at once, see `rememberRouting`).
+ */
+export async function routingInForce(env: Env): Promise<RoutingConfig | null> {
+  const ttl = Number(env.ROUTING_CACHE_SECONDS || DEFAULT_CACHE_SECONDS) * 1000;
+  if (cached && Date.now() - cached.at < ttl) return cached.config;
+  const config = await currentRouting(env.DB);
+  cached = { config, at: Date.now() };
+  return config;
+}
+
+/** Makes a change this isolate just wrote take effect here without waiting for the cache. */
+export function rememberRouting(config: RoutingConfig | null): void {
+  cached = { config, at: Date.now() };
+}
+
+/** Whether a device may ask for a version by name (admins always; devices when listed for it). */
+export function mayPin(device: Device, version: string): boolean {
+  return device.admin || device.pins.includes('*') || device.pins.includes(version);
+}
+
+async function lease(env: Env, version: string): Promise<ModelLease> {
+  const stored = await findVersion(env.MODELS, version);
+  if (!stored) throw new NotFoundError('model_not_found', `model version "${version}" is not published`);
+  return acquireModel(env, stored);
+}
+
+/**
+ * Chooses and loads the version that answers: a pinned one (header or query, when the token
+ * may), else the routing split (sticky by device, falling back to the other healthy versions of
+ * the split when the chosen one fails its checks), else the default version.
+ *
+ * @example
+ * const served = await serveModel(env, device, c.req.header('x-model-version'));
+ */
+export async function serveModel(env: Env, device: Device, pin?: string): Promise<ServedModel> {
+  const routing = await routingInForce(env);
+  const shadow = routing?.shadow ?? null;
+  if (pin) {
+    if (!mayPin(device, pin)) {
+      throw new ForbiddenError(`this token may not choose model version "${pin}"; an admin can list it for the device (pins)`);
+    }
+    try {
+      return { ...(await lease(env, pin)), version: pin, assigned: pin, route: 'pin', shadow };
+    } catch (error) {
+      throw error instanceof HttpError && error.status !== 404 ? new ServeError(error, pin, 'pin') : error;
+    }
+  }
+  if (!routing) {
+    const stored = await resolveVersion(env);
+    try {
+      return { ...(await acquireModel(env, stored)), version: stored.version, assigned: stored.version, route: 'default', shadow };
+    } catch (error) {
+      throw error instanceof HttpError ? new ServeError(error, stored.version, 'default') : error;
+    }
+  }
+  const bucket = routing.sticky ? await deviceBucket(routing.salt, device.name) : randomBucket();
+  const failed = new Map<string, string>();
+  const assigned = pickVersion(routing.split, bucket)!;
+  for (let version: string | null = assigned; version; version = pickVersion(routing.split, bucket, new Set(failed.keys()))) {
+    try {
+      return { ...(await lease(env, version)), version, assigned, route: 'split', shadow };
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      const note = `routing: ${version} cannot serve (${error.message}); its share goes to the other versions of the split`;
+      // Once per isolate and reason: a broken version would otherwise log on every request routed to it.
+      if (!warned.has(note)) {
+        warned.add(note);
+        console.warn(note);
+      }
+      failed.set(version, error.message);
+    }
+  }
+  const reasons = [...failed].map(([version, why]) => `${version}: ${why}`).join('; ');
+  throw new ServeError(new HttpError(503, 'no_healthy_version', `no version of the routing split can serve: ${reasons}`), assigned, 'split');
+}
+
+/** The version a request pins, from the X-Model-Version header or the `version` query (they must agree). */
+export function requestedPin(header: string | undefined, query: string | undefined): string | undefined {
+  const fromHeader = header?.trim() || undefined;
+  if (fromHeader && query && fromHeader !== query) {
+    throw new BadRequestError('conflicting_version', `X-Model-Version "${fromHeader}" and ?version=${query} name different versions; send one`);
+  }
+  return fromHeader ?? (query || undefined);
+}

@@ -1,0 +1,73 @@
+import type { ClassifiedImage } from './classify.ts';
+import type { Database } from './db.ts';
+import { HttpError } from './errors.ts';
+import type { RouteKind } from './serve.ts';
+
+/** The outcome of one image, as it is stored for the statistics and for feedback. */
+export interface PredictionRecord {
+  id: string;
+  requestId: string;
+  version: string;
+  assigned: string;
+  route: RouteKind;
+  device: string;
+  status: number;
+  errorCode: string | null;
+  classified: ClassifiedImage | null;
+  latencyMs: number;
+  createdAt: string;
+}
+
+/** The shadow version's outcome for one prediction. */
+export interface ShadowRecord {
+  predictionId: string;
+  version: string;
+  status: number;
+  errorCode: string | null;
+  topLabel: string | null;
+  topProbability: number | null;
+  probabilities: Record<string, number> | null;
+  agreed: boolean | null;
+  latencyMs: number;
+  createdAt: string;
+}
+
+/** Probabilities as stored: `{label: p}` in the model's class order, which also records its classes. */
+export function probabilityMap(classes: string[], probabilities: number[]): Record<string, number> {
+  return Object.fromEntries(classes.map((label, i) => [label, probabilities[i]]));
+}
+
+/** A failed image's status and code, as the client saw them. */
+export function failureOf(error: unknown): { status: number; errorCode: string } {
+  return error instanceof HttpError ? { status: error.status, errorCode: error.code } : { status: 500, errorCode: 'internal_error' };
+}
+
+/** Writes the outcome of every image of one request in one D1 batch. */
+export async function recordPredictions(db: Database, records: PredictionRecord[]): Promise<void> {
+  if (!records.length) return;
+  const sql =
+    'INSERT INTO predictions (id, request_id, version, assigned, route, device, status, error_code, top_label, top_probability, probabilities, review, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  await db.batch(
+    records.map((r) => {
+      const result = r.classified?.result;
+      const probabilities = r.classified ? JSON.stringify(probabilityMap(r.classified.classes, r.classified.probabilities)) : null;
+      return db
+        .prepare(sql)
+        .bind(r.id, r.requestId, r.version, r.assigned, r.route, r.device, r.status, r.errorCode, result?.top.label ?? null, result?.top.probability ?? null, probabilities, result ? (result.review ? 1 : 0) : null, r.latencyMs, r.createdAt);
+    }),
+  );
+}
+
+/** Writes the shadow outcomes of one request in one D1 batch. */
+export async function recordShadows(db: Database, records: ShadowRecord[]): Promise<void> {
+  if (!records.length) return;
+  const sql =
+    'INSERT INTO shadow_results (prediction_id, version, status, error_code, top_label, top_probability, probabilities, agreed, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+  await db.batch(
+    records.map((r) =>
+      db
+        .prepare(sql)
+        .bind(r.predictionId, r.version, r.status, r.errorCode, r.topLabel, r.topProbability, r.probabilities && JSON.stringify(r.probabilities), r.agreed === null ? null : r.agreed ? 1 : 0, r.latencyMs, r.createdAt),
+    ),
+  );
+}
