@@ -57,7 +57,7 @@ export async function crossValidateFolds(options: CrossValidateOptions, reporter
     const innerVal = inner.validation.map((j) => dataset.images[outer[j]]);
     const trainImages = trainIdx.map((i) => dataset.images[i]);
     const params = { ...baseParams, ...channelStats(trainImages) };
-    reporter.info(`fold ${f + 1}/${options.folds}: ${trainImages.length} train, ${innerVal.length} inner validation, ${held.length} held out`);
+    reporter.summary(`fold ${f + 1}/${options.folds}: ${trainImages.length} train, ${innerVal.length} inner validation, ${held.length} held out`);
     const model = arch.build({ inputSize, classCount: scan.classes.length, seed: options.seed + f });
     const loop = await trainLoop(model, trainImages, innerVal, params, scan.classes.length, {
       epochs: options.epochs, batchSize: options.batchSize, seed: options.seed + f, patience: options.patience,
@@ -85,7 +85,7 @@ export async function crossValidateFolds(options: CrossValidateOptions, reporter
       ece: reliability({ probabilities: scored.probabilities, labels: heldLabels, classCount: k }).ece,
       coverage: above.length / held.length, accuracyAboveThreshold: above.length ? correctAbove / above.length : 0, epochsRun: loop.history.length,
     };
-    reporter.info(`fold ${f + 1}: accuracy ${(100 * result.evaluation.accuracy).toFixed(1)}%, macro-F1 ${result.evaluation.macroF1.toFixed(3)}, ECE ${result.ece.toFixed(3)}, coverage ${(100 * result.coverage).toFixed(1)}% at ${(100 * result.accuracyAboveThreshold).toFixed(1)}%`);
+    reporter.summary(`fold ${f + 1}: accuracy ${(100 * result.evaluation.accuracy).toFixed(1)}%, macro-F1 ${result.evaluation.macroF1.toFixed(3)}, ECE ${result.ece.toFixed(3)}, coverage ${(100 * result.coverage).toFixed(1)}% at ${(100 * result.accuracyAboveThreshold).toFixed(1)}%`);
     results.push(result);
   }
   return results;
