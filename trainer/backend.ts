@@ -20,7 +20,7 @@ export async function availableBackends(): Promise<string[]> {
 }
 
 /** tfjs-node is optional: absent where its binary download is blocked, or present but broken. */
-async function loadNodeBackend(): Promise<string | null> {
+export async function loadNodeBackend(): Promise<string | null> {
   try {
     await import('@tensorflow/tfjs-node' as string);
     return tf.findBackend('tensorflow') ? null : 'the package loaded but registered no backend';

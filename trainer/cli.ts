@@ -2,18 +2,25 @@ import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { backendChoices } from './backend.ts';
+import { defaultEpochData } from './bench/epoch-bench.ts';
 import { choiceFlag, defaultCacheDir, defaultDataDir, defaultModelsDir, defaultVersion, intFlag, versionFlag } from './cli-options.ts';
 import { crossValidateFolds } from './cross-validate.ts';
 import { formatCrossValidation, runFolds, summarizeFolds, writeFoldResults } from './cv-command.ts';
 import { UserError } from './errors.ts';
 import { defaultModelDir, evaluate } from './evaluate.ts';
 import { formatEvaluation } from './evaluation.ts';
+import { architectures } from './models.ts';
 import { progressMode, Reporter } from './progress.ts';
 import { addRecipeFlags, readCrossValidation, recipeFrom } from './recipe-flags.ts';
 import { train } from './train.ts';
 import type { Manifest } from '../shared/index.ts';
 
 let verbose = process.argv.includes('--verbose');
+
+/** A comma-separated list whose items must each be one of `choices`. */
+function listFlag(flag: string, choices: string[]) {
+  return (value: string): string[] => value.split(',').map((v) => choiceFlag(flag, choices)(v.trim()));
+}
 
 function calibrationLine(m: Manifest): string {
   const c = m.metrics.calibration, p = m.inference;
@@ -111,25 +118,39 @@ program
 
 program
   .command('bench')
-  .description('measure throughput: train (images/s per architecture and backend) and classify (Worker latency)')
-  .argument('[which]', 'train, classify or all', 'all')
+  .description('measure throughput: train (images/s per architecture and backend, PyTorch alongside, one full epoch) and classify (Worker latency)')
+  .argument('[which]', 'train, classify, ab (two versions live and a shadow vs one) or all (train and classify)', 'all')
   .option('--json', 'print one JSON object on stdout instead of tables', false)
   .option('--batch <n>', 'images per step for the train bench', intFlag('batch', 1, 1024), 32)
   .option('--steps <n>', 'measured steps per row of the train bench', intFlag('steps', 1, 1000), 10)
+  .option('--rounds <n>', 'alternating rounds of project and PyTorch measurements; each figure is its best round', intFlag('rounds', 1, 20), 3)
+  .option('--archs <list>', `architectures for the train bench, comma-separated (default: ${Object.keys(architectures).join(',')})`, listFlag('archs', Object.keys(architectures)))
+  .option('--backends <list>', 'backends for the train bench, comma-separated: wasm, tensorflow, cpu (default: every one that loads, but cpu)', listFlag('backends', ['wasm', 'tensorflow', 'cpu']))
+  .option('--workers <list>', 'replica counts to measure on wasm, comma-separated (default: the training default, and 1)', (v: string) => v.split(',').map(intFlag('workers', 1, 64)))
+  .option('--no-pytorch', 'skip the PyTorch baseline')
+  .option('--data <dir>', 'folder for the one-epoch timing of `npm run train`', defaultEpochData)
+  .option('--no-epoch', 'skip the one-epoch timing')
   .option('--verbose', 'print stack traces of errors', false)
   .action(async (which: string, o) => {
-    const parts = which === 'all' ? ['train', 'classify'] : [choiceFlag('bench', ['train', 'classify'] as const)(which)];
+    const parts = which === 'all' ? ['train', 'classify'] : [choiceFlag('bench', ['train', 'classify', 'ab'] as const)(which)];
     const log = (line: string) => process.stderr.write(`${line}\n`);
     const result: Record<string, unknown> = {};
     if (parts.includes('train')) {
-      const { runTrainBench, formatTrainBench } = await import('./bench/train-bench.ts');
-      const rows = await runTrainBench({ batch: o.batch, steps: o.steps, log });
-      result.results = rows;
-      if (!o.json) process.stdout.write(`\nTraining throughput (random inputs, batch ${o.batch}, steady state)\n${formatTrainBench(rows)}\n`);
+      const { runTrainSuite, formatTrainSuite } = await import('./bench/train-suite.ts');
+      const suite = await runTrainSuite({
+        batch: o.batch, steps: o.steps, rounds: o.rounds, archs: o.archs, backends: o.backends, workers: o.workers, torch: o.pytorch,
+        epochData: o.epoch ? o.data : null, log,
+      });
+      Object.assign(result, suite);
+      if (!o.json) process.stdout.write(`\n${formatTrainSuite(suite, o.batch)}\n`);
     }
     if (parts.includes('classify')) {
       const { runClassifyBench } = await import('../worker/scripts/bench-classify.ts');
       result.classify = await runClassifyBench({ json: o.json, log });
+    }
+    if (parts.includes('ab')) {
+      const { runAbBench } = await import('../worker/scripts/bench-ab.ts');
+      result.ab = await runAbBench({ json: o.json, log });
     }
     if (o.json) process.stdout.write(`${JSON.stringify(result)}\n`);
   });

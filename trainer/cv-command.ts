@@ -19,7 +19,9 @@ export async function runFolds(options: CrossValidateOptions, jobs: number, repo
   const dir = await mkdtemp(path.join(tmpdir(), 'cellsense-cv-'));
   try {
     const shares = Array.from({ length: jobs }, (_, j) => [...Array(options.folds).keys()].filter((f) => f % jobs === j)).filter((s) => s.length);
+    // Folds already fill the cores: each child trains on one thread unless told otherwise.
     const args = stripFlags(process.argv.slice(2), ['--jobs', '--json-out', '--only', '--fold-results']).filter((a) => a !== '--json');
+    if (options.workers === undefined) args.push('--workers', '1');
     await Promise.all(shares.map((share, j) => new Promise<void>((resolve, reject) => {
       const child = spawn(process.execPath, [...process.execArgv, process.argv[1], ...args, '--quiet', '--only', share.join(','), '--fold-results', path.join(dir, `${j}.json`)], { stdio: ['ignore', 'inherit', 'inherit'] });
       child.on('error', reject);

@@ -22,6 +22,7 @@ export function addRecipeFlags(command: Command): Command {
     .option('--group-threshold <d>', 'similarity distance under which two images count as copies of one photo', numberFlag('group-threshold', 0, 10), 0.05)
     .option('--validation <fraction>', 'share of each class held out for validation, by whole groups', numberFlag('validation', 0.05, 0.5), 0.2)
     .option('--batch-size <n>', 'images per training step', intFlag('batch-size', 1, 1024), 32)
+    .option('--workers <n>', 'threads that train in parallel, each on a share of every batch (wasm backend; default: one per core, up to 4); results depend on it slightly, so keep it fixed to reproduce a run', intFlag('workers', 1, 64))
     .option('--learning-rate <lr>', 'Adam learning rate (the peak, with --schedule cosine)', numberFlag('learning-rate', 1e-6, 1), 0.002)
     .option('--schedule <name>', 'learning-rate schedule: cosine (warm-up, then decay over --epochs) or constant', choiceFlag('schedule', ['cosine', 'constant'] as const), 'cosine')
     .option('--label-smoothing <s>', 'share of each target spread over all classes (0 to 0.3)', numberFlag('label-smoothing', 0, 0.3), 0)
@@ -36,14 +37,17 @@ export function addRecipeFlags(command: Command): Command {
     .option('--verbose', 'print stack traces of errors', false);
 }
 
-type Recipe = Omit<TrainOptions, 'out' | 'version' | 'resume' | 'allowQuantDrop' | 'command' | 'crossValidation' | 'shouldStop'>;
+type Recipe = Omit<TrainOptions, 'out' | 'version' | 'resume' | 'allowQuantDrop' | 'command' | 'crossValidation' | 'shouldStop'> & {
+  /** Data-parallel replicas for the training loop (LoopOptions.workers); undefined: its default. */
+  workers?: number;
+};
 
 /** The recipe part of `TrainOptions` from parsed flags. */
 export function recipeFrom(o: Record<string, never>): Recipe {
   return {
     data: o.data, epochs: o.epochs, seed: o.seed, arch: o.arch, inputSize: o.inputSize, quantize: o.quantize, backend: o.backend,
     crop: o.crop, groupPattern: o.groupPattern, groupThreshold: o.groupThreshold, validationFraction: o.validation,
-    batchSize: o.batchSize, learningRate: o.learningRate, schedule: o.schedule, labelSmoothing: o.labelSmoothing,
+    batchSize: o.batchSize, workers: o.workers, learningRate: o.learningRate, schedule: o.schedule, labelSmoothing: o.labelSmoothing,
     perClass: o.perClass, patience: o.patience, augment: o.augment, tta: o.tta, targetAccuracy: o.targetAccuracy,
     minCoverage: o.minCoverage, cacheDir: o.cacheDir,
   };

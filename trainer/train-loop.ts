@@ -6,6 +6,9 @@ import { makeBatch, predictAll, type Example } from './batches.ts';
 import type { Checkpoint, CheckpointState } from './checkpoint.ts';
 import type { EpochRecord } from './report/types.ts';
 import { cosineLearningRate, epochOrder } from './epoch-plan.ts';
+import { fastAdam, prepareModelForTraining } from './kernels/index.ts';
+import { createStepRunner, defaultWorkers } from './parallel/data-parallel.ts';
+import { smoothedCrossEntropy } from './parallel/shard-step.ts';
 import { Rng } from './rng.ts';
 
 export interface LoopOptions {
@@ -24,6 +27,8 @@ export interface LoopOptions {
   /** Images drawn per class each epoch, balanced over source groups; 0 = every image once. */
   perClass: number;
   augment: AugmentOptions;
+  /** Data-parallel replicas (threads) per step; default: defaultWorkers() for the active backend. */
+  workers?: number;
   checkpoint?: Checkpoint;
   /** Settings fingerprint stored with checkpoints; resume refuses a mismatch. */
   runKey: string;
@@ -57,18 +62,6 @@ function validate(model: tfl.LayersModel, val: Example[], params: PreprocessingP
   });
 }
 
-/**
- * Cross-entropy against labels smoothed toward uniform: the model's output is a softmax, so
- * the loss is written on probabilities (clipped like Keras does) rather than on logits.
- */
-function smoothedCrossEntropy(smoothing: number): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
-  return (yTrue, yPred) => tf.tidy(() => {
-    const classes = yTrue.shape[yTrue.shape.length - 1]!;
-    const target = smoothing ? tf.add(tf.mul(yTrue, 1 - smoothing), smoothing / classes) : yTrue;
-    return tf.neg(tf.sum(tf.mul(target, tf.log(tf.clipByValue(yPred, 1e-7, 1 - 1e-7))), -1));
-  });
-}
-
 /** tfjs's Adam reads its rate on every step but offers no setter; the field is plain at run time. */
 function setLearningRate(optimizer: tf.AdamOptimizer, rate: number): void {
   (optimizer as unknown as { learningRate: number }).learningRate = rate;
@@ -87,8 +80,10 @@ export async function trainLoop(
   classCount: number,
   options: LoopOptions,
 ): Promise<LoopResult> {
-  const optimizer = tf.train.adam(options.learningRate);
-  model.compile({ optimizer, loss: smoothedCrossEntropy(options.labelSmoothing), metrics: ['accuracy'] });
+  const optimizer = fastAdam(options.learningRate);
+  const loss = smoothedCrossEntropy(options.labelSmoothing);
+  prepareModelForTraining(model);
+  model.compile({ optimizer, loss, metrics: ['accuracy'] });
   const maps = dihedralMaps(params.width);
   let state: CheckpointState = {
     runKey: options.runKey, epochsDone: 0, history: [], bestEpoch: 0, bestValLoss: Infinity, epochsSinceBest: 0, elapsedMs: 0,
@@ -108,51 +103,58 @@ export async function trainLoop(
   }
   const started = Date.now() - state.elapsedMs;
   let stop: LoopResult['stop'] = 'completed';
-  for (let epoch = state.epochsDone + 1; epoch <= options.epochs; epoch++) {
-    const epochStart = Date.now();
-    const rng = new Rng(options.seed * 7919 + epoch);
-    const order = epochOrder(train.map((ex) => ex.label), options.groups, { perClass: options.perClass }, rng);
-    const batches = Math.ceil(order.length / options.batchSize);
-    if (options.schedule === 'cosine') setLearningRate(optimizer, cosineLearningRate(options.learningRate, epoch, options.epochs));
-    options.onEpochStart?.(epoch, batches);
-    let lossSum = 0, accSum = 0, seen = 0;
-    for (let b = 0; b < batches; b++) {
-      if (options.shouldStop?.()) {
-        stop = 'interrupted';
+  const runner = await createStepRunner(model, {
+    workers: options.workers ?? defaultWorkers(), loss, labelSmoothing: options.labelSmoothing, optimizer, maxBatch: options.batchSize,
+  });
+  try {
+    for (let epoch = state.epochsDone + 1; epoch <= options.epochs; epoch++) {
+      const epochStart = Date.now();
+      const rng = new Rng(options.seed * 7919 + epoch);
+      const order = epochOrder(train.map((ex) => ex.label), options.groups, { perClass: options.perClass }, rng);
+      const batches = Math.ceil(order.length / options.batchSize);
+      if (options.schedule === 'cosine') setLearningRate(optimizer, cosineLearningRate(options.learningRate, epoch, options.epochs));
+      options.onEpochStart?.(epoch, batches);
+      let lossSum = 0, accSum = 0, seen = 0;
+      for (let b = 0; b < batches; b++) {
+        if (options.shouldStop?.()) {
+          stop = 'interrupted';
+          break;
+        }
+        const chunk = order.slice(b * options.batchSize, (b + 1) * options.batchSize).map((i) => train[i]);
+        const { x, y } = makeBatch(chunk, params, classCount, { options: options.augment, maps, rng });
+        const [batchLoss, acc] = await runner.step(x, y);
+        tf.dispose([x, y]);
+        lossSum += batchLoss * chunk.length;
+        accSum += acc * chunk.length;
+        seen += chunk.length;
+        options.onBatch?.(b + 1, (seen * 1000) / Math.max(1, Date.now() - epochStart));
+      }
+      if (stop === 'interrupted') break;
+      const { valLoss, valAccuracy } = await validate(model, val, params, classCount);
+      const record: EpochRecord = {
+        epoch, loss: lossSum / seen, accuracy: accSum / seen, valLoss, valAccuracy, durationMs: Date.now() - epochStart,
+      };
+      state.history.push(record);
+      state.epochsDone = epoch;
+      if (valLoss < state.bestValLoss) {
+        state.bestValLoss = valLoss;
+        state.bestEpoch = epoch;
+        state.epochsSinceBest = 0;
+        tf.dispose(best);
+        best = model.getWeights().map((w) => w.clone());
+      } else {
+        state.epochsSinceBest++;
+      }
+      state.elapsedMs = Date.now() - started;
+      await options.checkpoint?.save(state, model, best, optimizer);
+      options.onEpochEnd?.(record);
+      if (state.epochsSinceBest >= options.patience) {
+        stop = 'early';
         break;
       }
-      const chunk = order.slice(b * options.batchSize, (b + 1) * options.batchSize).map((i) => train[i]);
-      const { x, y } = makeBatch(chunk, params, classCount, { options: options.augment, maps, rng });
-      const [loss, acc] = (await model.trainOnBatch(x, y)) as number[];
-      tf.dispose([x, y]);
-      lossSum += loss * chunk.length;
-      accSum += acc * chunk.length;
-      seen += chunk.length;
-      options.onBatch?.(b + 1, (seen * 1000) / Math.max(1, Date.now() - epochStart));
     }
-    if (stop === 'interrupted') break;
-    const { valLoss, valAccuracy } = await validate(model, val, params, classCount);
-    const record: EpochRecord = {
-      epoch, loss: lossSum / seen, accuracy: accSum / seen, valLoss, valAccuracy, durationMs: Date.now() - epochStart,
-    };
-    state.history.push(record);
-    state.epochsDone = epoch;
-    if (valLoss < state.bestValLoss) {
-      state.bestValLoss = valLoss;
-      state.bestEpoch = epoch;
-      state.epochsSinceBest = 0;
-      tf.dispose(best);
-      best = model.getWeights().map((w) => w.clone());
-    } else {
-      state.epochsSinceBest++;
-    }
-    state.elapsedMs = Date.now() - started;
-    await options.checkpoint?.save(state, model, best, optimizer);
-    options.onEpochEnd?.(record);
-    if (state.epochsSinceBest >= options.patience) {
-      stop = 'early';
-      break;
-    }
+  } finally {
+    await runner.close();
   }
   model.setWeights(best);
   tf.dispose(best);

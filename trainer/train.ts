@@ -33,6 +33,8 @@ export interface TrainOptions {
   groupThreshold: number;
   validationFraction: number;
   batchSize: number;
+  /** Data-parallel training threads; undefined: one per core (wasm). */
+  workers?: number;
   learningRate: number;
   patience: number;
   augment: boolean;
@@ -82,7 +84,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   reporter.info(`backend: ${backend.name} (${backend.reason})`);
   const model = arch.build({ inputSize, classCount: scan.classes.length, seed: options.seed });
   const runKey = createHash('sha256')
-    .update(JSON.stringify([dataset.fingerprint, params, options.arch, options.seed, options.batchSize, options.learningRate, options.groupPattern ?? options.groupThreshold, options.augment, options.schedule, options.labelSmoothing, options.perClass, options.epochs, backend.name]))
+    .update(JSON.stringify([dataset.fingerprint, params, options.arch, options.seed, options.batchSize, options.learningRate, options.groupPattern ?? options.groupThreshold, options.augment, options.schedule, options.labelSmoothing, options.perClass, options.epochs, options.workers ?? 'default', backend.name]))
     .digest('hex')
     .slice(0, 16);
   await mkdir(options.out, { recursive: true });
@@ -97,6 +99,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   const loop = await trainLoop(model, trainImages, valImages, params, scan.classes.length, {
     epochs: options.epochs,
     batchSize: options.batchSize,
+    workers: options.workers,
     seed: options.seed,
     patience: options.patience,
     learningRate: options.learningRate,

@@ -4,7 +4,8 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { architectures } from '../../trainer/models.ts';
-import { fasterKernels, missingKernels, registerWasmTrainingKernels } from '../../trainer/kernels/index.ts';
+import { fastAdam, fasterKernels, missingKernels, projectKernels, registerWasmTrainingKernels, prepareModelForTraining } from '../../trainer/kernels/index.ts';
+import { batchNormTraining } from '../../trainer/kernels/batch-norm.ts';
 
 type Pad = 'same' | 'valid';
 type Arrays = Float32Array[];
@@ -53,12 +54,12 @@ beforeAll(async () => {
 
 describe('registerWasmTrainingKernels', () => {
   it('registers every kernel for wasm, and the missing one was really missing', () => {
-    for (const k of [...missingKernels, ...fasterKernels]) expect(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc).toBe(k.kernelFunc);
+    for (const k of [...missingKernels, ...fasterKernels, ...projectKernels]) expect(tf.getKernel(k.kernelName, 'wasm')?.kernelFunc).toBe(k.kernelFunc);
     expect(missingKernels.map((k) => k.kernelName)).toContain('Conv2DBackpropFilter');
   });
 });
 
-describe('conv2d gradients match cpu', () => {
+describe('conv2d and its gradients match cpu', () => {
   // [x shape, filter shape, strides, padding]; odd sizes, batch > 1, output channels on and off
   // the multiple of 8 the SIMD path needs, and a filter that covers the whole input.
   const cases: [number[], number[], [number, number], Pad][] = [
@@ -70,6 +71,11 @@ describe('conv2d gradients match cpu', () => {
     [[2, 6, 6, 4], [1, 1, 4, 3], [1, 1], 'valid'],
     [[3, 5, 5, 6], [3, 3, 6, 7], [1, 1], 'same'],
     [[2, 4, 4, 3], [4, 4, 3, 8], [1, 1], 'valid'],
+    // Wider than the image with padding on both sides: no output column has its whole filter row inside.
+    [[2, 3, 5, 2], [5, 5, 2, 8], [2, 2], 'same'],
+    // Input channels in multiples of 8: the input gradient also runs on the direct convolution.
+    [[2, 6, 6, 8], [3, 3, 8, 16], [1, 1], 'same'],
+    [[2, 7, 6, 8], [3, 2, 8, 8], [1, 1], 'valid'],
   ];
   it.each(cases)('x %j filter %j strides %j %s', (xShape, wShape, strides, pad) => {
     const xv = random(xShape, 1), wv = random(wShape, 2);
@@ -77,8 +83,9 @@ describe('conv2d gradients match cpu', () => {
     const outShape = tf.tidy(() => tf.conv2d(tf.tensor4d(xv, xShape as never), tf.tensor4d(wv, wShape as never), strides, pad).shape);
     const dyv = random(outShape, 3);
     const result = onBoth(() => {
-      const g = tf.grads((x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, pad));
-      return g([tf.tensor(xv, xShape), tf.tensor(wv, wShape)], tf.tensor(dyv, outShape));
+      const f = (x: tf.Tensor, w: tf.Tensor) => tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, strides, pad);
+      const x = tf.tensor(xv, xShape), w = tf.tensor(wv, wShape);
+      return [f(x, w), ...tf.grads(f)([x, w], tf.tensor(dyv, outShape))];
     });
     expect(relativeError(result)).toBeLessThan(TOLERANCE);
   });
@@ -123,6 +130,9 @@ describe('matMul and its gradients match cpu', () => {
   const cases: [number, number, number, boolean, boolean][] = [
     [5, 7, 6, false, false], [5, 7, 6, true, false], [5, 7, 6, false, true], [5, 7, 6, true, true],
     [3, 200, 9, false, true], [33, 17, 3, true, false],
+    // Shapes for the SIMD GEMMs: n a multiple of 8 (nn, tn), k of 4 (nt); odd row counts, k past one 256 block.
+    [5, 12, 16, false, false], [5, 12, 16, false, true], [5, 12, 16, true, false], [33, 300, 24, false, false],
+    [7, 8, 6, false, true], [33, 300, 24, true, false],
   ];
   it.each(cases)('m %i k %i n %i transposeA %s transposeB %s', (m, k, n, ta, tb) => {
     const aShape = ta ? [k, m] : [m, k], bShape = tb ? [n, k] : [k, n];
@@ -166,6 +176,64 @@ describe('tile, sum and mean match cpu', () => {
   });
 });
 
+describe('identity shares its buffer', () => {
+  it('a clone keeps its values after the original is disposed', () => {
+    tf.setBackend('wasm');
+    const x = tf.tensor([1, 2, 3, 4], [2, 2]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]);
+    y.dispose();
+  });
+});
+
+describe('batch norm in training mode matches cpu', () => {
+  // Channels on and off the SIMD width of 4, row counts under and over a 64-row block, and a
+  // mean 100 standard deviations from zero (the variance comes from E[x^2] - mean^2).
+  const cases: [number[], number, number][] = [[[3, 5, 5, 6], 3, 2], [[2, 6, 6, 8], 0, 1], [[40, 3, 24], -1, 0.5], [[4, 4, 4, 5], 50, 0.5]];
+  it.each(cases)('x %j, mean %d, sd %d', (shape, offset, sd) => {
+    const channels = shape[shape.length - 1];
+    const xv = random(shape, 30).map((v) => offset + sd * v), gv = random([channels], 31), bv = random([channels], 32), dyv = random(shape, 33);
+    const result = onBoth(() => {
+      const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+        if (tf.getBackend() === 'wasm') return batchNormTraining(x, g, b, 1e-3);
+        // What tfjs-layers' BatchNormalization composes in training.
+        const { mean, variance } = tf.moments(x, shape.slice(0, -1).map((_, i) => i));
+        return { y: tf.batchNorm(x, mean, variance, b, g, 1e-3), mean, variance };
+      };
+      const x = tf.tensor(xv, shape), g = tf.tensor(gv, [channels]), b = tf.tensor(bv, [channels]);
+      const { y, mean, variance } = f(x, g, b);
+      const grads = tf.grads((xi: tf.Tensor, gi: tf.Tensor, bi: tf.Tensor) => f(xi, gi, bi).y)([x, g, b], tf.tensor(dyv, shape));
+      return [y, mean, variance, ...grads];
+    });
+    expect(relativeError(result)).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('relu gradient matches cpu', () => {
+  it('on values of both signs and zeros', () => {
+    const xv = random([4, 9, 7], 40).map((v, i) => (i % 11 === 0 ? 0 : v)), dyv = random([4, 9, 7], 41);
+    expect(relativeError(onBoth(() => [tf.grad((x: tf.Tensor) => tf.relu(x))(tf.tensor(xv, [4, 9, 7]), tf.tensor(dyv, [4, 9, 7]))]))).toBeLessThan(TOLERANCE);
+  });
+});
+
+describe('one-pass Adam matches tfjs Adam on cpu', () => {
+  it('weights and moments after three steps', () => {
+    const wv = random([37], 50), gv = [51, 52, 53].map((s) => random([37], s));
+    const result = onBoth(() => {
+      const optimizer = tf.getBackend() === 'wasm' ? fastAdam(0.01) : tf.train.adam(0.01);
+      const w = tf.variable(tf.tensor(wv, [37]), true, `adam-test-${tf.getBackend()}`);
+      for (const g of gv) optimizer.applyGradients([{ name: w.name, tensor: tf.tensor(g, [37]) }]);
+      const moments = (optimizer as unknown as { accumulatedFirstMoment: { variable: tf.Variable }[]; accumulatedSecondMoment: { variable: tf.Variable }[] });
+      const out = [w.clone(), moments.accumulatedFirstMoment[0].variable.clone(), moments.accumulatedSecondMoment[0].variable.clone()];
+      optimizer.dispose();
+      w.dispose();
+      return out;
+    });
+    expect(relativeError(result)).toBeLessThan(1e-6);
+  });
+});
+
 describe('one training step of each model matches cpu', () => {
   const size = 16;
   const batch = 4;
@@ -179,8 +247,10 @@ describe('one training step of each model matches cpu', () => {
     const x = tf.tensor(xv, [batch, size, size, 3]);
     const y = tf.tensor(labels, [batch, classes]);
     let loss: number;
+    // The production path: fast batch norm and Adam on wasm (both fall back to tfjs' own on cpu).
+    prepareModelForTraining(model);
     if (how === 'trainOnBatch') {
-      model.compile({ optimizer: tf.train.adam(0.01), loss: 'categoricalCrossentropy' });
+      model.compile({ optimizer: fastAdam(0.01), loss: 'categoricalCrossentropy' });
       loss = (await model.trainOnBatch(x, y)) as number;
     } else {
       // Plain SGD: the update is proportional to the gradient, so a wrong gradient shows.

@@ -4,7 +4,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import sharp from 'sharp';
 import type { TestProject } from 'vitest/node';
-import { preprocess } from '../../shared/index.ts';
+import { plainInference, preparePixels } from '../../shared/index.ts';
+import { predictAll } from '../../trainer/batches.ts';
 import { decodeImageFile } from '../../trainer/dataset-load.ts';
 import { loadModel } from '../../trainer/model-io.ts';
 import { defaultModelDir } from '../../worker/scripts/default-model.ts';
@@ -27,13 +28,12 @@ export default async function setup(project: TestProject) {
   await tf.setBackend('cpu');
   const model = await loadModel(dir);
 
-  const { height, width, channels } = manifest.input;
+  // `npm run evaluate`'s path: sharp decode, shared preparation, then predictAll with the
+  // manifest's inference policy (test-time averaging, temperature).
+  const policy = manifest.inference ?? plainInference;
   const expect = async (bytes: Uint8Array) => {
-    const input = preprocess(await decodeImageFile(bytes), manifest.preprocessing);
-    const output = tf.tidy(() => model.predict(tf.tensor4d(input, [1, height, width, channels])) as tf.Tensor);
-    const probabilities = Array.from(await output.data());
-    output.dispose();
-    return probabilities;
+    const image = await decodeImageFile(bytes);
+    return Array.from(await predictAll(model, [{ pixels: preparePixels(image, manifest.preprocessing), label: 0 }], manifest.preprocessing, manifest.classes.length, policy));
   };
 
   const sampleRoot = join(ROOT, 'data/sample');

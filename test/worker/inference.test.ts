@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { applyTemperature } from '../../shared/index.ts';
-import { classifySettled, fromBase64, jsonInit, newToken, publishFixture, settled } from './helpers.ts';
+import { classifySettled, fixtureVersion, fromBase64, jsonInit, newToken, publishFixture, settled } from './helpers.ts';
 
 let admin: string;
 let classes: string[];
@@ -14,9 +14,14 @@ async function classifyPng(base64: string, version: string) {
 }
 
 beforeAll(async () => {
-  classes = (await publishFixture('i-plain')).classes;
-  await publishFixture('i-temp', { patch: { inference: { tta: 'none', temperature: 2, reviewThreshold: 0.9 } } });
-  await publishFixture('i-tta', { patch: { inference: { tta: 'dihedral8', temperature: 1, reviewThreshold: 0 } } });
+  // The default model carries a policy of its own: 'i-plain' strips it to the raw model. All three
+  // crop the full frame, because a stain-centred window is located on a 4-pixel grid, so a mirrored
+  // photo's window is not exactly the mirror of the original's, and the TTA check must be exact.
+  const { preprocessing } = fixtureVersion().manifest;
+  const full = { ...preprocessing, crop: 'full' as const };
+  classes = (await publishFixture('i-plain', { patch: { inference: undefined, preprocessing: full } })).classes;
+  await publishFixture('i-temp', { patch: { inference: { tta: 'none', temperature: 2, reviewThreshold: 0.9 }, preprocessing: full } });
+  await publishFixture('i-tta', { patch: { inference: { tta: 'dihedral8', temperature: 1, reviewThreshold: 0 }, preprocessing: full } });
   admin = await newToken(true);
 });
 

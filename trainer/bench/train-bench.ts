@@ -1,24 +1,46 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { activate, availableBackends } from '../backend.ts';
+import { activate, availableBackends, loadNodeBackend } from '../backend.ts';
+import { fastAdam, prepareModelForTraining } from '../kernels/index.ts';
 import { architectures } from '../models.ts';
+import { createStepRunner, defaultWorkers } from '../parallel/data-parallel.ts';
+import { smoothedCrossEntropy } from '../parallel/shard-step.ts';
 
 export interface TrainBenchRow {
   arch: string;
   inputSize: number;
   backend: string;
   batch: number;
+  /** Training replicas (threads); 1 for tfjs-node and cpu, which do not use them. */
+  workers: number;
   trainImagesPerSecond: number;
   inferImagesPerSecond: number;
+  /**
+   * Training images per CPU-second, all threads: what the work costs, whatever else the machine
+   * runs (the wall-clock figures above measure the other work as much as this).
+   */
+  trainImagesPerCpuSecond: number;
+  /** Training figure of every round measured, when the suite ran several. */
+  samples?: number[];
+}
+
+export interface SkippedBackend {
+  backend: string;
+  reason: string;
 }
 
 export interface TrainBenchOptions {
   batch: number;
-  /** Measured steps per row after warm-up; the slow `cpu` backend gets fewer. */
+  /** Measured steps per row after warm-up. */
   steps: number;
   archs?: string[];
+  /** Backends to measure; default every one that loads, except cpu (see cpuSkipReason). */
   backends?: string[];
+  /** Replica counts to measure on wasm; default [the training default, 1]. */
+  workers?: number[];
   log?: (line: string) => void;
 }
+
+export const cpuSkipReason = 'pure-JavaScript cpu backend trains at ~0.5 images/s (a batch of 32 takes a minute); run it with --backends cpu --steps 1';
 
 async function timeIt(runs: number, fn: () => Promise<void>): Promise<number> {
   const start = performance.now();
@@ -27,56 +49,71 @@ async function timeIt(runs: number, fn: () => Promise<void>): Promise<number> {
 }
 
 /**
- * Steady-state throughput of one architecture on one backend: random inputs (decoding is
- * not what is measured here), two warm-up steps, then the mean of `steps` steps.
+ * Steady-state throughput of one architecture on one backend as `npm run train` runs it (its loss,
+ * optimizer, batch norm and replicas): random inputs (decoding is not what is measured here), two
+ * warm-up steps, then the mean of `steps` steps. Inference: `predict` on the same batch.
  */
-async function benchOne(arch: string, backend: string, options: TrainBenchOptions): Promise<TrainBenchRow> {
+async function benchOne(arch: string, backend: string, workers: number, options: TrainBenchOptions): Promise<TrainBenchRow> {
   await activate(backend);
   const spec = architectures[arch];
   const size = spec.defaultInputSize;
   const model = spec.build({ inputSize: size, classCount: 4, seed: 1 });
-  model.compile({ optimizer: tf.train.adam(0.001), loss: 'categoricalCrossentropy' });
+  prepareModelForTraining(model);
+  const optimizer = fastAdam(0.001);
+  const loss = smoothedCrossEntropy(0);
+  model.compile({ optimizer, loss, metrics: ['accuracy'] });
+  const runner = await createStepRunner(model, { workers, loss, labelSmoothing: 0, optimizer, maxBatch: options.batch });
   const x = tf.randomUniform([options.batch, size, size, 3]);
   const y = tf.oneHot(tf.randomUniform([options.batch], 0, 4, 'int32') as tf.Tensor1D, 4);
   const steps = backend === 'cpu' ? 1 : options.steps;
-  const trainStep = async () => void (await model.trainOnBatch(x, y));
-  const inferStep = async () => {
-    const p = model.predict(x) as tf.Tensor;
-    await p.data();
-    p.dispose();
-  };
-  await timeIt(backend === 'cpu' ? 1 : 2, trainStep);
-  const trainMs = await timeIt(steps, trainStep);
-  await timeIt(2, inferStep);
-  const inferMs = await timeIt(steps * 2, inferStep);
-  tf.dispose([x, y]);
-  model.dispose();
-  return {
-    arch, inputSize: size, backend, batch: options.batch,
-    trainImagesPerSecond: (options.batch * 1000) / trainMs,
-    inferImagesPerSecond: (options.batch * 1000) / inferMs,
-  };
+  try {
+    const trainStep = async () => void (await runner.step(x, y));
+    const inferStep = async () => {
+      const p = model.predict(x) as tf.Tensor;
+      await p.data();
+      p.dispose();
+    };
+    await timeIt(backend === 'cpu' ? 1 : 2, trainStep);
+    const cpuStart = process.cpuUsage();
+    const trainMs = await timeIt(steps, trainStep);
+    const cpu = process.cpuUsage(cpuStart);
+    await timeIt(2, inferStep);
+    const inferMs = await timeIt(steps * 2, inferStep);
+    return {
+      arch, inputSize: size, backend, batch: options.batch, workers: runner.workers,
+      trainImagesPerSecond: (options.batch * 1000) / trainMs,
+      inferImagesPerSecond: (options.batch * 1000) / inferMs,
+      trainImagesPerCpuSecond: (options.batch * steps * 1e6) / (cpu.user + cpu.system),
+    };
+  } finally {
+    await runner.close();
+    tf.dispose([x, y]);
+    model.dispose();
+    optimizer.dispose();
+  }
 }
 
 /** Training and inference throughput of each architecture on each backend that loads. */
-export async function runTrainBench(options: TrainBenchOptions): Promise<TrainBenchRow[]> {
-  const backends = options.backends ?? (await availableBackends());
+export async function runTrainBench(options: TrainBenchOptions): Promise<{ rows: TrainBenchRow[]; skipped: SkippedBackend[] }> {
+  const loadable = await availableBackends();
+  const wanted = options.backends ?? loadable.filter((b) => b !== 'cpu');
+  const skipped: SkippedBackend[] = [];
+  if (!options.backends && loadable.includes('cpu')) skipped.push({ backend: 'cpu', reason: cpuSkipReason });
+  if (!loadable.includes('tensorflow')) skipped.push({ backend: 'tensorflow', reason: `@tensorflow/tfjs-node: ${await loadNodeBackend()}` });
   const rows: TrainBenchRow[] = [];
-  for (const backend of backends) {
+  for (const backend of wanted) {
+    if (!loadable.includes(backend)) {
+      skipped.push({ backend, reason: 'does not load here' });
+      continue;
+    }
+    const counts = backend === 'wasm' ? [...new Set(options.workers ?? [defaultWorkers('wasm'), 1])] : [1];
     for (const arch of options.archs ?? Object.keys(architectures)) {
-      const row = await benchOne(arch, backend, options);
-      options.log?.(`${arch} ${row.inputSize}px on ${backend}: train ${row.trainImagesPerSecond.toFixed(1)} img/s, infer ${row.inferImagesPerSecond.toFixed(1)} img/s`);
-      rows.push(row);
+      for (const workers of counts) {
+        const row = await benchOne(arch, backend, workers, options);
+        options.log?.(`${arch} ${row.inputSize}px on ${backend} x${row.workers}: train ${row.trainImagesPerSecond.toFixed(1)} img/s, infer ${row.inferImagesPerSecond.toFixed(1)} img/s`);
+        rows.push(row);
+      }
     }
   }
-  return rows;
-}
-
-/** The rows as an aligned text table. */
-export function formatTrainBench(rows: TrainBenchRow[]): string {
-  const head = ['arch', 'input', 'backend', 'batch', 'train img/s', 'infer img/s'];
-  const body = rows.map((r) => [r.arch, `${r.inputSize}x${r.inputSize}`, r.backend, String(r.batch), r.trainImagesPerSecond.toFixed(1), r.inferImagesPerSecond.toFixed(1)]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(head), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)].join('\n');
+  return { rows, skipped };
 }

@@ -18,10 +18,11 @@ function patchesByTap(backend: BackendWasm, x: TensorInfo, info: backend_util.Co
 }
 
 /**
- * dW[i, j, c, o] = sum over (b, y, x) of x[b, y*s + i - pad, x*s + j - pad, c] * dy[b, y, x, o]: one GEMM
+ * dW[i, j, c, o] = sum over (b, y, x) of x[b, y*s + i - pad, x*s + j - pad, c] * dy[b, y, x, o]: a GEMM
  * of the patches [pixels, kh*kw*ci] with dy as [pixels, co]. wasm ships no kernel for this at all
- * (tfjs issue 8474). Output channels in multiples of 8 take the SIMD GEMM of simd/kernels.c; others
- * a tap-major layout on XNNPACK through wasm's BatchMatMul (whose weight packing costs more).
+ * (tfjs issue 8474). Output channels in multiples of 8 take conv_filter_grad of simd/kernels.c, which
+ * reads the patches where they lie in x; others a tap-major patch matrix on XNNPACK through wasm's
+ * BatchMatMul (whose weight packing costs more).
  */
 function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo }; backend: BackendWasm; attrs: Conv2DBackpropFilterAttrs }): TensorInfo {
   const { inputs: { x, dy }, backend, attrs } = args;
@@ -36,13 +37,9 @@ function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
   }
   const { batchSize: nb, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   if (co % 8 === 0) {
-    // Pixel-major patches and dy as it is feed the SIMD GEMM directly, with no repacking.
-    const patches = makeF32(backend, [nb * oh * ow, kh * kw * ci]);
+    // Straight from x and dy on the SIMD helper: no patch matrix (28 MB for a 32x32x24 batch of 32).
     const dW = makeF32(backend, filterShape);
-    const kernels = simd(backend);
-    kernels.im2col(ptr(backend, x), ptr(backend, patches), nb, h, w, ci, oh, ow, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
-    kernels.gemm_tn(ptr(backend, patches), ptr(backend, dy), ptr(backend, dW), nb * oh * ow, kh * kw * ci, co);
-    disposeAll(backend, patches);
+    simd(backend).conv_filter_grad(ptr(backend, x), ptr(backend, dy), ptr(backend, dW), nb, h, w, ci, oh, ow, co, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
     return dW;
   }
   const patches = patchesByTap(backend, x, info);

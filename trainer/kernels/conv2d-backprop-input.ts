@@ -1,10 +1,12 @@
 import { backend_util, Conv2DBackpropInput, type Conv2DBackpropInputAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { directConv2D } from './conv2d.ts';
 import { disposeAll, explicitPad, fastTranspose, originalKernel, run, type BackendWasm } from './wasm-ops.ts';
 
 /**
  * For stride 1, dx is a plain convolution of dy with the filter turned 180 degrees and its
- * in/out channels swapped, padded by k-1-pad. That runs on XNNPACK's Conv2D, about ten times
- * faster than wasm's own direct loop, which is kept for strided and NCHW cases.
+ * in/out channels swapped, padded by k-1-pad. That runs on the project's direct convolution
+ * (conv2d.ts) or XNNPACK's, ten times faster than wasm's own direct loop, which is kept for
+ * strided and NCHW cases.
  */
 function conv2dBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: Conv2DBackpropInputAttrs }): TensorInfo {
   const { inputs: { dy, filter }, backend, attrs } = args;
@@ -22,9 +24,10 @@ function conv2dBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInf
   const reversed = run(backend, 'Reverse', { x: filter }, { dims: [0, 1] });
   const flipped = fastTranspose(backend, reversed, [0, 1, 3, 2]);
   disposeAll(backend, reversed);
-  const dx = run(backend, 'Conv2D', { x: dy, filter: flipped }, {
-    strides: [1, 1], pad: explicitPad(top, bottom, left, right), dataFormat: 'NHWC', dilations: [1, 1],
-  });
+  const flippedPad = explicitPad(top, bottom, left, right);
+  const flippedInfo = backend_util.computeConv2DInfo(dy.shape as [number, number, number, number], flipped.shape as [number, number, number, number], 1, 1, flippedPad as never);
+  const dx = directConv2D(backend, dy, flipped, flippedInfo)
+    ?? run(backend, 'Conv2D', { x: dy, filter: flipped }, { strides: [1, 1], pad: flippedPad, dataFormat: 'NHWC', dilations: [1, 1] });
   disposeAll(backend, flipped);
   return dx;
 }

@@ -1,9 +1,16 @@
-import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { getKernel, registerGradient, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
+import { adamUpdateConfig } from './adam.ts';
 import { batchMatMulConfig } from './batch-mat-mul.ts';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { batchNormTrainConfig, batchNormTrainGradConfig, useFastBatchNorm } from './batch-norm.ts';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.ts';
+import { conv2dConfig } from './conv2d.ts';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
+import { identityConfig } from './identity.ts';
+import { useLeanConvGradients } from './lean-conv.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
 import { meanConfig } from './mean.ts';
+import { reluGradConfig, reluGradient, shippedReluGradient } from './relu-grad.ts';
 import { sumConfig } from './sum.ts';
 import { tileConfig } from './tile.ts';
 import { keepOriginal } from './wasm-ops.ts';
@@ -13,15 +20,21 @@ export const missingKernels: KernelConfig[] = [conv2dBackpropFilterConfig];
 
 /** Kernels wasm has but runs slowly for training; ours call the original for cases they skip. */
 export const fasterKernels: KernelConfig[] = [
-  conv2dBackpropInputConfig, batchMatMulConfig, maxPoolGradConfig, tileConfig, sumConfig, meanConfig,
+  conv2dConfig, conv2dBackpropInputConfig, batchMatMulConfig, maxPoolGradConfig, tileConfig, sumConfig, meanConfig, identityConfig,
 ];
+
+/**
+ * The project's own kernels, under names of their own, for fused training steps tfjs composes of
+ * many small kernels: batch norm (batch-norm.ts), ReLU's gradient, Adam's update (adam.ts).
+ */
+export const projectKernels: KernelConfig[] = [batchNormTrainConfig, batchNormTrainGradConfig, reluGradConfig, adamUpdateConfig];
 
 export interface WasmTrainingKernelsOptions {
   /** Also replace wasm's slow kernels (default true); false registers only the missing ones, for comparison. */
   replace?: boolean;
 }
 
-const ours = new Set<KernelConfig['kernelFunc']>([...missingKernels, ...fasterKernels].map((k) => k.kernelFunc));
+const ours = new Set<KernelConfig['kernelFunc']>([...missingKernels, ...fasterKernels, ...projectKernels].map((k) => k.kernelFunc));
 
 function install(config: KernelConfig): void {
   const existing = getKernel(config.kernelName, 'wasm');
@@ -41,7 +54,11 @@ function install(config: KernelConfig): void {
  */
 export function registerWasmTrainingKernels(options: WasmTrainingKernelsOptions = {}): void {
   for (const config of missingKernels) install(config);
-  if (options.replace ?? true) for (const config of fasterKernels) install(config);
+  if (options.replace ?? true) {
+    for (const config of [...fasterKernels, ...projectKernels]) install(config);
+    // Dispatches on the backend at run time: other backends keep tfjs' own ReLU gradient.
+    registerGradient(reluGradient());
+  }
 }
 
 /** Puts wasm's own kernels back in place of our replacements (missing ones stay): for before/after comparisons. */
@@ -52,4 +69,17 @@ export function restoreWasmKernels(): void {
     unregisterKernel(config.kernelName, 'wasm');
     registerKernel(keepOriginal(config.kernelName)!);
   }
+  registerGradient(shippedReluGradient());
+}
+
+export { fastAdam } from './adam.ts';
+
+/**
+ * Points the model's layers at the kernels above for training on wasm: batch norm on the project's
+ * kernels (batch-norm.ts), convolutions without the fused op's wasted input gradient (lean-conv.ts).
+ * Each falls back to tfjs-layers' own code on other backends and in inference.
+ */
+export function prepareModelForTraining(model: tfl.LayersModel): void {
+  useFastBatchNorm(model);
+  useLeanConvGradients(model);
 }

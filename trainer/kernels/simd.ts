@@ -8,15 +8,26 @@ export interface SimdKernels {
   transpose4(src: number, dst: number, n0: number, n1: number, n2: number, n3: number, s0: number, s1: number, s2: number, s3: number): void;
   patches_by_tap(planes: number, dst: number, nb: number, h: number, w: number, ci: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
-  im2col(x: number, dst: number, nb: number, h: number, w: number, ci: number, oh: number, ow: number,
-    kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
   gemm_tn(a: number, b: number, c: number, k: number, m: number, n: number): void;
+  conv_forward(x: number, w: number, y: number, nb: number, h: number, wd: number, ci: number, oh: number, ow: number, co: number,
+    kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
+  conv_filter_grad(x: number, dy: number, dw: number, nb: number, h: number, w: number, ci: number, oh: number, ow: number, co: number,
+    kh: number, kw: number, sh: number, sw: number, top: number, left: number): void;
   max_pool_grad(x: number, dy: number, dx: number, nb: number, h: number, w: number, ch: number, oh: number, ow: number,
     kh: number, kw: number, sh: number, sw: number, top: number, left: number, best: number, where: number): void;
+  channel_sums(x: number, dy: number, rows: number, cols: number, center: number, mode: 0 | 2, part: number, total: number): void;
+  bn_forward(x: number, out: number, rows: number, cols: number, mean: number, scale: number, beta: number): void;
+  bn_backward(dy: number, x: number, dx: number, rows: number, cols: number, mean: number, a: number, b: number, d: number): void;
+  relu_grad(dy: number, x: number, dx: number, n: number): void;
+  adam(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,
+    b1: number, oneMinusB1: number, b2: number, oneMinusB2: number, c1: number, c2: number, eps: number, negLr: number): void;
+  gemm_nn(a: number, b: number, c: number, m: number, n: number, k: number): void;
+  gemm_nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
 }
 
 interface EmscriptenModule {
   asm: { memory: WebAssembly.Memory };
+  HEAPU8: Uint8Array;
   _malloc(bytes: number): number;
   _free(ptr: number): void;
 }
@@ -55,4 +66,14 @@ export function withScratch<T>(backend: BackendWasm, bytes: number, fn: (at: num
   } finally {
     module._free(at);
   }
+}
+
+/** A float64 view of `count` values at byte offset `at` of the heap. Take it after every allocation. */
+export function heapF64(backend: BackendWasm, at: number, count: number): Float64Array {
+  return new Float64Array((backend.wasm as unknown as EmscriptenModule).HEAPU8.buffer, at, count);
+}
+
+/** A float32 view of `count` values at byte offset `at` of the heap. Take it after every allocation. */
+export function scratchF32(backend: BackendWasm, at: number, count: number): Float32Array {
+  return new Float32Array((backend.wasm as unknown as EmscriptenModule).HEAPU8.buffer, at, count);
 }

@@ -133,82 +133,299 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int nb, int h, in
     }
 }
 
-/* Standard im2col of NHWC x: row p = (b, y, x) of the output holds the receptive field in
- * (i, j, c) order, zeros where it falls in the padding. dst is [nb*oh*ow][kh*kw*ci]. */
-EXPORT(im2col)
-void im2col(const float *x, float *dst, int nb, int h, int w, int ci, int oh, int ow,
-            int kh, int kw, int sh, int sw, int top, int left) {
+/* c[i][o] += sum over p < k of A(i, p) * b[p][o] with A(i, p) = a[i * ars + p * aps], b [k][n], n a
+ * multiple of 8: a GEMM whose operands are read where they lie, without packing; 4x8 outputs at a time
+ * in registers (then 2x8 and 1x8 for the last rows), summed from zero over the k terms and then added to c. Inlined into each caller, so
+ * a constant stride (1) compiles to fixed offsets. */
+static inline __attribute__((always_inline)) void gemm_acc(const float *a, long ars, long aps, const float *b, float *c, int m, int n, int k) {
+  int r = 0;
+  for (; r + 4 <= m; r += 4)
+    for (int o = 0; o < n; o += 8) {
+      v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      const float *a0 = a + r * ars, *a1 = a0 + ars, *a2 = a1 + ars, *a3 = a2 + ars;
+      const float *bp = b + o;
+      for (int p = 0; p < k; p++, a0 += aps, a1 += aps, a2 += aps, a3 += aps, bp += n) {
+        v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+        v128_t x0 = wasm_v128_load32_splat(a0), x1 = wasm_v128_load32_splat(a1);
+        v128_t x2 = wasm_v128_load32_splat(a2), x3 = wasm_v128_load32_splat(a3);
+        c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
+        c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
+        c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, b1));
+        c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, b1));
+      }
+      float *cp = c + (long)r * n + o;
+      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c00)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c01)); cp += n;
+      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c10)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c11)); cp += n;
+      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c20)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c21)); cp += n;
+      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c30)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c31));
+    }
+  for (; r + 2 <= m; r += 2)
+    for (int o = 0; o < n; o += 8) {
+      v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
+      const float *a0 = a + r * ars, *a1 = a0 + ars;
+      const float *bp = b + o;
+      for (int p = 0; p < k; p++, a0 += aps, a1 += aps, bp += n) {
+        v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+        v128_t x0 = wasm_v128_load32_splat(a0), x1 = wasm_v128_load32_splat(a1);
+        c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
+        c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
+      }
+      float *cp = c + (long)r * n + o;
+      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c00)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c01)); cp += n;
+      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c10)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c11));
+    }
+  for (; r < m; r++)
+    for (int o = 0; o < n; o += 8) {
+      v128_t c0 = wasm_f32x4_splat(0), c1 = c0;
+      const float *ap = a + r * ars;
+      const float *bp = b + o;
+      for (int p = 0; p < k; p++, ap += aps, bp += n) {
+        v128_t x = wasm_v128_load32_splat(ap);
+        c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(bp)));
+        c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(bp + 4)));
+      }
+      float *cp = c + (long)r * n + o;
+      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c0)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c1));
+    }
+}
+
+/* gemm_acc into a zeroed c over all k, p in blocks of 256: a block of b (and of a) stays in cache
+ * while every row uses it, and block sums added to c keep the float32 error of 100k-term sums near
+ * that of pairwise summation. */
+static inline __attribute__((always_inline)) void gemm_strided(const float *a, long ars, long aps, const float *b, float *c, int m, int n, int k) {
+  for (long i = 0; i < (long)m * n; i++) c[i] = 0;
+  for (int p0 = 0; p0 < k; p0 += 256) gemm_acc(a + p0 * aps, ars, aps, b + (long)p0 * n, c, m, n, (k - p0 < 256 ? k - p0 : 256));
+}
+
+/* c[r][o] = sum over p of a[p][r] * b[p][o], a [k][m], b [k][n], c [m][n]: the shape of a filter
+ * gradient (tiny m x n, huge k). XNNPACK spends longer packing such a b than multiplying. */
+EXPORT(gemm_tn)
+void gemm_tn(const float *a, const float *b, float *c, int k, int m, int n) {
+  gemm_strided(a, 1, m, b, c, m, n, k);
+}
+
+/* Batch-norm sums per channel (the last axis) of rows x cols data, into float64 totals.
+ * mode 0: total[c] = sum x, total[cols + c] = sum x^2, accumulated in float64 from the first term,
+ *   so the variance E[x^2] - mean^2 keeps its precision (one pass, one exchange between replicas).
+ * mode 2: total[c] = sum dy, total[cols + c] = sum dy * (x - center[c]); float32 partials over 64
+ *   rows flushed into the float64 totals, as in sum_rows. */
+EXPORT(channel_sums)
+void channel_sums(const float *x, const float *dy, int rows, int cols, const float *center, int mode, float *part, double *total) {
+  for (int c = 0; c < 2 * cols; c++) total[c] = 0;
+  if (mode == 0) {
+    for (int r = 0; r < rows; r++) {
+      const float *xr = x + (long)r * cols;
+      int c = 0;
+      for (; c + 2 <= cols; c += 2) {
+        v128_t v = wasm_f64x2_promote_low_f32x4(wasm_v128_load64_zero(xr + c));
+        wasm_v128_store(total + c, wasm_f64x2_add(wasm_v128_load(total + c), v));
+        wasm_v128_store(total + cols + c, wasm_f64x2_add(wasm_v128_load(total + cols + c), wasm_f64x2_mul(v, v)));
+      }
+      for (; c < cols; c++) {
+        double v = xr[c];
+        total[c] += v;
+        total[cols + c] += v * v;
+      }
+    }
+    return;
+  }
+  for (int r0 = 0; r0 < rows; r0 += 64) {
+    int r1 = r0 + 64 < rows ? r0 + 64 : rows;
+    for (int c = 0; c < 2 * cols; c++) part[c] = 0;
+    for (int r = r0; r < r1; r++) {
+      const float *xr = x + (long)r * cols, *dr = dy + (long)r * cols;
+      int c = 0;
+      for (; c + 4 <= cols; c += 4) {
+        v128_t g = wasm_v128_load(dr + c);
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(center + c));
+        wasm_v128_store(part + c, wasm_f32x4_add(wasm_v128_load(part + c), g));
+        wasm_v128_store(part + cols + c, wasm_f32x4_add(wasm_v128_load(part + cols + c), wasm_f32x4_mul(g, d)));
+      }
+      for (; c < cols; c++) {
+        part[c] += dr[c];
+        part[cols + c] += dr[c] * (xr[c] - center[c]);
+      }
+    }
+    for (int c = 0; c < 2 * cols; c++) total[c] += part[c];
+  }
+}
+
+/* Batch norm's forward pass: out = (x - mean[c]) * scale[c] + beta[c] per channel c of the last axis. */
+EXPORT(bn_forward)
+void bn_forward(const float *x, float *out, int rows, int cols, const float *mean, const float *scale, const float *beta) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * cols;
+    float *o = out + (long)r * cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+      wasm_v128_store(o + c, wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(scale + c)), wasm_v128_load(beta + c)));
+    }
+    for (; c < cols; c++) o[c] = (xr[c] - mean[c]) * scale[c] + beta[c];
+  }
+}
+
+/* Batch norm's input gradient: dx = a[c] * dy + b[c] * (x - mean[c]) + d[c]. */
+EXPORT(bn_backward)
+void bn_backward(const float *dy, const float *x, float *dx, int rows, int cols, const float *mean, const float *a, const float *b, const float *d) {
+  for (int r = 0; r < rows; r++) {
+    const float *gr = dy + (long)r * cols, *xr = x + (long)r * cols;
+    float *o = dx + (long)r * cols;
+    int c = 0;
+    for (; c + 4 <= cols; c += 4) {
+      v128_t v = wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(gr + c));
+      v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(b + c), wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c))));
+      wasm_v128_store(o + c, wasm_f32x4_add(v, wasm_v128_load(d + c)));
+    }
+    for (; c < cols; c++) o[c] = a[c] * gr[c] + b[c] * (xr[c] - mean[c]) + d[c];
+  }
+}
+
+/* dx = dy where x > 0, else 0: ReLU's gradient in one pass (tfjs composes step, cast and multiply). */
+EXPORT(relu_grad)
+void relu_grad(const float *dy, const float *x, float *dx, int n) {
+  int i = 0;
+  v128_t zero = wasm_f32x4_splat(0);
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dx + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(x + i), zero)));
+  for (; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+}
+
+/* One Adam step over n weights, each operation in float32 in the order tfjs' AdamOptimizer uses:
+ * m' = m*b1 + g*(1-b1); v' = v*b2 + g*g*(1-b2); w' = (m'/c1) / (sqrt(v'/c2) + eps) * -lr + w. */
+EXPORT(adam)
+void adam(const float *w, const float *g, const float *m, const float *v, float *w2, float *m2, float *v2, int n,
+          float b1, float one_minus_b1, float b2, float one_minus_b2, float c1, float c2, float eps, float neg_lr) {
+  v128_t vb1 = wasm_f32x4_splat(b1), vb1m = wasm_f32x4_splat(one_minus_b1), vb2 = wasm_f32x4_splat(b2), vb2m = wasm_f32x4_splat(one_minus_b2);
+  v128_t vc1 = wasm_f32x4_splat(c1), vc2 = wasm_f32x4_splat(c2), veps = wasm_f32x4_splat(eps), vlr = wasm_f32x4_splat(neg_lr);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t gi = wasm_v128_load(g + i);
+    v128_t mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), vb1), wasm_f32x4_mul(gi, vb1m));
+    v128_t vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), vb2), wasm_f32x4_mul(wasm_f32x4_mul(gi, gi), vb2m));
+    v128_t step = wasm_f32x4_div(wasm_f32x4_div(mi, vc1), wasm_f32x4_add(wasm_f32x4_sqrt(wasm_f32x4_div(vi, vc2)), veps));
+    wasm_v128_store(m2 + i, mi);
+    wasm_v128_store(v2 + i, vi);
+    wasm_v128_store(w2 + i, wasm_f32x4_add(wasm_f32x4_mul(step, vlr), wasm_v128_load(w + i)));
+  }
+  for (; i < n; i++) {
+    float mi = m[i] * b1 + g[i] * one_minus_b1;
+    float vi = v[i] * b2 + (g[i] * g[i]) * one_minus_b2;
+    m2[i] = mi;
+    v2[i] = vi;
+    w2[i] = (mi / c1) / (__builtin_sqrtf(vi / c2) + eps) * neg_lr + w[i];
+  }
+}
+
+/* c[i][o] = sum over p of a[i][p] * b[p][o]; a [m][k], b [k][n]: a dense layer's forward pass
+ * (few rows, a large k), where XNNPACK repacks all of b on every call. */
+EXPORT(gemm_nn)
+void gemm_nn(const float *a, const float *b, float *c, int m, int n, int k) {
+  gemm_strided(a, k, 1, b, c, m, n, k);
+}
+
+static float hsum(v128_t v) {
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) + (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+/* c[i][j] = sum over p of a[i][p] * b[j][p]; a [m][k], b [n][k], k a multiple of 4: the dense layer's
+ * input gradient dy W^T, as dot products of contiguous rows, 2x4 outputs at a time. Columns outside:
+ * each group of 4 rows of b is read once while all of a (a few rows) stays in cache. */
+EXPORT(gemm_nt)
+void gemm_nt(const float *a, const float *b, float *c, int m, int n, int k) {
+  for (int j = 0; j < n; j += 4) {
+    int cols = n - j < 4 ? n - j : 4;
+    const float *b0 = b + (long)j * k;
+    const float *b1 = cols > 1 ? b0 + k : b0, *b2 = cols > 2 ? b0 + 2L * k : b0, *b3 = cols > 3 ? b0 + 3L * k : b0;
+    for (int i = 0; i < m; i += 2) {
+      int rows = m - i < 2 ? 1 : 2;
+      const float *a0 = a + (long)i * k, *a1 = rows > 1 ? a0 + k : a0;
+      v128_t s00 = wasm_f32x4_splat(0), s01 = s00, s02 = s00, s03 = s00, s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+      for (int p = 0; p < k; p += 4) {
+        v128_t x0 = wasm_v128_load(a0 + p), x1 = wasm_v128_load(a1 + p);
+        v128_t y0 = wasm_v128_load(b0 + p), y1 = wasm_v128_load(b1 + p), y2 = wasm_v128_load(b2 + p), y3 = wasm_v128_load(b3 + p);
+        s00 = wasm_f32x4_add(s00, wasm_f32x4_mul(x0, y0)); s01 = wasm_f32x4_add(s01, wasm_f32x4_mul(x0, y1));
+        s02 = wasm_f32x4_add(s02, wasm_f32x4_mul(x0, y2)); s03 = wasm_f32x4_add(s03, wasm_f32x4_mul(x0, y3));
+        s10 = wasm_f32x4_add(s10, wasm_f32x4_mul(x1, y0)); s11 = wasm_f32x4_add(s11, wasm_f32x4_mul(x1, y1));
+        s12 = wasm_f32x4_add(s12, wasm_f32x4_mul(x1, y2)); s13 = wasm_f32x4_add(s13, wasm_f32x4_mul(x1, y3));
+      }
+      float r0[4] = {hsum(s00), hsum(s01), hsum(s02), hsum(s03)}, r1[4] = {hsum(s10), hsum(s11), hsum(s12), hsum(s13)};
+      for (int q = 0; q < cols; q++) {
+        c[(long)i * n + j + q] = r0[q];
+        if (rows > 1) c[(long)(i + 1) * n + j + q] = r1[q];
+      }
+    }
+  }
+}
+
+/* Filter gradient of an NHWC convolution without materialising patches: dw[i][j][c][o] = sum over
+ * (b, y, x) of x[b][y*sh + i - top][x*sw + j - left][c] * dy[b][y][x][o], co a multiple of 8. For each
+ * output row and filter row i, the pixels whose whole filter row lies inside the image read their
+ * (j, c) values as one contiguous run: a GEMM with A rows (j, c) and one pixel per step, straight from
+ * x and dy. The few border pixels add their in-image taps one by one. */
+EXPORT(conv_filter_grad)
+void conv_filter_grad(const float *x, const float *dy, float *dw, int nb, int h, int w, int ci, int oh, int ow, int co,
+                      int kh, int kw, int sh, int sw, int top, int left) {
+  for (long i = 0; i < (long)kh * kw * ci * co; i++) dw[i] = 0;
+  /* Output columns whose filter row is entirely inside: xa <= x < xb. */
+  int xa = 0, xb = ow;
+  while (xa < ow && xa * sw - left < 0) xa++;
+  while (xb > xa && (xb - 1) * sw - left + kw > w) xb--;
   for (int b = 0; b < nb; b++)
-    for (int y = 0; y < oh; y++)
-      for (int xo = 0; xo < ow; xo++)
-        for (int i = 0; i < kh; i++) {
-          int yy = y * sh + i - top;
-          int x0 = xo * sw - left;
-          if (yy >= 0 && yy < h && x0 >= 0 && x0 + kw <= w) {
-            /* The whole filter row lies inside the image: one contiguous run of kw*ci values. */
-            const float *src = x + (((long)b * h + yy) * w + x0) * ci;
-            int run = kw * ci;
-            if (run >= 32) __builtin_memcpy(dst, src, (unsigned long)run * 4);
-            else for (int c = 0; c < run; c++) dst[c] = src[c];
-            dst += run;
-            continue;
-          }
-          for (int j = 0; j < kw; j++, dst += ci) {
+    for (int y = 0; y < oh; y++) {
+      const float *dyr = dy + ((long)b * oh + y) * ow * co;
+      for (int i = 0; i < kh; i++) {
+        int yy = y * sh + i - top;
+        if (yy < 0 || yy >= h) continue;
+        const float *xr = x + ((long)b * h + yy) * w * ci;
+        float *dwi = dw + (long)i * kw * ci * co;
+        if (xb > xa) gemm_acc(xr + (long)(xa * sw - left) * ci, 1, (long)sw * ci, dyr + (long)xa * co, dwi, kw * ci, co, xb - xa);
+        for (int xo = 0; xo < ow; xo++) {
+          if (xo == xa && xb > xa) xo = xb;
+          if (xo >= ow) break;
+          const float *g = dyr + (long)xo * co;
+          for (int j = 0; j < kw; j++) {
             int xx = xo * sw + j - left;
-            /* memory.copy/fill cost a call each in V8: short runs are cheaper as plain loops. */
-            if (yy < 0 || yy >= h || xx < 0 || xx >= w) {
-              for (int c = 0; c < ci; c++) dst[c] = 0;
-            } else {
-              const float *src = x + (((long)b * h + yy) * w + xx) * ci;
-              if (ci >= 32) __builtin_memcpy(dst, src, (unsigned long)ci * 4);
-              else for (int c = 0; c < ci; c++) dst[c] = src[c];
+            if (xx < 0 || xx >= w) continue;
+            const float *xp = xr + (long)xx * ci;
+            float *d = dwi + (long)j * ci * co;
+            for (int c = 0; c < ci; c++, d += co) {
+              v128_t v = wasm_f32x4_splat(xp[c]);
+              for (int o = 0; o < co; o += 4) wasm_v128_store(d + o, wasm_f32x4_add(wasm_v128_load(d + o), wasm_f32x4_mul(v, wasm_v128_load(g + o))));
             }
           }
         }
+      }
+    }
 }
 
-/* c[r][o] = sum over p of a[p][r] * b[p][o], a [k][m], b [k][n], c [m][n], n a multiple of 8:
- * the shape of a filter gradient (tiny m x n, huge k). Neither operand is repacked: XNNPACK
- * spends longer packing such a b than multiplying. Blocks of 256 p are summed from zero and then
- * added to c, which keeps the float32 error of 100k-term sums near that of pairwise summation. */
-EXPORT(gemm_tn)
-void gemm_tn(const float *a, const float *b, float *c, int k, int m, int n) {
-  for (int i = 0; i < m * n; i++) c[i] = 0;
-  for (int p0 = 0; p0 < k; p0 += 256) {
-    int p1 = p0 + 256 < k ? p0 + 256 : k;
-    int r = 0;
-    for (; r + 4 <= m; r += 4)
-      for (int o = 0; o < n; o += 8) {
-        v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-        const float *ap = a + (long)p0 * m + r;
-        const float *bp = b + (long)p0 * n + o;
-        for (int p = p0; p < p1; p++, ap += m, bp += n) {
-          v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-          v128_t a0 = wasm_v128_load32_splat(ap), a1 = wasm_v128_load32_splat(ap + 1);
-          v128_t a2 = wasm_v128_load32_splat(ap + 2), a3 = wasm_v128_load32_splat(ap + 3);
-          c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a0, b1));
-          c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a1, b1));
-          c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a2, b1));
-          c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a3, b1));
+/* NHWC convolution y = conv(x, w), w [kh][kw][ci][co], co a multiple of 8, no dilation. Per output
+ * row and filter row i, the pixels whose whole filter row lies inside the image form a GEMM with
+ * the filter row [kw*ci][co] straight from x (a pixel's (j, c) values are one contiguous run), with
+ * nothing packed; border pixels add their in-image taps one by one. */
+EXPORT(conv_forward)
+void conv_forward(const float *x, const float *wt, float *y, int nb, int h, int w, int ci, int oh, int ow, int co,
+                  int kh, int kw, int sh, int sw, int top, int left) {
+  int xa = 0, xb = ow;
+  while (xa < ow && xa * sw - left < 0) xa++;
+  while (xb > xa && (xb - 1) * sw - left + kw > w) xb--;
+  for (int b = 0; b < nb; b++)
+    for (int yo = 0; yo < oh; yo++) {
+      float *yr = y + ((long)b * oh + yo) * ow * co;
+      for (long q = 0; q < (long)ow * co; q++) yr[q] = 0;
+      for (int i = 0; i < kh; i++) {
+        int yy = yo * sh + i - top;
+        if (yy < 0 || yy >= h) continue;
+        const float *xr = x + ((long)b * h + yy) * w * ci;
+        const float *wi = wt + (long)i * kw * ci * co;
+        if (xb > xa) gemm_acc(xr + (long)(xa * sw - left) * ci, (long)sw * ci, 1, wi, yr + (long)xa * co, xb - xa, co, kw * ci);
+        for (int xo = 0; xo < ow; xo++) {
+          if (xo == xa && xb > xa) xo = xb;
+          if (xo >= ow) break;
+          /* A border pixel: its in-image taps j0 <= j < j1 are still one run of x. */
+          int j0 = left - xo * sw > 0 ? left - xo * sw : 0;
+          int j1 = w + left - xo * sw < kw ? w + left - xo * sw : kw;
+          if (j1 > j0) gemm_acc(xr + (long)(xo * sw + j0 - left) * ci, 0, 1, wi + (long)j0 * ci * co, yr + (long)xo * co, 1, co, (j1 - j0) * ci);
         }
-        float *cp = c + (long)r * n + o;
-        wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c00)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c01)); cp += n;
-        wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c10)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c11)); cp += n;
-        wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c20)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c21)); cp += n;
-        wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c30)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c31));
       }
-    for (; r < m; r++)
-      for (int o = 0; o < n; o += 8) {
-        v128_t c0 = wasm_f32x4_splat(0), c1 = c0;
-        const float *ap = a + (long)p0 * m + r;
-        const float *bp = b + (long)p0 * n + o;
-        for (int p = p0; p < p1; p++, ap += m, bp += n) {
-          v128_t a0 = wasm_v128_load32_splat(ap);
-          c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(a0, wasm_v128_load(bp)));
-          c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(a0, wasm_v128_load(bp + 4)));
-        }
-        float *cp = c + (long)r * n + o;
-        wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c0)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c1));
-      }
-  }
+    }
 }

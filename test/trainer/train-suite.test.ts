@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { bestOf, formatTrainSuite, ratios, type TrainSuiteResult } from '../../trainer/bench/train-suite.ts';
+import type { TorchRow } from '../../trainer/bench/torch-baseline.ts';
+import type { TrainBenchRow } from '../../trainer/bench/train-bench.ts';
+import { defaultWorkers } from '../../trainer/parallel/data-parallel.ts';
+
+const project = (arch: string, workers: number, train: number): TrainBenchRow => ({
+  arch, inputSize: 64, backend: 'wasm', batch: 32, workers, trainImagesPerSecond: train, inferImagesPerSecond: 500, trainImagesPerCpuSecond: train,
+});
+const torch = (arch: string, threads: number, train: number): TorchRow => ({
+  arch, inputSize: 64, backend: 'pytorch 1.13 cpu', batch: 32, threads, trainImagesPerSecond: train, inferImagesPerSecond: 600, trainImagesPerCpuSecond: train,
+});
+
+describe('train bench suite', () => {
+  it('keeps the best round of each configuration and every round as samples', () => {
+    const best = bestOf([[project('compact', 1, 100), project('compact', 2, 150)], [project('compact', 1, 120), project('compact', 2, 90)]],
+      (r) => `${r.arch} ${r.workers}`);
+    expect(best.map((r) => [r.workers, r.trainImagesPerSecond, r.samples])).toEqual([[1, 120, [100, 120]], [2, 150, [150, 90]]]);
+  });
+
+  it('compares the default replica count with PyTorch at its best thread count, and names the best count', () => {
+    const workers = defaultWorkers('wasm');
+    const rows = [project('tutorial', workers, 300), ...(workers === 1 ? [] : [project('tutorial', 1, 330)])];
+    const [r] = ratios(rows, [torch('tutorial', 2, 250), torch('tutorial', 1, 200)]);
+    expect(r).toMatchObject({ arch: 'tutorial', project: 300, pytorch: 250, ratio: 1.2, target: 1, bestWorkers: 1 });
+    expect(r.best).toBe(workers === 1 ? 300 : 330);
+  });
+
+  it('prints tables with the load, the ratio against the target and what was skipped', () => {
+    const result: TrainSuiteResult = {
+      results: [project('compact', defaultWorkers('wasm'), 140)], pytorch: [torch('compact', 1, 280)], skipped: [{ backend: 'cpu', reason: 'too slow' }],
+      ratios: ratios([project('compact', defaultWorkers('wasm'), 140)], [torch('compact', 1, 280)]),
+      epochSkipped: 'not requested', machine: { cores: 2, load: { start: 1.5 } }, rounds: 3, peakRssMB: 400,
+    };
+    const text = formatTrainSuite(result, 32);
+    expect(text).toContain('best of 3 interleaved rounds');
+    expect(text).toContain('load average: start 1.50');
+    expect(text).toMatch(/compact\s+140\.0\s+280\.0\s+0\.50\s+>= 0\.7 NOT met/);
+    expect(text).toContain('skipped cpu: too slow');
+    expect(text).toContain('epoch timing skipped: not requested');
+  });
+});

@@ -1,0 +1,109 @@
+"""PyTorch baseline for `npm run bench -- train`: the project's architectures rebuilt layer for layer
+(trainer/models.ts) and timed the way trainer/bench/train-bench.ts times them - random inputs, Adam,
+categorical cross-entropy, warm-up steps, then the mean of the measured steps.
+
+Run with Debian's interpreter (`/usr/bin/python3`, package python3-torch). Prints one JSON object
+per line: {"arch", "inputSize", "backend", "batch", "trainImagesPerSecond", "inferImagesPerSecond"}.
+Exit code 3 (and a message on stderr) when torch is not importable.
+"""
+import argparse
+import json
+import sys
+import time
+
+try:
+    import torch
+    from torch import nn
+except ImportError as exc:  # the caller turns this into an install hint
+    print(f"import torch failed: {exc}", file=sys.stderr)
+    sys.exit(3)
+
+
+def tutorial(size: int, classes: int) -> nn.Module:
+    # Conv2D(32,3,same,relu), MaxPool(2), Conv2D(32,3,same,relu), MaxPool(2), Flatten, Dense(128,relu), Dense(classes)
+    return nn.Sequential(
+        nn.Conv2d(3, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * (size // 4) ** 2, 128), nn.ReLU(), nn.Linear(128, classes),
+    )
+
+
+def compact(size: int, classes: int) -> nn.Module:
+    # Four blocks of conv (3x3, same, no bias), batch norm (Keras defaults: eps 1e-3, momentum 0.99,
+    # which is PyTorch's 0.01), ReLU; max-pooling after the first three; global average pooling; dense.
+    layers, channels, filters = [], 3, [24, 32, 64, 96]
+    for i, f in enumerate(filters):
+        layers += [nn.Conv2d(channels, f, 3, padding=1, bias=False), nn.BatchNorm2d(f, eps=1e-3, momentum=0.01), nn.ReLU()]
+        if i < len(filters) - 1:
+            layers.append(nn.MaxPool2d(2))
+        channels = f
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(channels, classes)]
+    return nn.Sequential(*layers)
+
+
+ARCHS = {"tutorial": tutorial, "compact": compact}
+
+
+def timed(runs: int, fn) -> float:
+    start = time.perf_counter()
+    for _ in range(runs):
+        fn()
+    return (time.perf_counter() - start) / runs
+
+
+def timed_cpu(runs: int, fn) -> tuple[float, float]:
+    """Wall and CPU (all threads of the process) seconds per run."""
+    cpu = time.process_time()
+    wall = timed(runs, fn)
+    return wall, (time.process_time() - cpu) / runs
+
+
+def bench(arch: str, size: int, batch: int, steps: int, classes: int) -> dict:
+    torch.manual_seed(1)
+    model = ARCHS[arch](size, classes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
+    # Softmax output + categorical cross-entropy, as the project's models, is this on logits.
+    loss_fn = nn.CrossEntropyLoss()
+    x = torch.rand(batch, 3, size, size)
+    y = torch.randint(0, classes, (batch,))
+
+    def train_step():
+        optimizer.zero_grad()
+        loss_fn(model(x), y).backward()
+        optimizer.step()
+
+    def infer_step():
+        with torch.no_grad():
+            torch.softmax(model(x), dim=1)
+
+    model.train()
+    timed(3, train_step)
+    train_s, train_cpu_s = timed_cpu(steps, train_step)
+    model.eval()
+    timed(2, infer_step)
+    infer_s = timed(steps * 2, infer_step)
+    return {
+        "arch": arch, "inputSize": size, "backend": f"pytorch {torch.__version__.split('+')[0]} cpu",
+        "batch": batch, "trainImagesPerSecond": batch / train_s, "inferImagesPerSecond": batch / infer_s,
+        "trainImagesPerCpuSecond": batch / train_cpu_s,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", action="append", help="arch:inputSize, repeatable (default tutorial:64, compact:64)")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--classes", type=int, default=4)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    for spec in args.arch or ["compact:64", "tutorial:64"]:
+        arch, _, size = spec.partition(":")
+        if arch not in ARCHS:
+            sys.exit(f"unknown arch '{arch}': use one of {', '.join(ARCHS)}")
+        print(json.dumps(bench(arch, int(size or 64), args.batch, args.steps, args.classes)), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,230 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { setReplicaSum } from '../kernels/replica-sum.ts';
+import { createSharedBuffer, ReplicaAbort, ReplicaLink, type LinkLayout } from './replica-link.ts';
+import type { InitMessage, ReplyMessage, StepMessage } from './replica-worker.ts';
+import { shardGradients, trainableVariables, valuesOf, type LossFunction } from './shard-step.ts';
+
+/** One optimizer step on a batch: mean loss and accuracy, as `trainOnBatch` reports them. */
+export type TrainStep = (x: tf.Tensor, y: tf.Tensor) => Promise<[number, number]>;
+
+export interface DataParallelOptions {
+  /** Replicas including the main thread's; 1 means plain `trainOnBatch`. */
+  workers: number;
+  loss: LossFunction;
+  labelSmoothing: number;
+  optimizer: tf.Optimizer;
+  /** Largest batch the step will be given. */
+  maxBatch: number;
+}
+
+/**
+ * Data-parallel replicas pay on wasm, which runs one thread per tfjs instance: up to 4, one per core.
+ * tfjs-node already uses every core and cpu is for tests, so they train in one replica.
+ */
+export function defaultWorkers(backend: string = tf.getBackend()): number {
+  return backend === 'wasm' ? Math.max(1, Math.min(availableParallelism(), 4)) : 1;
+}
+
+function spawnReplica(): Worker {
+  return new Worker(new URL('./replica-bootstrap.mjs', import.meta.url));
+}
+
+function sizeOf(shape: (number | null)[]): number {
+  return shape.reduce((a: number, b) => a * (b ?? 1), 1);
+}
+
+/** Rows [start, start + count) of the batch for each replica, as even as possible, in replica order. */
+export function shardRanges(batch: number, replicas: number): { start: number; count: number }[] {
+  const base = Math.floor(batch / replicas), extra = batch % replicas;
+  let start = 0;
+  return Array.from({ length: replicas }, (_, r) => {
+    const count = base + (r < extra ? 1 : 0);
+    const range = { start, count };
+    start += count;
+    return range;
+  });
+}
+
+/**
+ * Trains one model with `workers` replicas: the main thread and workers-1 worker threads each take
+ * an even share of every batch; batch norm sums its statistics over all of them mid-pass
+ * (kernels/batch-norm.ts), the gradients are added in replica order and one optimizer (the main
+ * thread's) applies them; the new weights go back through shared memory. So a step equals the
+ * single-replica step up to float summation order, and a seed gives the same run for a worker count.
+ */
+export class DataParallelTrainer {
+  private readonly link: ReplicaLink;
+  /** Cumulative main-thread time per phase of the steps so far (ms), for profiling. */
+  readonly phases = { shard: 0, waitInShard: 0, waitForWorkers: 0, update: 0 };
+
+  private constructor(
+    private readonly model: tfl.LayersModel,
+    private readonly options: DataParallelOptions,
+    private readonly workers: Worker[],
+    layout: LinkLayout,
+    buffer: SharedArrayBuffer,
+  ) {
+    this.link = new ReplicaLink(buffer, layout, 0);
+  }
+
+  static async start(model: tfl.LayersModel, options: DataParallelOptions): Promise<DataParallelTrainer> {
+    const inputShape = (model.inputs[0].shape as number[]).slice(1);
+    const outputSize = sizeOf(model.outputs[0].shape.slice(1));
+    const widest = Math.max(1, ...model.weights.map((w) => w.shape[w.shape.length - 1] ?? 1));
+    const layout: LinkLayout = {
+      replicas: options.workers,
+      // Batch norm sums two values per channel plus a row count.
+      reduceLength: 2 * widest + 1,
+      maxBatch: options.maxBatch,
+      xSize: sizeOf(inputShape),
+      ySize: outputSize,
+      weightSizes: model.weights.map((w) => sizeOf(w.shape)),
+      trainable: model.weights.map((w) => w.trainable),
+    };
+    const buffer = createSharedBuffer(layout);
+    const workers = Array.from({ length: options.workers - 1 }, spawnReplica);
+    const trainer = new DataParallelTrainer(model, options, workers, layout, buffer);
+    const topology = JSON.stringify(model.toJSON(null, false));
+    try {
+      await Promise.all(workers.map((worker, i) => {
+        const message: InitMessage = { type: 'init', buffer, layout, rank: i + 1, topology, inputShape, labelSmoothing: options.labelSmoothing };
+        worker.postMessage(message);
+        return trainer.next(i);
+      }));
+    } catch (err) {
+      await trainer.close();
+      throw err;
+    }
+    trainer.publishWeights();
+    return trainer;
+  }
+
+  /** The next reply of worker `i` (rank i + 1); a crash or exit rejects. */
+  private next(i: number): Promise<ReplyMessage & { type: 'ready' | 'done' }> {
+    const worker = this.workers[i];
+    return new Promise((resolve, reject) => {
+      const cleanup = () => {
+        worker.off('message', onMessage);
+        worker.off('error', onError);
+        worker.off('exit', onExit);
+      };
+      const onMessage = (message: ReplyMessage) => {
+        cleanup();
+        if (message.type === 'error') reject(Object.assign(new Error(`training worker ${i + 1}: ${message.message}`), { stack: message.stack }));
+        else resolve(message);
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      const onExit = (code: number) => {
+        cleanup();
+        reject(new Error(`training worker ${i + 1} exited (code ${code})`));
+      };
+      worker.on('message', onMessage);
+      worker.on('error', onError);
+      worker.on('exit', onExit);
+    });
+  }
+
+  /** Copies the main model's weights to shared memory, where the workers read them each step. */
+  private publishWeights(): void {
+    let at = 0;
+    for (const w of this.model.weights) {
+      const values = valuesOf(w.read());
+      this.link.weights.set(values, at);
+      at += values.length;
+    }
+  }
+
+  readonly step: TrainStep = async (x, y) => {
+    const batch = x.shape[0];
+    const ranges = shardRanges(batch, this.workers.length + 1);
+    if (batch > this.options.maxBatch) throw new Error(`batch of ${batch} exceeds the ${this.options.maxBatch} the replicas were set up for`);
+    // A batch smaller than the replica count (a last batch of 1) runs on the main thread alone.
+    const solo = ranges.some((r) => r.count === 0);
+    let main: ReturnType<typeof shardGradients>;
+    let replies: Promise<ReplyMessage & { type: 'ready' | 'done' }>[] = [];
+    if (solo) {
+      main = shardGradients(this.model, this.options.loss, x, y, batch);
+    } else {
+      this.link.x.set(x.dataSync() as Float32Array);
+      this.link.y.set(y.dataSync() as Float32Array);
+      replies = this.workers.map((worker, i) => {
+        const reply = this.next(i);
+        worker.postMessage({ type: 'step', ...ranges[i + 1], batchSize: batch } satisfies StepMessage);
+        return reply;
+      });
+      const xs = tf.slice(x, 0, ranges[0].count), ys = tf.slice(y, 0, ranges[0].count);
+      setReplicaSum(this.link.sum);
+      const shardStart = performance.now(), waited = this.link.waitedMs;
+      try {
+        main = shardGradients(this.model, this.options.loss, xs, ys, batch);
+        this.phases.shard += performance.now() - shardStart;
+        this.phases.waitInShard += this.link.waitedMs - waited;
+      } catch (err) {
+        this.link.abort();
+        const settled = await Promise.allSettled(replies);
+        // Woken by a worker's failure: the worker's own error says what went wrong.
+        const cause = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+        throw err instanceof ReplicaAbort && cause ? cause.reason : err;
+      } finally {
+        setReplicaSum(null);
+        tf.dispose([xs, ys]);
+      }
+    }
+    const waitStart = performance.now();
+    const done = await Promise.all(replies);
+    const updateStart = performance.now();
+    this.phases.waitForWorkers += updateStart - waitStart;
+    let lossSum = main.lossSum, correct = main.correct;
+    for (const d of done) {
+      if (d.type !== 'done') continue;
+      lossSum += d.lossSum;
+      correct += d.correct;
+    }
+    const variables = trainableVariables(this.model);
+    const summed = tf.tidy(() => {
+      let offset = 0;
+      return variables.map((v, k) => {
+        let total = main.grads[k];
+        if (!solo) for (let r = 1; r <= this.workers.length; r++) total = tf.add(total, tf.tensor(this.link.grads[r].subarray(offset, offset + v.size), v.shape));
+        offset += v.size;
+        return total;
+      });
+    });
+    this.options.optimizer.applyGradients(Object.fromEntries(variables.map((v, k) => [v.name, summed[k]])));
+    tf.dispose([...main.grads, ...summed]);
+    this.publishWeights();
+    this.phases.update += performance.now() - updateStart;
+    return [lossSum / batch, correct / batch];
+  };
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}
+
+export interface StepRunner {
+  step: TrainStep;
+  /** Replicas in use (1: the main thread alone, through `trainOnBatch`). */
+  workers: number;
+  close(): Promise<void>;
+  /** Main-thread time per phase with several replicas (DataParallelTrainer.phases). */
+  phases?: DataParallelTrainer['phases'];
+}
+
+/**
+ * The training step for `model` (compiled with `options.optimizer` and `options.loss`): plain
+ * `trainOnBatch` for one replica, a DataParallelTrainer for more.
+ */
+export async function createStepRunner(model: tfl.LayersModel, options: DataParallelOptions): Promise<StepRunner> {
+  if (options.workers <= 1) {
+    return { workers: 1, step: async (x, y) => (await model.trainOnBatch(x, y)) as [number, number], close: async () => {} };
+  }
+  const trainer = await DataParallelTrainer.start(model, options);
+  return { workers: options.workers, step: trainer.step, close: () => trainer.close(), phases: trainer.phases };
+}
