@@ -1,10 +1,13 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { requireToken, type AppEnv } from './auth.ts';
+import { consoleRoutes } from './console/route.ts';
 import { errorBody, HttpError } from './errors.ts';
 import { classifyRoutes } from './routes/classify.ts';
+import { deviceListRoutes } from './routes/device-list.ts';
 import { deviceRoutes } from './routes/devices.ts';
 import { healthRoutes } from './routes/health.ts';
+import { modelReportRoutes } from './routes/model-report.ts';
 import { modelRoutes } from './routes/models.ts';
 import { routingRoutes } from './routes/routing.ts';
 import { statsRoutes } from './routes/stats.ts';
@@ -31,6 +34,10 @@ export function buildApp() {
   app.route('/', deviceRoutes);
   app.route('/', routingRoutes);
   app.route('/', statsRoutes);
+  // The lab console and the two admin routes it needs beyond the API of issues 4-5.
+  app.route('/', modelReportRoutes);
+  app.route('/', deviceListRoutes);
+  app.route('/', consoleRoutes);
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
     type: 'http',

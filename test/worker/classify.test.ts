@@ -68,7 +68,7 @@ describe('public routes', () => {
     const doc = await res.json<any>();
     expect(doc.openapi).toBe('3.1.0');
     expect(Object.keys(doc.paths).sort()).toEqual(
-      ['/healthz', '/v1/classify', '/v1/classify/batch', '/v1/devices', '/v1/devices/{name}', '/v1/feedback', '/v1/info', '/v1/models', '/v1/models/{version}', '/v1/routing', '/v1/routing/rollback', '/v1/stats'].sort(),
+      ['/healthz', '/v1/classify', '/v1/classify/batch', '/v1/devices', '/v1/devices/{name}', '/v1/feedback', '/v1/info', '/v1/models', '/v1/models/{version}', '/v1/models/{version}/report', '/v1/routing', '/v1/routing/rollback', '/v1/stats'].sort(),
     );
     expect(Object.keys(doc.paths['/v1/classify'].post.requestBody.content)).toEqual(['image/jpeg', 'image/png', 'image/webp']);
     expect(doc.components.schemas.Classification.required).toEqual(expect.arrayContaining(['id', 'model', 'top', 'predictions', 'review', 'timing']));

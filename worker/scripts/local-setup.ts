@@ -12,28 +12,34 @@ export interface LocalSetup {
   name: string;
   version: string;
   token: string;
+  /** The admin device's token, when one was asked for. */
+  adminToken?: string;
   published: boolean;
 }
 
 /**
  * Makes the local bucket hold the model version in `dir` (publishing it when absent) and
- * gives `device` a fresh token, revoking its previous one (only hashes are kept, so an old
- * token cannot be shown again).
+ * gives `device` (and `adminDevice`, as an admin) a fresh token, revoking its previous one
+ * (only hashes are kept, so an old token cannot be shown again).
  *
  * @example
- * const { version, token } = await prepareLocal(defaultModelDir(), 'npm-start');
+ * const { version, token, adminToken } = await prepareLocal(defaultModelDir(), 'npm-start', 'npm-start-admin');
  */
-export async function prepareLocal(dir: string, device: string): Promise<LocalSetup> {
+export async function prepareLocal(dir: string, device: string, adminDevice?: string): Promise<LocalSetup> {
   const files = await readModelDir(dir);
   const version = files.manifest.version;
   return withLocalBindings(async (env) => {
     const present = Boolean(await env.MODELS.head(`${version}/manifest.json`));
     if (!present) await publishVersion(env.MODELS, files);
-    await revokeDevice(env.DB, device).catch((error) => {
-      if (!(error instanceof HttpError && error.status === 404)) throw error;
-    });
-    const { token } = await createDevice(env.DB, device, false);
-    return { name: files.manifest.name, version, token, published: !present };
+    const reissue = async (name: string, admin: boolean) => {
+      await revokeDevice(env.DB, name).catch((error) => {
+        if (!(error instanceof HttpError && error.status === 404)) throw error;
+      });
+      return (await createDevice(env.DB, name, admin)).token;
+    };
+    const token = await reissue(device, false);
+    const adminToken = adminDevice ? await reissue(adminDevice, true) : undefined;
+    return { name: files.manifest.name, version, token, adminToken, published: !present };
   });
 }
 

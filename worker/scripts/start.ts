@@ -4,13 +4,15 @@ import { freePort, prepareLocal, sampleImage, waitForHealth } from './local-setu
 import { spawnWranglerDev } from './wrangler-cli.ts';
 
 const START_DEVICE = 'npm-start';
+// The lab console (/console/) needs an admin token; a fresh one each start, like the device's.
+const START_ADMIN = 'npm-start-admin';
 
 const program = new Command('start')
-  .description('Publish the bundled default model to the local bucket if absent, start the Worker locally, print a token and a curl line')
+  .description('Publish the bundled default model to the local bucket if absent, start the Worker locally, print a token, a curl line and the lab console URL with an admin token')
   .option('--port <n>', 'port for wrangler dev (default: first free from 8787)')
   .action(async (options: { port?: string }) => {
     const dir = defaultModelDir();
-    const local = await prepareLocal(dir, START_DEVICE);
+    const local = await prepareLocal(dir, START_DEVICE, START_ADMIN);
     console.error(local.published ? `published the bundled model ${local.version} (${dir}) to the local bucket` : `model ${local.version} is already in the local bucket`);
 
     const port = options.port ? Number(options.port) : await freePort(8787);
@@ -28,6 +30,8 @@ const program = new Command('start')
     console.log(`device token (${START_DEVICE}): ${local.token}`);
     console.log('classify a bundled image:');
     console.log(`curl -s -H "Authorization: Bearer ${local.token}" -H "Content-Type: image/jpeg" --data-binary @${sampleImage()} ${url}/v1/classify`);
+    console.log(`lab console: ${url}/console/`);
+    console.log(`admin token (${START_ADMIN}), to sign in to the console: ${local.adminToken}`);
   });
 
 program.parseAsync().catch((error: Error) => {

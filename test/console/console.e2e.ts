@@ -1,0 +1,213 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultModelDir } from '../../worker/scripts/default-model.ts';
+import { renamedVersion, seedLocalState, startDevServer, type DevServer } from '../../worker/scripts/dev-server.ts';
+import { sampleImage } from '../../worker/scripts/local-setup.ts';
+import { readModelDir } from '../../worker/scripts/model-dir.ts';
+import { apiClient, ARTEFACTS, CHROMIUM, hasChromium, openView, pageWeight, shoot, signIn } from './harness.ts';
+
+// The lab console in a real browser (Debian's chromium through playwright-core) against a real
+// `wrangler dev` on a throwaway persisted state holding two published versions.
+if (!hasChromium) console.warn(`console e2e skipped: no browser at ${CHROMIUM} (apt-get install chromium, or set CELLSENSE_CHROMIUM)`);
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+describe.skipIf(!hasChromium)('lab console in chromium', () => {
+  let state: string;
+  let dev: DevServer;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  let api: ReturnType<typeof apiClient>;
+  let tokens: { admin: string; devices: string[] };
+  let base: Awaited<ReturnType<typeof readModelDir>>;
+  let versions: [string, string];
+  const urls: string[] = [];
+
+  beforeAll(async () => {
+    state = mkdtempSync(join(tmpdir(), 'cellsense-console-'));
+    base = await readModelDir(defaultModelDir());
+    versions = [base.manifest.version, `${base.manifest.version}-b`];
+    tokens = await seedLocalState(state, [base, renamedVersion(base, versions[1])], 1);
+    dev = await startDevServer({ persistTo: state });
+    api = apiClient(dev.url);
+    browser = await chromium.launch({ executablePath: CHROMIUM });
+    context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: dev.url });
+    context.on('request', (request) => urls.push(request.url()));
+    page = await context.newPage();
+    page.on('dialog', (dialog) => void dialog.accept());
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await dev?.stop();
+    if (state) rmSync(state, { recursive: true, force: true });
+  });
+
+  it('serves the page with a strict CSP, from the printed URL', async () => {
+    const res = await page.goto(`${dev.url}/console`);
+    expect(page.url()).toBe(`${dev.url}/console/`);
+    const csp = res!.headers()['content-security-policy'];
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("style-src 'self'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(csp).not.toContain('unsafe-eval');
+    await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
+    await shoot(page, '0-sign-in');
+  });
+
+  it('refuses a device token: the API answers 403 and the page says so', async () => {
+    await signIn(page, tokens.devices[0]);
+    const error = page.locator('#sign-in-error');
+    await error.waitFor();
+    expect(await error.textContent()).toMatch(/^Not allowed: the API answered 403 \(.+\)\. This is a device token: it can classify images but cannot open the console\./);
+    expect(await page.evaluate(() => sessionStorage.length + localStorage.length)).toBe(0);
+    expect(await page.getByRole('navigation', { name: 'Views' }).isVisible()).toBe(false);
+    expect((await api(tokens.devices[0], 'GET', '/v1/routing')).status).toBe(403);
+    await shoot(page, '1-device-token-refused');
+  });
+
+  it('signs in with the admin token (keyboard only) and shows each version with its metrics', async () => {
+    // After a refusal the token field has focus again: type and press Enter.
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('token');
+    await page.keyboard.type(tokens.admin);
+    await page.keyboard.press('Enter');
+    const card = page.locator(`article.model[data-version="${versions[0]}"]`);
+    await card.waitFor();
+    const text = (await card.textContent())!;
+    const validation = (base.manifest.metrics as any).validation;
+    expect(text).toContain('Verified');
+    expect(text).toContain(base.manifest.classes.join(', '));
+    expect(text).toContain(`${base.manifest.input.width} × ${base.manifest.input.height} px`);
+    expect(text).toContain(pct(validation.accuracy));
+    expect(text).toContain(pct(validation.macroF1));
+    expect(await page.locator('article.model').count()).toBe(2);
+    // Kept for this tab only, and never sent in a URL.
+    expect(await page.evaluate(() => [sessionStorage.getItem('cellsense.adminToken'), localStorage.length])).toEqual([tokens.admin, 0]);
+    await shoot(page, '2-models');
+  });
+
+  it('opens the training report through the admin API, styled, without the token in its URL', async () => {
+    const [report] = await Promise.all([
+      context.waitForEvent('page'),
+      page.locator(`article.model[data-version="${versions[0]}"]`).getByRole('button', { name: /training report/ }).click(),
+    ]);
+    const violations: string[] = [];
+    report.on('console', (message) => void (/Content Security Policy/.test(message.text()) && violations.push(message.text())));
+    await report.waitForURL(/^blob:/);
+    await report.waitForLoadState();
+    expect(await report.title()).toContain('Training report');
+    // The report's own inline stylesheet applies (the viewer's policy allows inline style, no script).
+    expect(await report.evaluate(() => getComputedStyle(document.body).backgroundColor)).toBe('rgb(245, 247, 250)');
+    expect(violations).toEqual([]);
+    await shoot(report, '3-report');
+    await report.close();
+  });
+
+  it('changes the split with the fields, and GET /v1/routing shows it', async () => {
+    await openView(page, 'Routing');
+    await page.locator(`[id="w-${versions[0]}"]`).fill('70');
+    await page.locator(`[id="w-${versions[1]}"]`).fill('30');
+    await page.getByLabel('Shadow version').selectOption(versions[1]);
+    await page.getByRole('button', { name: 'Apply' }).click();
+    await page.locator('.message.ok').waitFor();
+    const { body } = await api(tokens.admin, 'GET', '/v1/routing');
+    expect(body.routing).toMatchObject({ split: { [versions[0]]: 70, [versions[1]]: 30 }, shadow: versions[1] });
+    expect(await page.locator('[data-routing-id]').getAttribute('data-routing-id')).toBe(String(body.routing.id));
+    await shoot(page, '4-routing');
+  });
+
+  it('shows the API refusal of an invalid split, and changes nothing', async () => {
+    const before = (await api(tokens.admin, 'GET', '/v1/routing')).body;
+    await page.locator(`[id="w-${versions[0]}"]`).fill('60');
+    await page.getByRole('button', { name: 'Apply' }).click();
+    const error = page.locator('.view .message.error');
+    await error.waitFor();
+    const text = (await error.textContent())!;
+    expect(text).toContain('422 invalid_split');
+    expect(text).toContain('the weights sum to 90, not 100');
+    expect(text).toContain('Nothing was changed');
+    expect((await api(tokens.admin, 'GET', '/v1/routing')).body).toEqual(before);
+    await shoot(page, '5-routing-refused');
+  });
+
+  it('classifies a real image: label, probabilities, review flag, version, timing; Live counts it within seconds', async () => {
+    // A second tab watches the Live view; it must update without reloading.
+    const live = await context.newPage();
+    await live.goto(`${dev.url}/console/#live`);
+    await signIn(live, tokens.admin);
+    await live.locator('#live-cards[aria-busy="false"]').waitFor();
+    await live.evaluate(() => ((window as any).notReloaded = true));
+    const count = async (version: string) => {
+      const figure = live.locator(`article.live[data-version="${version}"] [data-figure="requests"]`);
+      return (await figure.count()) ? Number(await figure.textContent()) : 0;
+    };
+    const before = [await count(versions[0]), await count(versions[1])];
+
+    await openView(page, 'Try it');
+    const image = sampleImage();
+    await page.locator('#files').setInputFiles(image);
+    const card = page.locator('article.result').first();
+    await card.locator('[data-top="label"]').waitFor();
+    const classifiedAt = Date.now();
+    const label = await card.locator('[data-top="label"]').textContent();
+    const answered = /Answered by version (\S+)\./.exec((await card.textContent())!)![1];
+    expect(versions).toContain(answered);
+    expect(await card.locator('.probabilities .bar-row').count()).toBe(base.manifest.classes.length);
+    expect(await card.textContent()).toMatch(/No review needed|Review:/);
+    expect(await card.textContent()).toMatch(/Decode [\d.]+ ms, preprocess [\d.]+ ms, inference [\d.]+ ms/);
+    // The same image through the API, pinned to the version that answered, gives the same label.
+    const direct = await api(tokens.admin, 'POST', `/v1/classify?version=${answered}`, new Uint8Array(readFileSync(image)));
+    expect(direct.body.top.label).toBe(label);
+    // Confirming its true class feeds the live accuracy.
+    await card.getByLabel('True class').selectOption(image.split('/').at(-2)!);
+    await card.getByRole('button', { name: 'Confirm' }).click();
+    await card.locator('.message.ok').waitFor();
+    await shoot(page, '6-try-it');
+
+    const index = versions.indexOf(answered);
+    await expect.poll(() => count(answered), { timeout: 15_000, interval: 250 }).toBeGreaterThanOrEqual(before[index] + 1);
+    const seenAfterMs = Date.now() - classifiedAt;
+    expect(await live.evaluate(() => (window as any).notReloaded)).toBe(true);
+    await live.locator(`article.live[data-version="${answered}"] table.heat`).waitFor({ timeout: 15_000 });
+    writeFileSync(join(ARTEFACTS, 'live.json'), JSON.stringify({ answered, seenAfterMs }, null, 2));
+    console.log(`live view counted the classification ${seenAfterMs} ms after the page showed it`);
+    await shoot(live, '7-live');
+    await live.close();
+  });
+
+  it('provisions a device (token shown once, copy button) and revokes it', async () => {
+    await openView(page, 'Devices');
+    await page.getByLabel('Name').fill('e2e-analyser');
+    await page.getByRole('button', { name: 'Provision' }).click();
+    const field = page.locator('#new-token');
+    await field.waitFor();
+    const token = await field.inputValue();
+    expect(token).toMatch(/^cs_/);
+    await page.getByRole('button', { name: 'Copy token' }).click();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(token);
+    expect((await api(token, 'POST', '/v1/classify', new Uint8Array(readFileSync(sampleImage())))).status).toBe(200);
+    await page.locator('tr[data-device="e2e-analyser"]').waitFor();
+    await shoot(page, '8-devices');
+
+    await page.getByRole('button', { name: 'Revoke e2e-analyser' }).click();
+    await page.locator('.message.ok', { hasText: 'e2e-analyser is revoked' }).waitFor();
+    expect(await page.locator('tr[data-device="e2e-analyser"]').count()).toBe(0);
+    expect((await api(token, 'POST', '/v1/classify', new Uint8Array(readFileSync(sampleImage())))).status).toBe(401);
+    const { body } = await api(tokens.admin, 'GET', '/v1/devices');
+    expect(body.devices.map((d: { name: string }) => d.name)).not.toContain('e2e-analyser');
+  });
+
+  it('never put a token in a URL, and the page stays small', () => {
+    expect(urls.length).toBeGreaterThan(10);
+    for (const secret of [tokens.admin, tokens.devices[0]]) expect(urls.filter((u) => u.includes(secret))).toEqual([]);
+    const weight = pageWeight();
+    writeFileSync(join(ARTEFACTS, 'weight.json'), JSON.stringify(weight, null, 2));
+    console.log(`console page weight: ${(weight.bytes / 1024).toFixed(1)} KiB raw, ${(weight.gzip / 1024).toFixed(1)} KiB gzip (${weight.files.length} files)`);
+    expect(weight.gzip).toBeLessThan(40 * 1024);
+  });
+});
