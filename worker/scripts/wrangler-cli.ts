@@ -9,7 +9,10 @@ export const WRANGLER_BIN = join(ROOT, 'node_modules/.bin/wrangler');
 export const BUCKET_NAME = 'cellsense-models';
 
 /** Never prompt, never phone home: CI has no stdin. */
-export const wranglerEnv = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false' };
+// CLOUDFLARE_CF_FETCH_ENABLED=false: Miniflare would otherwise fetch a real `request.cf` from
+// workers.cloudflare.com at each start and print a stack trace where that is unreachable; the
+// Worker reads nothing from `cf`.
+export const wranglerEnv = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 
 /**
  * Commands that talk to Cloudflare fail at once, with what to set, when there are no
