@@ -22,10 +22,14 @@ function listFlag(flag: string, choices: string[]) {
   return (value: string): string[] => value.split(',').map((v) => choiceFlag(flag, choices)(v.trim()));
 }
 
-function calibrationLine(m: Manifest): string {
+function calibrationLine(m: Manifest, targetAccuracy: number, minCoverage: number): string {
   const c = m.metrics.calibration, p = m.inference;
   if (!c || !p) return '';
-  return `calibration: temperature ${p.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${p.reviewThreshold.toFixed(3)}: ${(100 * c.coverage).toFixed(1)}% of cells kept, ${(100 * c.accuracyAboveThreshold).toFixed(1)}% of them correct`;
+  const missed = [
+    c.accuracyAboveThreshold < targetAccuracy ? `accuracy target ${(100 * targetAccuracy).toFixed(0)}%` : '',
+    c.coverage < minCoverage ? `coverage target ${(100 * minCoverage).toFixed(0)}%` : '',
+  ].filter(Boolean);
+  return `calibration: temperature ${p.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${p.reviewThreshold.toFixed(3)}: ${(100 * c.coverage).toFixed(1)}% of cells kept, ${(100 * c.accuracyAboveThreshold).toFixed(1)}% of them correct${missed.length ? ` (not met: ${missed.join(', ')})` : ''}`;
 }
 
 const program = new Command('cellsense')
@@ -64,7 +68,7 @@ addRecipeFlags(program
       [
         `model ${manifest.version} written to ${o.out}/${manifest.version} (${(size / 1024).toFixed(0)} KiB, ${manifest.quantization.dtype}) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
         `validation (${manifest.metrics.split.validationImages} images, ${manifest.metrics.split.method}-grouped): accuracy float ${(100 * v.accuracyFloat).toFixed(1)}%, quantised ${(100 * v.accuracyQuantized).toFixed(1)}%, macro-F1 ${v.macroF1.toFixed(3)}`,
-        calibrationLine(manifest),
+        calibrationLine(manifest, o.targetAccuracy, o.minCoverage),
         `epochs run ${manifest.training.epochsRun}, best ${manifest.training.bestEpoch}; skipped files ${manifest.training.imagesSkipped}; report: ${o.out}/${manifest.version}/report.html`,
       ].filter(Boolean).join('\n'),
     );
