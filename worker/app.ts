@@ -3,6 +3,10 @@ import { HTTPException } from 'hono/http-exception';
 import { requireToken, type AppEnv } from './auth.ts';
 import { consoleRoutes } from './console/route.ts';
 import { errorBody, HttpError } from './errors.ts';
+import { corsFromConfig } from './middleware/cors.ts';
+import { rateLimit } from './middleware/rate-limit.ts';
+import { requestId } from './middleware/request-id.ts';
+import { securityHeaders } from './middleware/security-headers.ts';
 import { classifyRoutes } from './routes/classify.ts';
 import { deviceListRoutes } from './routes/device-list.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -27,14 +31,16 @@ export function buildApp() {
     },
   });
 
-  app.use('/v1/*', requireToken);
+  // Issue 8: outermost, so errors, 404s and refusals carry the request id and the headers too.
+  app.use('*', requestId, securityHeaders, corsFromConfig);
+  app.use('/v1/*', requireToken, rateLimit);
   app.route('/', healthRoutes);
   app.route('/', classifyRoutes);
   app.route('/', modelRoutes);
   app.route('/', deviceRoutes);
   app.route('/', routingRoutes);
   app.route('/', statsRoutes);
-  // The lab console and the two admin routes it needs beyond the API of issues 4-5.
+  // Issue 9: the lab console and the two admin routes it needs beyond issues 4-5.
   app.route('/', modelReportRoutes);
   app.route('/', deviceListRoutes);
   app.route('/', consoleRoutes);

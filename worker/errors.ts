@@ -70,7 +70,23 @@ export class ModelUnavailableError extends HttpError {
   }
 }
 
+// Source locations (file:///..., /work/x/y.ts:12:3, node_modules/...) a runtime message may carry;
+// a request path the message echoes (/console/app.js) has no line number and is kept.
+const INTERNAL_PATH = /\(?(?:file:\/\/\S+|(?:\/[\w.@-]+)+\.(?:[cm]?[jt]s|wasm):\d+(?::\d+)?|\S*node_modules\/\S*)\)?/g;
+
+/**
+ * What a client may see of a message: its first line, without source paths, at most 500
+ * characters, so no stack trace or internal path reaches a response.
+ *
+ * @example
+ * publicMessage('bad\n    at f (/work/main/worker/x.ts:1:2)'); // 'bad'
+ */
+export function publicMessage(message: string): string {
+  const line = message.split('\n')[0].replace(INTERNAL_PATH, '[internal]').trim();
+  return line.length > 500 ? `${line.slice(0, 497)}...` : line || 'request refused';
+}
+
 /** The JSON body every error response carries. */
 export function errorBody(code: string, message: string) {
-  return { error: { code, message } };
+  return { error: { code, message: publicMessage(message) } };
 }

@@ -1,5 +1,5 @@
 import { parseManifest, sha256Hex, type Manifest } from '../shared/index.ts';
-import { ModelUnavailableError, NotFoundError } from './errors.ts';
+import { HttpError, ModelUnavailableError, NotFoundError } from './errors.ts';
 
 // No tfjs here: the Node scripts (`npm run route -- --local`) check versions with this code too.
 
@@ -26,13 +26,27 @@ export interface VersionBucket {
   list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: StoredObject[]; truncated: boolean; cursor?: string }>;
 }
 
+/**
+ * Runs one R2 operation; a failure of the store itself (not a missing object, which R2 answers
+ * with null) becomes a 503 the client may retry, instead of an unexplained 500.
+ */
+export async function fromStore<T>(what: string, operation: () => Promise<T>): Promise<T> {
+  try {
+    return await operation();
+  } catch (error) {
+    if (error instanceof HttpError) throw error;
+    console.error(`model store: ${what} failed`, error);
+    throw new ModelUnavailableError('store_unavailable', `the model store could not be read (${what}); try again shortly`);
+  }
+}
+
 /** Every version prefix in the bucket and whether its manifest (written last) is there. */
 export async function listStoredVersions(bucket: VersionBucket): Promise<{ complete: StoredVersion[]; incomplete: string[] }> {
   const manifests = new Map<string, StoredVersion>();
   const prefixes = new Set<string>();
   let cursor: string | undefined;
   do {
-    const page = await bucket.list({ cursor, limit: 1000 });
+    const page = await fromStore('listing versions', () => bucket.list({ cursor, limit: 1000 }));
     for (const object of page.objects) {
       const slash = object.key.indexOf('/');
       if (slash < 1) continue;
@@ -50,17 +64,18 @@ export async function listStoredVersions(bucket: VersionBucket): Promise<{ compl
 
 /** The published version with this name (its manifest object), or null. */
 export async function findVersion(bucket: VersionBucket, version: string): Promise<StoredVersion | null> {
-  const head = VERSION_PATTERN.test(version) ? await bucket.head(`${version}/${MANIFEST_FILE}`) : null;
+  const head = VERSION_PATTERN.test(version) ? await fromStore(`looking up ${version}`, () => bucket.head(`${version}/${MANIFEST_FILE}`)) : null;
   return head && { version, etag: head.etag, uploaded: head.uploaded };
 }
 
 /** A version's manifest, parsed and checked to name the version it is filed under. */
 export async function readManifest(bucket: VersionBucket, version: string): Promise<Manifest> {
-  const object = await bucket.get(`${version}/${MANIFEST_FILE}`);
+  const object = await fromStore(`reading ${version}/${MANIFEST_FILE}`, () => bucket.get(`${version}/${MANIFEST_FILE}`));
   if (!object) throw new NotFoundError('model_not_found', `model version "${version}" is not published`);
+  const raw = await fromStore(`reading ${version}/${MANIFEST_FILE}`, () => object.arrayBuffer());
   let manifest: Manifest;
   try {
-    manifest = parseManifest(JSON.parse(new TextDecoder().decode(await object.arrayBuffer())));
+    manifest = parseManifest(JSON.parse(new TextDecoder().decode(raw)));
   } catch (error) {
     throw new ModelUnavailableError('model_invalid', `model ${version}: manifest is invalid: ${(error as Error).message}`);
   }
@@ -72,9 +87,9 @@ export async function readManifest(bucket: VersionBucket, version: string): Prom
 
 /** One file of a version, refused unless its size and sha256 match the manifest. */
 export async function readVerified(bucket: VersionBucket, version: string, file: Manifest['files'][number]): Promise<{ bytes: Uint8Array; etag: string }> {
-  const object = await bucket.get(`${version}/${file.path}`);
+  const object = await fromStore(`reading ${version}/${file.path}`, () => bucket.get(`${version}/${file.path}`));
   if (!object) throw new ModelUnavailableError('model_integrity', `model ${version}: ${file.path} is missing`);
-  const bytes = new Uint8Array(await object.arrayBuffer());
+  const bytes = new Uint8Array(await fromStore(`reading ${version}/${file.path}`, () => object.arrayBuffer()));
   const digest = await sha256Hex(bytes);
   if (bytes.length !== file.bytes || digest !== file.sha256) {
     throw new ModelUnavailableError('model_integrity', `model ${version}: ${file.path} does not match its sha256 in the manifest`);
@@ -103,6 +118,14 @@ export async function readVerifiedVersion(bucket: VersionBucket, version: string
 
 /** Whether every file still has the etag it had when it was verified (a HEAD each, no download). */
 export async function filesUnchanged(bucket: VersionBucket, version: string, etags: Map<string, string>): Promise<boolean> {
-  const heads = await Promise.all([...etags.keys()].map((path) => bucket.head(`${version}/${path}`)));
+  let heads;
+  try {
+    heads = await Promise.all([...etags.keys()].map((path) => bucket.head(`${version}/${path}`)));
+  } catch (error) {
+    // The copy in memory was verified; a store that cannot answer now says nothing against it.
+    // Keep serving it and check again at the next interval.
+    console.warn(`model ${version}: could not re-check its files in the store; keeping the verified copy`, error);
+    return true;
+  }
   return heads.every((head, i) => head !== null && head.etag === [...etags.values()][i]);
 }

@@ -11,7 +11,14 @@ export default defineConfig(async () => ({
   plugins: [
     cloudflareTest({
       wrangler: { configPath: `${root}wrangler.toml` },
-      miniflare: { bindings: { TEST_MIGRATIONS: await readD1Migrations(`${root}migrations`) } },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations(`${root}migrations`),
+          // Tests send thousands of requests per token; rate-limit.test.ts sets its own limits per call.
+          RATE_LIMIT_DEVICE_REQUESTS: '1000000',
+          RATE_LIMIT_ADMIN_REQUESTS: '1000000',
+        },
+      },
     }),
   ],
   test: {

@@ -1,0 +1,149 @@
+import './context.ts';
+import { env } from 'cloudflare:test';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { issueToken } from '../../worker/tokens.ts';
+import { fromBase64, newToken, publishFixture, sampleBytes, settled } from '../worker/helpers.ts';
+import { authRoutes, badCredentials, type AuthInputs } from './auth.ts';
+import { runFaults } from './faults.ts';
+import { fuzzCases } from './fuzz-cases.ts';
+import { LEAK, runFuzz } from './fuzz.ts';
+import { runLoad } from './load.ts';
+import { Random } from './random.ts';
+
+const { seed, loadSeconds } = inject('stress');
+const images = inject('images');
+const tiny = fromBase64(images.tiny);
+const summary: Record<string, string> = {};
+let classes: string[];
+let admin: string;
+let devices: string[];
+const auth = (token: string) => ({ authorization: `Bearer ${token}` });
+const send = (path: string, init: RequestInit, vars?: Partial<Env>) => settled(path, init, vars);
+
+interface Snapshot {
+  predictions: Map<string, string>;
+  feedback: Map<string, string>;
+}
+async function snapshot(): Promise<Snapshot> {
+  const p = await env.DB.prepare('SELECT id, version, status, top_label, created_at FROM predictions').all<Record<string, unknown>>();
+  const f = await env.DB.prepare('SELECT prediction_id, label, device, created_at FROM feedback').all<Record<string, unknown>>();
+  return {
+    predictions: new Map(p.results.map((row) => [row.id as string, JSON.stringify(row)])),
+    feedback: new Map(f.results.map((row) => [row.prediction_id as string, JSON.stringify(row)])),
+  };
+}
+let before: Snapshot;
+const committed = { ids: [] as string[], feedback: new Map<string, string>() };
+
+beforeAll(async () => {
+  classes = (await publishFixture('s-a')).classes;
+  await publishFixture('s-b');
+  await publishFixture('s-c');
+  admin = await newToken(true);
+  devices = await Promise.all(Array.from({ length: 8 }, () => newToken()));
+  // Stored before the suite: predictions and feedback that must all still be there after it.
+  for (let i = 0; i < 16; i++) {
+    const res = await send('/v1/classify', { method: 'POST', headers: { ...auth(devices[i % 8]), 'content-type': 'image/jpeg' }, body: sampleBytes(i) as Uint8Array<ArrayBuffer> });
+    const { id } = await res.json<{ id: string }>();
+    if (i % 2 === 0) expect((await send('/v1/feedback', { method: 'POST', headers: { ...auth(devices[i % 8]), 'content-type': 'application/json' }, body: JSON.stringify({ id, label: classes[i % classes.length] }) })).status).toBe(201);
+  }
+  before = await snapshot();
+});
+
+describe('fuzz', () => {
+  it('answers every malformed request with a 4xx JSON error (no 5xx, no hang) and classifies correctly afterwards', async () => {
+    const samples = inject('samples');
+    const jpegs = samples.filter((_, i) => i % 8 === 0).map((s) => fromBase64(s.base64));
+    const cases = fuzzCases(new Random(seed), { device: devices[0], admin, jpegs, png: fromBase64(images.png), webps: [fromBase64(images.webp), fromBase64(images.webpLossy)], tiny }, 2400);
+    const tally = await runFuzz(cases, send);
+    const statuses = Object.fromEntries(Object.entries(tally.statuses).sort());
+    summary.fuzz = `fuzz: ${tally.requests} malformed requests, statuses ${JSON.stringify(statuses)}, ${tally.serverErrors} 5xx, ${tally.hangs} hangs, ${tally.decodedAnyway} of them 200 (batches answered part by part, each part a 4xx, or damaged images that still decode), seed ${seed}`;
+    console.log(summary.fuzz);
+    expect(tally.failures.slice(0, 20)).toEqual([]);
+    expect(tally.requests).toBeGreaterThanOrEqual(2000);
+    // Afterwards the Worker still answers each sample as the Node path does.
+    for (const index of [0, 1, 2, 3]) {
+      const res = await send('/v1/classify', { method: 'POST', headers: { ...auth(devices[1]), 'content-type': 'image/jpeg' }, body: sampleBytes(index) as Uint8Array<ArrayBuffer> });
+      expect(res.status).toBe(200);
+      const body = await res.json<any>();
+      const expected = samples[index].expected;
+      expect(body.top.label).toBe(classes[expected.indexOf(Math.max(...expected))]);
+      committed.ids.push(body.id);
+    }
+  });
+});
+
+describe('auth', () => {
+  it('refuses every request without a valid token, and device tokens on admin routes: 0 accepted', async () => {
+    const r = new Random(seed + 1);
+    const revoked = await newToken();
+    const revokedName = (await env.DB.prepare('SELECT name FROM devices ORDER BY rowid DESC LIMIT 1').first<{ name: string }>())!.name;
+    expect((await send(`/v1/devices/${revokedName}`, { method: 'DELETE', headers: auth(admin) })).status).toBe(204);
+    // Rotation: an admin revokes a device's token and issues it a new one; the old one is dead.
+    const rotated = (await (await send('/v1/devices', { method: 'POST', headers: { ...auth(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'rotating' }) })).json<any>()).token;
+    await send('/v1/devices/rotating', { method: 'DELETE', headers: auth(admin) });
+    const fresh = (await (await send('/v1/devices', { method: 'POST', headers: { ...auth(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'rotating' }) })).json<any>()).token;
+    expect((await send('/v1/models', { headers: auth(fresh) })).status).toBe(200);
+    const inputs: AuthInputs = { device: devices[2], revoked, rotated, foreign: (await issueToken()).token, tiny };
+    const state = async () => JSON.stringify([(await env.DB.prepare('SELECT token_id, revoked_at, pins FROM devices ORDER BY token_id').all()).results, (await env.DB.prepare('SELECT id FROM routing').all()).results]);
+    const stateBefore = await state();
+    let attempts = 0;
+    const accepted: string[] = [];
+    const wrong: string[] = [];
+    for (const route of authRoutes(inputs)) {
+      const tries = [...badCredentials(r, inputs).map((h) => ({ header: h, status: 401 })), ...(route.admin ? [{ header: `Bearer ${inputs.device}`, status: 403 }, { header: `Bearer ${fresh}`, status: 403 }] : [])];
+      for (const { header, status } of tries) {
+        const headers = new Headers(route.init.headers);
+        if (header !== null) headers.set('authorization', header);
+        const res = await send(route.path, { ...route.init, method: route.method, headers });
+        attempts++;
+        const text = await res.text();
+        if (res.status < 300) accepted.push(`${route.method} ${route.path} with ${String(header).slice(0, 40)}: ${res.status}`);
+        else if (res.status !== status || !JSON.parse(text).error?.code || LEAK.test(text)) wrong.push(`${route.method} ${route.path} with ${String(header).slice(0, 40)}: ${res.status} ${text.slice(0, 120)}`);
+      }
+    }
+    summary.auth = `auth: ${attempts} attempts, ${accepted.length} accepted`;
+    console.log(summary.auth);
+    expect(accepted).toEqual([]);
+    expect(wrong).toEqual([]);
+    expect(await state()).toBe(stateBefore);
+  });
+});
+
+describe('load', () => {
+  it(`8 clients for ${loadSeconds} s mixing classify, batch, feedback and stats, routing changed half-way: 0 errors`, async () => {
+    const put = (split: Record<string, number>) => send('/v1/routing', { method: 'PUT', headers: { ...auth(admin), 'content-type': 'application/json' }, body: JSON.stringify({ split, sticky: false }) });
+    expect((await put({ 's-a': 50, 's-b': 50 })).status).toBe(200);
+    const samples = [0, 1, 2, 3].map((i) => sampleBytes(i) as Uint8Array<ArrayBuffer>);
+    const result = await runLoad(new Random(seed + 2), { devices, admin, classes, tiny, samples, seconds: loadSeconds, before: ['s-a', 's-b'], after: ['s-b', 's-c'], change: () => put({ 's-b': 50, 's-c': 50 }) }, send);
+    committed.ids.push(...result.ids);
+    for (const [id, label] of result.feedback) committed.feedback.set(id, label);
+    summary.load = `load: ${result.requests} requests from ${devices.length} clients in ${loadSeconds} s, ${result.errors.length} errors, p50 ${result.p50} ms, p99 ${result.p99} ms`;
+    console.log(summary.load);
+    expect(result.errors.slice(0, 20)).toEqual([]);
+  });
+});
+
+describe('faults', () => {
+  it('stays up on the healthy versions or answers 503 JSON, and loses or doubles no record', async () => {
+    const results = await runFaults(admin, devices[3], tiny, send);
+    const survived = results.filter((f) => f.survived).length;
+    // Every record stored before the suite is unchanged; every 200 and 201 of the suite is stored once.
+    const after = await snapshot();
+    let lost = 0;
+    for (const [id, row] of before.predictions) if (after.predictions.get(id) !== row) lost++;
+    for (const [id, row] of before.feedback) if (after.feedback.get(id) !== row) lost++;
+    for (const id of committed.ids) if (!after.predictions.has(id)) lost++;
+    for (const [id, label] of committed.feedback) if (!after.feedback.get(id)?.includes(`"label":"${label}"`)) lost++;
+    const counts = await env.DB.prepare('SELECT (SELECT COUNT(*) FROM predictions) - (SELECT COUNT(DISTINCT id) FROM predictions) AS dup').first<{ dup: number }>();
+    summary.faults = `faults: ${results.length} injected, ${survived} survived, ${lost} records lost, ${counts!.dup} doubled (${committed.ids.length} predictions and ${committed.feedback.size} feedback committed during the suite checked)`;
+    console.log(results.map((f) => `  ${f.survived ? 'ok  ' : 'FAIL'} ${f.name}: ${f.detail}`).join('\n'));
+    console.log(summary.faults);
+    expect(results.filter((f) => !f.survived)).toEqual([]);
+    expect(lost).toBe(0);
+  });
+});
+
+afterAll(() => {
+  console.log(['fuzz', 'load', 'faults', 'auth'].map((k) => summary[k] ?? `${k}: did not run`).join('\n'));
+});
