@@ -5,6 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { defaultModelDir } from './default-model.ts';
 import { renamedVersion, seedLocalState, startDevServer } from './dev-server.ts';
 import { sampleImage } from './local-setup.ts';
+import { benchmarkVars } from './wrangler-cli.ts';
 import { readModelDir } from './model-dir.ts';
 
 export interface AbBenchOptions {
@@ -64,7 +65,7 @@ export async function runAbBench(options: AbBenchOptions = {}): Promise<AbBenchR
   try {
     log(`bench ab: publishing ${a}, ${b} and ${shadow} to a throwaway local state (${state})`);
     const tokens = await seedLocalState(state, [base, renamedVersion(base, b), renamedVersion(base, shadow)], options.devices ?? 16);
-    const dev = await startDevServer({ persistTo: state });
+    const dev = await startDevServer({ persistTo: state, extraArgs: benchmarkVars });
     try {
       const image = new Uint8Array(readFileSync(sampleImage()));
       const admin = async (method: string, path: string, body?: unknown) => {

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url';
 import { bundleSize } from './bundle-size.ts';
 import { defaultModelDir } from './default-model.ts';
 import { freePort, prepareLocal, sampleImage } from './local-setup.ts';
-import { killGroup, spawnWranglerDev } from './wrangler-cli.ts';
+import { benchmarkVars, killGroup, spawnWranglerDev } from './wrangler-cli.ts';
 
 export interface ClassifyBenchOptions {
   /** Timed classify requests (and as many /healthz), sequential. Default 200. */
@@ -87,7 +87,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
   const port = await freePort(8800);
   const url = `http://127.0.0.1:${port}`;
 
-  const child = spawnWranglerDev(['--ip', '127.0.0.1', '--port', String(port), '--var', `MODEL_VERSION:${local.version}`], 'pipe');
+  const child = spawnWranglerDev(['--ip', '127.0.0.1', '--port', String(port), '--var', `MODEL_VERSION:${local.version}`, ...benchmarkVars], 'pipe');
   let output = '';
   let exited = false;
   child.stdout?.on('data', (chunk) => (output += chunk));

@@ -21,9 +21,9 @@ export interface DevServer {
  * const dev = await startDevServer({ persistTo: '/tmp/state' });
  * try { await fetch(`${dev.url}/healthz`); } finally { await dev.stop(); }
  */
-export async function startDevServer(options: { persistTo?: string; port?: number; timeoutMs?: number } = {}): Promise<DevServer> {
+export async function startDevServer(options: { persistTo?: string; port?: number; timeoutMs?: number; extraArgs?: string[] } = {}): Promise<DevServer> {
   const port = options.port ?? (await freePort(8900));
-  const args = ['--ip', '127.0.0.1', '--port', String(port), ...(options.persistTo ? ['--persist-to', options.persistTo] : [])];
+  const args = ['--ip', '127.0.0.1', '--port', String(port), ...(options.persistTo ? ['--persist-to', options.persistTo] : []), ...(options.extraArgs ?? [])];
   const child: ChildProcess = spawnWranglerDev(args, 'pipe');
   let output = '';
   let exited = false;

@@ -12,6 +12,12 @@ export const BUCKET_NAME = 'cellsense-models';
 // CLOUDFLARE_CF_FETCH_ENABLED=false: Miniflare would otherwise fetch a real `request.cf` from
 // workers.cloudflare.com at each start and print a stack trace where that is unreachable; the
 // Worker reads nothing from `cf`.
+/**
+ * `wrangler dev` arguments that lift the per-token rate limits: a benchmark sends hundreds of
+ * requests a minute from one token and measures latency, not the limiter.
+ */
+export const benchmarkVars = ['--var', 'RATE_LIMIT_DEVICE_REQUESTS:100000000', '--var', 'RATE_LIMIT_ADMIN_REQUESTS:100000000'];
+
 export const wranglerEnv = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 
 /**
