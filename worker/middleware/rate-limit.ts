@@ -13,7 +13,7 @@ export interface RateLimitOptions {
   windowSeconds: number;
 }
 
-const DEFAULTS: RateLimitOptions = { deviceLimit: 120, adminLimit: 600, windowSeconds: 60 };
+const DEFAULTS: RateLimitOptions = { deviceLimit: 120, adminLimit: 6000, windowSeconds: 60 };
 
 function positive(value: string | undefined, fallback: number): number {
   const n = Number(value);
