@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { measureTable, percentiles, runIfMain, type Percentiles } from './bench-report.ts';
 import { defaultModelDir } from './default-model.ts';
 import { renamedVersion, seedLocalState, startDevServer } from './dev-server.ts';
 import { sampleImage } from './local-setup.ts';
@@ -22,11 +22,7 @@ export interface AbBenchOptions {
   log?: (line: string) => void;
 }
 
-export interface LatencyPercentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-}
+export type LatencyPercentiles = Percentiles;
 
 export interface AbBenchResult {
   model: string;
@@ -37,12 +33,6 @@ export interface AbBenchResult {
   ab: { config: string; classifyMs: LatencyPercentiles; answeredBy: Record<string, number>; shadowRuns: number; shadowAgreement: number | null };
   /** /v1/info after the run: versions resident in the isolate and their weights. */
   resident: { versions: { version: string; bytes: number }[]; residentBytes: number; heapBytes: number | null; budgetBytes: number };
-}
-
-function percentiles(values: number[]): LatencyPercentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-  return { p50: at(50), p95: at(95), p99: at(99) };
 }
 
 /**
@@ -159,18 +149,7 @@ export function formatAbBench(r: AbBenchResult): string {
     ['resident versions (weights)', r.resident.versions.map((v) => `${v.version} ${mib(v.bytes)}`).join(', ')],
     ['resident weights total / budget / wasm heap', `${mib(r.resident.residentBytes)} / ${mib(r.resident.budgetBytes)} / ${mib(r.resident.heapBytes)}`],
   ];
-  return ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+  return measureTable(rows);
 }
 
-// Standalone: `tsx worker/scripts/bench-ab.ts [--json] [--requests N]`.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const json = args.includes('--json');
-  const n = args.indexOf('--requests');
-  runAbBench({ json, requests: n >= 0 ? Number(args[n + 1]) : undefined })
-    .then((result) => json && console.log(JSON.stringify(result, null, 2)))
-    .catch((error: Error) => {
-      console.error(`bench ab: ${error.message}`);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, 'bench ab', runAbBench);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
+import { measureTable, percentiles, runIfMain, type Percentiles } from './bench-report.ts';
 import { bundleSize } from './bundle-size.ts';
 import { defaultModelDir } from './default-model.ts';
 import { freePort, prepareLocal, sampleImage } from './local-setup.ts';
@@ -22,12 +22,6 @@ export interface ClassifyBenchOptions {
   skipBundle?: boolean;
 }
 
-export interface Percentiles {
-  p50: number;
-  p95: number;
-  p99: number;
-}
-
 export interface ClassifyBenchResult {
   model: string;
   image: string;
@@ -40,16 +34,6 @@ export interface ClassifyBenchResult {
   /** Medians of the Worker's own timing fields. */
   inWorkerMs: { decode: number; preprocess: number; infer: number };
   bundle: { totalKiB: number; gzipKiB: number } | null;
-}
-
-/** Nearest-rank percentile of sorted values. */
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
-}
-
-function percentiles(values: number[]): Percentiles {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { p50: percentile(sorted, 50), p95: percentile(sorted, 95), p99: percentile(sorted, 99) };
 }
 
 /** Waits for wrangler's "Ready on" line, so the first request really is the Worker's first. */
@@ -157,18 +141,7 @@ export function formatClassifyBench(r: ClassifyBenchResult): string {
     ['in-Worker decode / preprocess / infer (median)', `${r.inWorkerMs.decode} / ${r.inWorkerMs.preprocess} / ${r.inWorkerMs.infer} ms`],
     ['bundle (wrangler deploy --dry-run)', r.bundle ? `${r.bundle.totalKiB.toFixed(1)} KiB, gzip ${r.bundle.gzipKiB.toFixed(1)} KiB` : 'skipped'],
   ];
-  return ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+  return measureTable(rows);
 }
 
-// Standalone: `tsx worker/scripts/bench-classify.ts [--json] [--requests N]`.
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const args = process.argv.slice(2);
-  const json = args.includes('--json');
-  const n = args.indexOf('--requests');
-  runClassifyBench({ json, requests: n >= 0 ? Number(args[n + 1]) : undefined })
-    .then((result) => json && console.log(JSON.stringify(result, null, 2)))
-    .catch((error: Error) => {
-      console.error(`bench classify: ${error.message}`);
-      process.exit(1);
-    });
-}
+runIfMain(import.meta.url, 'bench classify', runClassifyBench);

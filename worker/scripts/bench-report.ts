@@ -1,0 +1,36 @@
+import { pathToFileURL } from 'node:url';
+
+export interface Percentiles {
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+/** Nearest-rank p50/p95/p99 of latency samples. */
+export function percentiles(values: number[]): Percentiles {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  return { p50: at(50), p95: at(95), p99: at(99) };
+}
+
+/** A two-column markdown table of a bench's figures. */
+export function measureTable(rows: [string, string][]): string {
+  return ['| measure | value |', '|---|---|', ...rows.map(([k, v]) => `| ${k} | ${v} |`)].join('\n');
+}
+
+/**
+ * Runs a bench when its file is executed directly (`tsx worker/scripts/bench-x.ts [--json]
+ * [--requests N]`), printing the JSON result with `--json`; `npm run bench` imports it instead.
+ */
+export function runIfMain<T>(moduleUrl: string, name: string, run: (options: { json: boolean; requests?: number }) => Promise<T>): void {
+  if (moduleUrl !== pathToFileURL(process.argv[1] ?? '').href) return;
+  const args = process.argv.slice(2);
+  const json = args.includes('--json');
+  const n = args.indexOf('--requests');
+  run({ json, requests: n >= 0 ? Number(args[n + 1]) : undefined })
+    .then((result) => json && console.log(JSON.stringify(result, null, 2)))
+    .catch((error: Error) => {
+      console.error(`${name}: ${error.message}`);
+      process.exit(1);
+    });
+}
