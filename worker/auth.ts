@@ -1,12 +1,10 @@
 import { createMiddleware } from 'hono/factory';
-import { findActiveToken, type Device } from './devices.ts';
+import type { Device } from './devices.ts';
 import { ForbiddenError, UnauthorizedError } from './errors.ts';
-import { constantTimeEqual, hashToken, tokenIdOf } from './tokens.ts';
+import { tokenCacheMs, verifyToken } from './token-cache.ts';
+import { tokenIdOf } from './tokens.ts';
 
-export type AppEnv = { Bindings: Env; Variables: { device: Device } };
-
-// Compared against when no row matches, so unknown and wrong tokens take the same path.
-const NO_MATCH = '0'.repeat(64);
+export type AppEnv = { Bindings: Env; Variables: { device: Device; tokenId: string } };
 
 /** Every `/v1` route: a valid, unrevoked bearer token, else 401. */
 export const requireToken = createMiddleware<AppEnv>(async (c, next) => {
@@ -14,12 +12,10 @@ export const requireToken = createMiddleware<AppEnv>(async (c, next) => {
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   if (!match) throw new UnauthorizedError('send the device token as "Authorization: Bearer <token>"');
   const token = match[1];
-  const tokenId = tokenIdOf(token);
-  const row = tokenId ? await findActiveToken(c.env.DB, tokenId) : null;
-  const presented = await hashToken(token);
-  const valid = constantTimeEqual(row?.tokenHash ?? NO_MATCH, presented) && row !== null;
-  if (!valid) throw new UnauthorizedError('the bearer token is unknown or revoked');
-  c.set('device', row.device);
+  const device = await verifyToken(c.env.DB, token, tokenCacheMs(c.env));
+  if (!device) throw new UnauthorizedError('the bearer token is unknown or revoked');
+  c.set('device', device);
+  c.set('tokenId', tokenIdOf(token)!);
   await next();
 });
 

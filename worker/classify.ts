@@ -49,11 +49,14 @@ export async function decodeTimed(bytes: Uint8Array): Promise<{ image: PixelImag
  * Returns probabilities in the manifest's class order.
  */
 export async function infer(input: Float32Array, loaded: LoadedModel): Promise<number[]> {
-  const { manifest, model } = loaded;
+  const { manifest, model, plan } = loaded;
   const policy = manifest.inference ?? plainInference;
   const { height, width, channels } = manifest.input;
   const batch = dihedralVariants(input, width, channels, policy);
-  const output = tf.tidy(() => model.predict(tf.tensor4d(batch, [variantCount(policy), height, width, channels])) as tf.Tensor);
+  const output = tf.tidy(() => {
+    const x = tf.tensor4d(batch, [variantCount(policy), height, width, channels]);
+    return plan ? plan(x) : (model.predict(x) as tf.Tensor);
+  });
   const rows = await output.data();
   output.dispose();
   return finalProbabilities(rows, manifest.classes.length, policy);

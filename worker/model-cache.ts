@@ -40,11 +40,13 @@ function numberVar(value: string | undefined, fallback: number): number {
 
 /** The memory budget for resident versions' weights, from MODEL_MEMORY_BUDGET_MB. */
 export const budgetBytes = (env: Env) => numberVar(env.MODEL_MEMORY_BUDGET_MB, DEFAULT_BUDGET_MB) * 1024 * 1024;
-const recheckMs = (env: Env) => numberVar(env.MODEL_RECHECK_SECONDS, DEFAULT_RECHECK_SECONDS) * 1000;
+/** How long a verified version is trusted before its files are compared with the bucket again. */
+export const recheckMs = (env: Env) => numberVar(env.MODEL_RECHECK_SECONDS, DEFAULT_RECHECK_SECONDS) * 1000;
 
 function dispose(entry: Entry): void {
   if (entry.disposed || !entry.loaded) return;
   entry.disposed = true;
+  entry.loaded.plan?.dispose();
   entry.loaded.model.dispose();
 }
 

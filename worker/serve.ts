@@ -2,9 +2,8 @@ import { deviceBucket, pickVersion, randomBucket } from './assignment.ts';
 import type { Device } from './devices.ts';
 import { BadRequestError, ForbiddenError, HttpError, NotFoundError } from './errors.ts';
 import { acquireModel, type ModelLease } from './model-cache.ts';
-import { findVersion } from './model-files.ts';
-import { resolveVersion } from './model-store.ts';
 import { currentRouting, type RoutingConfig } from './routing-store.ts';
+import { lookUpDefaultVersion, lookUpVersion } from './version-lookup.ts';
 
 /** How the answering version was chosen. */
 export type RouteKind = 'pin' | 'split' | 'default';
@@ -53,7 +52,7 @@ export function mayPin(device: Device, version: string): boolean {
 }
 
 async function lease(env: Env, version: string): Promise<ModelLease> {
-  const stored = await findVersion(env.MODELS, version);
+  const stored = await lookUpVersion(env, version);
   if (!stored) throw new NotFoundError('model_not_found', `model version "${version}" is not published`);
   return acquireModel(env, stored);
 }
@@ -80,7 +79,7 @@ export async function serveModel(env: Env, device: Device, pin?: string): Promis
     }
   }
   if (!routing) {
-    const stored = await resolveVersion(env);
+    const stored = await lookUpDefaultVersion(env);
     try {
       return { ...(await acquireModel(env, stored)), version: stored.version, assigned: stored.version, route: 'default', shadow };
     } catch (error) {

@@ -18,6 +18,8 @@ export interface ModelFixture {
 declare module 'vitest' {
   interface ProvidedContext {
     model: ModelFixture;
+    /** A model of each trainer architecture other than the default model's, by architecture. */
+    otherArchitectures: Record<string, ModelFixture>;
     samples: SampleFixture[];
     /** Re-encoded samples carrying EXIF orientation tags, with the Node path's expectations. */
     oriented: SampleFixture[];

@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,12 +11,41 @@ import { plainInference, preparePixels } from '../../shared/index.ts';
 import { predictAll } from '../../trainer/batches.ts';
 import { decodeImageFile } from '../../trainer/dataset-load.ts';
 import { loadModel } from '../../trainer/model-io.ts';
+import { architectures } from '../../trainer/models.ts';
 import { defaultModelDir } from '../../worker/scripts/default-model.ts';
 import { readModelDir } from '../../worker/scripts/model-dir.ts';
 import { ROOT } from '../../worker/scripts/wrangler-cli.ts';
-import type { SampleFixture } from './fixtures.ts';
+import type { ModelFixture, SampleFixture } from './fixtures.ts';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+const toFixture = (dir: string, { manifest, manifestBytes, files }: Awaited<ReturnType<typeof readModelDir>>): ModelFixture => ({
+  dir,
+  version: manifest.version,
+  manifestBase64: b64(manifestBytes),
+  files: Object.fromEntries([...files].map(([path, bytes]) => [path, b64(bytes)])),
+});
+
+/**
+ * A small model of each architecture other than the default model's, trained by the trainer's
+ * CLI on data/sample (two epochs, a few seconds) and kept under .cache/, keyed by the
+ * architectures' code and the flags, so later runs reuse it.
+ */
+async function otherArchitectures(defaultArch: string): Promise<Record<string, ModelFixture>> {
+  const out: Record<string, ModelFixture> = {};
+  for (const arch of Object.keys(architectures).filter((a) => a !== defaultArch)) {
+    const flags = ['--arch', arch, '--data', join(ROOT, 'data/sample'), '--epochs', '2', '--seed', '1', '--workers', '1', '--tta', 'dihedral8', '--allow-quant-drop', '--quiet'];
+    const key = createHash('sha256').update(await readFile(join(ROOT, 'trainer/models.ts'))).update(flags.join(' ')).digest('hex').slice(0, 12);
+    const parent = join(ROOT, '.cache/fixture-models', key);
+    const version = `fixture-${arch}`;
+    if (!existsSync(join(parent, version, 'manifest.json'))) {
+      const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'trainer/cli.ts'), 'train', ...flags, '--out', parent, '--version', version], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
+      if (run.status !== 0) throw new Error(`training the ${arch} fixture model failed: ${run.stderr}`);
+    }
+    out[arch] = toFixture(join(parent, version), await readModelDir(join(parent, version)));
+  }
+  return out;
+}
 
 /**
  * Runs in Node before the workerd tests: reads the repository's default model and the
@@ -68,12 +100,8 @@ export default async function setup(project: TestProject) {
   // Over the 4096-pixel side limit yet tiny on the wire.
   const wide = await sharp({ create: { width: 5000, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();
 
-  project.provide('model', {
-    dir,
-    version: manifest.version,
-    manifestBase64: b64(version.manifestBytes),
-    files: Object.fromEntries([...version.files].map(([path, bytes]) => [path, b64(bytes)])),
-  });
+  project.provide('model', toFixture(dir, version));
+  project.provide('otherArchitectures', await otherArchitectures(manifest.training.arch));
   project.provide('samples', samples);
   project.provide('oriented', oriented);
   project.provide('images', { png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path });

@@ -8,9 +8,8 @@ import { publishVersion } from '../../worker/scripts/publish-core.ts';
 
 export const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
-/** The repository's default model version as provided by the global setup, optionally renamed. */
-export function fixtureVersion(rename?: string) {
-  const model = inject('model');
+/** The repository's default model version (or another fixture model) as provided by the global setup, optionally renamed. */
+export function fixtureVersion(rename?: string, model = inject('model')) {
   const manifest: Manifest = parseManifest(JSON.parse(new TextDecoder().decode(fromBase64(model.manifestBase64))));
   const manifestBytes = rename
     ? new TextEncoder().encode(JSON.stringify({ ...manifest, version: rename }))

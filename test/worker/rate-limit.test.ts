@@ -73,3 +73,33 @@ describe('rate limit per device token', () => {
     expect((await classifyTiny(token, { RATE_LIMIT_DEVICE_REQUESTS: 'lots', RATE_LIMIT_WINDOW_SECONDS: '-1' })).status).toBe(200);
   });
 });
+
+describe('rate limit across isolates', () => {
+  // An hour's window, so the test cannot straddle two.
+  const hourly = { ...limits, RATE_LIMIT_WINDOW_SECONDS: '3600' };
+  const windowStart = () => Math.floor(Date.now() / 3_600_000) * 3600;
+  const lastName = async () => (await env.DB.prepare('SELECT name FROM devices ORDER BY rowid DESC LIMIT 1').first<{ name: string }>())!.name;
+  // Another isolate's requests, as D1 records them.
+  const otherIsolates = (name: string, count: number) =>
+    env.DB.prepare('INSERT INTO rate_limits (bucket, window_start, count) VALUES (?1, ?2, ?3) ON CONFLICT (bucket, window_start) DO UPDATE SET count = ?3')
+      .bind(`device:${name}`, windowStart(), count)
+      .run();
+
+  it("the first request of a window waits for D1's count, which includes other isolates", async () => {
+    const token = await newToken();
+    await otherIsolates(await lastName(), 4);
+    expect((await classifyTiny(token, hourly)).status).toBe(200);
+    expect((await classifyTiny(token, hourly)).status).toBe(429);
+  });
+
+  it("later requests learn other isolates' counts from the answer to their own increment", async () => {
+    const token = await newToken();
+    expect((await classifyTiny(token, hourly)).status).toBe(200);
+    await otherIsolates(await lastName(), 3);
+    // Decided on what this isolate knew (1), then counted in D1 after the response: 4.
+    expect((await classifyTiny(token, hourly)).status).toBe(200);
+    // 4 known + this one = 5: still within the limit; the next is over it.
+    expect((await classifyTiny(token, hourly)).status).toBe(200);
+    expect((await classifyTiny(token, hourly)).status).toBe(429);
+  });
+});

@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../auth.ts';
+import { deferredBatch } from '../deferred-batch.ts';
 import { errorBody } from '../errors.ts';
 
 /** Routes that need an admin token: counted in their own bucket, against their own limit. */
@@ -29,40 +30,97 @@ export function rateLimitOptions(env: Env): RateLimitOptions {
   };
 }
 
-// One atomic statement per request: D1 serialises writes, so concurrent requests from the same
-// token in any isolate count exactly (a Workers rate-limiting binding is approximate and per-colo).
-const COUNT = `INSERT INTO rate_limits (bucket, window_start, count) VALUES (?1, ?2, 1)
-  ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + 1 RETURNING count`;
+// Atomic upserts: D1 serialises writes, so every request from a token in any isolate is counted
+// (a Workers rate-limiting binding is approximate and per-colo).
+const COUNT = `INSERT INTO rate_limits (bucket, window_start, count) VALUES (?1, ?2, ?3)
+  ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + ?3 RETURNING count`;
+const PRUNE = 'DELETE FROM rate_limits WHERE bucket = ?1 AND window_start < ?2';
+/** How long an isolate gathers increments before it sends them (one D1 batch per burst). */
+const FLUSH_AFTER_MS = 100;
+
+/** What this isolate knows of one token's current window. */
+interface WindowState {
+  bucket: string;
+  windowStart: number;
+  /** The highest count D1 has returned for the window (every isolate's requests). */
+  known: number;
+  /** This isolate's increments not yet answered by D1. */
+  pending: number;
+}
+
+// Keyed by bucket, token id and window, so a rotated token or a new window starts from D1 again.
+const windows = new Map<string, WindowState>();
+const MAX_WINDOWS = 10_000;
+
+/** Sends the increments gathered per window, learns the totals, and prunes past windows. */
+const countLater = deferredBatch(FLUSH_AFTER_MS, async (db: D1Database, states: WindowState[]) => {
+  const increments = new Map<WindowState, number>();
+  for (const state of states) increments.set(state, (increments.get(state) ?? 0) + 1);
+  const sent = [...increments];
+  try {
+    const results = await db.batch<{ count: number }>(sent.map(([s, n]) => db.prepare(COUNT).bind(s.bucket, s.windowStart, n)));
+    const prune = sent.filter(([state, n], i) => {
+      const counted = results[i].results[0]?.count ?? 0;
+      state.known = Math.max(state.known, counted);
+      return counted === n;
+    });
+    if (prune.length) await db.batch(prune.map(([s]) => db.prepare(PRUNE).bind(s.bucket, s.windowStart)));
+  } catch (error) {
+    console.error('rate limit counter failed; the requests were let through', error);
+  } finally {
+    for (const [state, n] of sent) state.pending -= n;
+  }
+});
 
 /**
  * After auth on every `/v1` route: a fixed-window counter per token (per device name, which has one
  * active token) and route kind; over the limit is 429 with Retry-After until the window ends.
+ *
+ * The first request of a window in an isolate waits for D1's count. Later ones decide on what the
+ * isolate knows (D1's last answer plus its own increments not yet answered, exact for one isolate)
+ * and their increments go to D1 after the response, gathered per burst: a D1 round trip on every
+ * request cost more than the rest of the route. Other isolates' requests show up in D1's next
+ * answer. A refused request is not counted.
  */
 export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
   const device = c.get('device');
-  const admin = ADMIN_ROUTE.test(new URL(c.req.url).pathname);
+  const admin = ADMIN_ROUTE.test(c.req.path);
   const { deviceLimit, adminLimit, windowSeconds } = rateLimitOptions(c.env);
   const limit = admin ? adminLimit : deviceLimit;
   const bucket = `${admin ? 'admin' : 'device'}:${device.name}`;
   const now = Date.now() / 1000;
   const windowStart = Math.floor(now / windowSeconds) * windowSeconds;
-  let count: number;
-  try {
-    count = (await c.env.DB.prepare(COUNT).bind(bucket, windowStart).first<number>('count')) ?? 0;
-  } catch (error) {
-    // The token was just checked in the same database; if counting fails, serving the lab wins.
-    console.error('rate limit counter failed; request let through', error);
-    return next();
-  }
-  if (count === 1) {
-    c.executionCtx.waitUntil(c.env.DB.prepare('DELETE FROM rate_limits WHERE bucket = ?1 AND window_start < ?2').bind(bucket, windowStart).run());
-  }
-  if (count > limit) {
+  const key = `${bucket} ${c.get('tokenId')} ${windowStart} ${windowSeconds}`;
+  const refuse = () => {
     const retryAfter = Math.max(1, Math.ceil(windowStart + windowSeconds - now));
     const kind = admin ? 'admin routes' : 'requests';
     return c.json(errorBody('rate_limited', `over ${limit} ${kind} per ${windowSeconds} s for this token; retry after ${retryAfter} s`), 429, {
       'retry-after': String(retryAfter),
     });
+  };
+
+  const state = windows.get(key);
+  if (state) {
+    if (state.known + state.pending >= limit) return refuse();
+    state.pending += 1;
+    countLater(c.executionCtx, c.env.DB, state);
+    return next();
   }
+  let counted: number;
+  try {
+    counted = (await c.env.DB.prepare(COUNT).bind(bucket, windowStart, 1).first<number>('count')) ?? 0;
+  } catch (error) {
+    // The token was just checked in the same database; if counting fails, serving the lab wins.
+    console.error('rate limit counter failed; request let through', error);
+    return next();
+  }
+  const known = windows.get(key);
+  if (known) known.known = Math.max(known.known, counted);
+  else {
+    if (windows.size >= MAX_WINDOWS) windows.delete(windows.keys().next().value!);
+    windows.set(key, { bucket, windowStart, known: counted, pending: 0 });
+  }
+  if (counted === 1) c.executionCtx.waitUntil(c.env.DB.prepare(PRUNE).bind(bucket, windowStart).run());
+  if (counted > limit) return refuse();
   await next();
 });

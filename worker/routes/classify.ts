@@ -6,7 +6,7 @@ import { classifyImage } from '../classify.ts';
 import { BadRequestError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
 import { BatchSchema, ClassificationSchema, errorResponses, PinHeaderSchema, VersionQuerySchema } from '../schemas.ts';
 import { requestedPin, serveModel, ServeError, type ServedModel } from '../serve.ts';
-import { afterResponse } from '../shadow.ts';
+import { recordAfterResponse } from '../stats-queue.ts';
 import { failureOf, type PredictionRecord } from '../stats-record.ts';
 
 const binary = { schema: { type: 'string' as const, format: 'binary' } };
@@ -73,7 +73,7 @@ type Ctx = Context<AppEnv>;
 
 /** Statistics and the shadow run happen after the response is sent. */
 function afterwards(c: Ctx, records: PredictionRecord[], shadow: string | null): void {
-  c.executionCtx.waitUntil(afterResponse(c.env, records, shadow));
+  recordAfterResponse(c.executionCtx, c.env, records, shadow);
 }
 
 /** Routes the request to a version; a refusal that concerns a version is recorded against it. */

@@ -1,6 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { requireAdmin, type AppEnv } from '../auth.ts';
 import { createDevice, revokeDevice, setDevicePins } from '../devices.ts';
+import { forgetDevice } from '../token-cache.ts';
 import { CreateDeviceSchema, DeviceNameParamSchema, DevicePinsSchema, DeviceTokenSchema, errorResponses } from '../schemas.ts';
 
 const createDeviceRoute = createRoute({
@@ -45,9 +46,13 @@ export const deviceRoutes = new OpenAPIHono<AppEnv>()
     return c.json(await createDevice(c.env.DB, name, admin, pins), 201);
   })
   .openapi(pinsRoute, async (c) => {
-    return c.json(await setDevicePins(c.env.DB, c.req.valid('param').name, c.req.valid('json').pins), 200);
+    const updated = await setDevicePins(c.env.DB, c.req.valid('param').name, c.req.valid('json').pins);
+    forgetDevice(updated.name);
+    return c.json(updated, 200);
   })
   .openapi(revokeDeviceRoute, async (c) => {
-    await revokeDevice(c.env.DB, c.req.valid('param').name);
+    const { name } = c.req.valid('param');
+    await revokeDevice(c.env.DB, name);
+    forgetDevice(name);
     return c.body(null, 204);
   });

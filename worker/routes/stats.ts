@@ -2,6 +2,7 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { requireAdmin, type AppEnv } from '../auth.ts';
 import { BadRequestError } from '../errors.ts';
 import { recordFeedback } from '../feedback.ts';
+import { recordedSoFar } from '../stats-queue.ts';
 import { FeedbackResultSchema, FeedbackSchema, StatsQuerySchema, StatsSchema } from '../rollout-schemas.ts';
 import { errorResponses } from '../schemas.ts';
 import { versionStats } from '../stats-query.ts';
@@ -37,10 +38,12 @@ export const statsRoutes = new OpenAPIHono<AppEnv>()
       throw new BadRequestError('invalid_since', `since "${since}" is not an ISO 8601 time; use e.g. 2026-05-01T00:00:00Z`);
     }
     const from = time ? time.toISOString() : null;
+    await recordedSoFar(c.env);
     return c.json({ since: from, generatedAt: new Date().toISOString(), versions: await versionStats(c.env.DB, from ?? '') }, 200);
   })
   .openapi(feedbackRoute, async (c) => {
     const { id, label } = c.req.valid('json');
+    await recordedSoFar(c.env);
     const { created, result } = await recordFeedback(c.env.DB, c.get('device'), id, label);
     return c.json(result, created ? 201 : 200);
   });

@@ -1,0 +1,186 @@
+import { env } from 'cloudflare:test';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { dihedralVariants, plainInference, preprocess } from '../../shared/index.ts';
+import { ensureBackend, tf } from '../../worker/backend.ts';
+import { infer } from '../../worker/classify.ts';
+import { decodeImage } from '../../worker/decode.ts';
+import { compileForward, type ForwardPlan } from '../../worker/fused-model.ts';
+import { acquireModel } from '../../worker/model-cache.ts';
+import { loadVersion, resolveVersion, type LoadedModel } from '../../worker/model-store.ts';
+import { publishVersion } from '../../worker/scripts/publish-core.ts';
+import type { ModelFixture } from './fixtures.ts';
+import { fixtureVersion, fromBase64, publishFixture } from './helpers.ts';
+
+const TOLERANCE = 1e-5;
+
+/** Largest |plan - predict| over every output for a batch. */
+async function largestDifference(model: tfl.LayersModel, plan: ForwardPlan, x: tf.Tensor4D): Promise<number> {
+  const [expected, actual] = tf.tidy(() => [model.predict(x) as tf.Tensor, plan(x)]);
+  expect(actual.shape).toEqual(expected.shape);
+  const worst = tf.tidy(() => tf.max(tf.abs(tf.sub(expected, actual))));
+  const value = (await worst.data())[0];
+  tf.dispose([expected, actual, worst]);
+  return value;
+}
+
+async function planVsPredict(loaded: LoadedModel, batch: Float32Array, count: number): Promise<number> {
+  const { height, width, channels } = loaded.manifest.input;
+  const x = tf.tensor4d(batch, [count, height, width, channels]);
+  const worst = await largestDifference(loaded.model, loaded.plan!, x);
+  x.dispose();
+  return worst;
+}
+
+const models: [string, () => ModelFixture][] = [
+  ['default model', () => inject('model')],
+  ...Object.keys(inject('otherArchitectures')).map((arch): [string, () => ModelFixture] => [`${arch} fixture model`, () => inject('otherArchitectures')[arch]]),
+];
+
+describe.each(models)('the folded forward pass of the %s', (name, fixture) => {
+  let loaded: LoadedModel;
+  let inputs: Float32Array[];
+
+  beforeAll(async () => {
+    await publishVersion(env.MODELS, fixtureVersion(undefined, fixture()));
+    loaded = await loadVersion(env.MODELS, fixture().version);
+    // Real photos through the Worker's own decode and the version's preprocessing.
+    inputs = [];
+    for (const sample of inject('samples')) inputs.push(preprocess(await decodeImage(fromBase64(sample.base64)), loaded.manifest.preprocessing));
+  });
+  afterAll(() => {
+    loaded.plan?.dispose();
+    loaded.model.dispose();
+  });
+
+  it('is built at load time, its folded tensors counted in the version\'s bytes', () => {
+    expect(loaded.plan).not.toBeNull();
+    const weights = loaded.model.weights.reduce((n, w) => n + w.read().size * 4, 0);
+    expect(loaded.bytes).toBe(weights + loaded.plan!.bytes);
+    // Only batch norm is folded into new tensors; the rest are the model's own weights.
+    const hasBatchNorm = loaded.model.layers.some((l) => l.getClassName() === 'BatchNormalization');
+    expect(loaded.plan!.bytes > 0).toBe(hasBatchNorm);
+    console.log(`fused plan (${name}): ${loaded.plan!.bytes} bytes of folded tensors beside ${weights} bytes of weights`);
+  });
+
+  it('gives what model.predict gives for every sample image, one at a time', async () => {
+    let worst = 0;
+    for (const input of inputs) worst = Math.max(worst, await planVsPredict(loaded, input, 1));
+    expect(worst).toBeLessThanOrEqual(TOLERANCE);
+    console.log(`fused plan (${name}): ${inputs.length} sample images, largest |plan - predict| ${worst.toExponential(2)}`);
+  });
+
+  it('gives what model.predict gives for the dihedral batch of 8', async () => {
+    const tta = { ...plainInference, tta: 'dihedral8' as const };
+    const { width, channels } = loaded.manifest.input;
+    let worst = 0;
+    for (const input of inputs.filter((_, i) => i % 24 === 0)) worst = Math.max(worst, await planVsPredict(loaded, dihedralVariants(input, width, channels, tta), 8));
+    expect(worst).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('is what infer() runs, with the same final probabilities as model.predict', async () => {
+    for (const input of inputs.slice(0, 8)) {
+      const viaPlan = await infer(input, loaded);
+      const viaPredict = await infer(input, { ...loaded, plan: null });
+      viaPlan.forEach((p, i) => expect(Math.abs(p - viaPredict[i])).toBeLessThanOrEqual(TOLERANCE));
+    }
+  });
+});
+
+/** Sets every weight to seeded random values (variances positive), so folding is really exercised. */
+function randomise(model: tfl.LayersModel): tfl.LayersModel {
+  model.layers.forEach((layer, i) => {
+    layer.setWeights(layer.weights.map((w, j) => {
+      const variance = w.originalName.endsWith('moving_variance');
+      return tf.randomUniform(w.shape as number[], variance ? 0.3 : -1, variance ? 2 : 1, 'float32', i * 10 + j);
+    }));
+  });
+  return model;
+}
+
+const seq = (layers: tfl.layers.Layer[]) => tfl.sequential({ layers });
+const input = { inputShape: [16, 16, 3] };
+
+describe('layers and settings our architectures do not use yet', () => {
+  beforeAll(() => ensureBackend());
+
+  it.each([
+    ['strided valid conv with bias, batch norm without scale and center, average pooling, dropout, dense relu, softmax activation', () => seq([
+      tfl.layers.conv2d({ ...input, filters: 6, kernelSize: 3, strides: 2, padding: 'valid' }),
+      tfl.layers.batchNormalization({ center: false, scale: false }),
+      tfl.layers.activation({ activation: 'relu' }),
+      tfl.layers.averagePooling2d({ poolSize: 2, strides: 1, padding: 'same' }),
+      tfl.layers.conv2d({ filters: 5, kernelSize: 3, padding: 'same', activation: 'relu' }),
+      tfl.layers.dropout({ rate: 0.5 }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 8, activation: 'relu' }),
+      tfl.layers.dropout({ rate: 0.5 }),
+      tfl.layers.dense({ units: 4 }),
+      tfl.layers.activation({ activation: 'softmax' }),
+    ])],
+    ['conv with bias and batch norm, linear then relu activations, relu after an activated conv, dense softmax', () => seq([
+      tfl.layers.conv2d({ ...input, filters: 4, kernelSize: [3, 1], padding: 'same' }),
+      tfl.layers.batchNormalization({ epsilon: 0.01 }),
+      tfl.layers.activation({ activation: 'linear' }),
+      tfl.layers.activation({ activation: 'relu' }),
+      tfl.layers.conv2d({ filters: 3, kernelSize: 3, activation: 'relu', useBias: false }),
+      tfl.layers.activation({ activation: 'relu' }),
+      tfl.layers.globalAveragePooling2d({}),
+      tfl.layers.dense({ units: 3, activation: 'softmax', useBias: false }),
+    ])],
+  ])('%s: the plan gives what model.predict gives', async (_, build) => {
+    const model = randomise(build());
+    const plan = compileForward(model, { onUnsupported: (reason) => expect.fail(reason) });
+    const x = tf.randomUniform([8, 16, 16, 3], -2, 2, 'float32', 3) as tf.Tensor4D;
+    expect(await largestDifference(model, plan!, x)).toBeLessThanOrEqual(TOLERANCE);
+    x.dispose();
+    plan!.dispose();
+    model.dispose();
+  });
+
+  it.each([
+    ['a separable conv', /SeparableConv2D\): layer type not supported/, () => seq([tfl.layers.separableConv2d({ ...input, filters: 4, kernelSize: 3 }), tfl.layers.flatten()])],
+    ['a depthwise conv', /DepthwiseConv2D\): layer type not supported/, () => seq([tfl.layers.depthwiseConv2d({ ...input, kernelSize: 3 }), tfl.layers.flatten()])],
+    ['channels_first', /data format channelsFirst/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3, dataFormat: 'channelsFirst' }), tfl.layers.flatten()])],
+    ['a dilated conv', /dilation 2/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3, dilationRate: 2 }), tfl.layers.flatten()])],
+    ['an elu conv', /activation elu/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3, activation: 'elu' }), tfl.layers.flatten()])],
+    ['batch norm after pooling', /batch norm not directly after a conv/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3 }), tfl.layers.maxPooling2d({ poolSize: 2 }), tfl.layers.batchNormalization({}), tfl.layers.flatten()])],
+    ['batch norm after a dense layer', /batch norm not directly after a conv/, () => seq([tfl.layers.flatten({ inputShape: [16, 16, 3] }), tfl.layers.dense({ units: 4 }), tfl.layers.batchNormalization({})])],
+    ['batch norm after a relu conv', /batch norm after an activated conv/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3, activation: 'relu' }), tfl.layers.batchNormalization({}), tfl.layers.flatten()])],
+    ['batch norm over another axis', /axis 1/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3 }), tfl.layers.batchNormalization({ axis: 1 }), tfl.layers.flatten()])],
+    ['a sigmoid activation', /activation sigmoid/, () => seq([tfl.layers.flatten({ inputShape: [16, 16, 3] }), tfl.layers.dense({ units: 4 }), tfl.layers.activation({ activation: 'sigmoid' })])],
+    ['a dense layer on image-shaped input', /dense on rank 4 input/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3 }), tfl.layers.dense({ units: 2 }), tfl.layers.flatten()])],
+    ['image-shaped output', /output is not one row per image/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3 })])],
+    ['a functional model', /only Sequential models/, () => {
+      const x = tfl.input({ shape: [16, 16, 3] });
+      return tfl.model({ inputs: x, outputs: tfl.layers.dense({ units: 2 }).apply(tfl.layers.flatten().apply(x)) as tfl.SymbolicTensor });
+    }],
+  ])('%s: no plan, and why', (_, reason, build) => {
+    const model = build();
+    const before = tf.memory().numTensors;
+    const reasons: string[] = [];
+    expect(compileForward(model, { onUnsupported: (r) => reasons.push(r) })).toBeNull();
+    expect(reasons).toEqual([expect.stringMatching(reason)]);
+    // Anything folded before the refusal is freed.
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
+describe('memory', () => {
+  it('an evicted version frees its folded tensors with its weights', async () => {
+    await ensureBackend();
+    for (const version of ['mem-a', 'mem-b']) await publishFixture(version);
+    const vars = { ...env, MODEL_MEMORY_BUDGET_MB: '0' };
+    const baseline = tf.memory().numTensors;
+    const a = await acquireModel(vars, await resolveVersion(env, 'mem-a'));
+    const resident = tf.memory().numTensors - baseline;
+    expect(a.loaded.plan).not.toBeNull();
+    a.release();
+    // A budget of 0 keeps only the version in use: loading b unloads a.
+    const b = await acquireModel(vars, await resolveVersion(env, 'mem-b'));
+    expect(tf.memory().numTensors - baseline).toBe(resident);
+    b.release();
+  });
+});
