@@ -41,6 +41,7 @@ addRecipeFlags(program
   .description('train a CNN on a folder with one sub-folder per class and write an evaluated, quantised model version'))
   .option('--out <dir>', 'folder the model version is written into', 'models')
   .option('--version <name>', 'version name (default: date and a short hash)')
+  .option('--name <name>', "model name in the manifest and in classify responses (default: the data folder's name)")
   .option('--resume', 'continue an interrupted run of the same command from its last completed epoch', false)
   .option('--allow-quant-drop', 'keep the version even if quantising costs more than 1 point of accuracy', false)
   .option('--cv-results <file>', 'JSON written by `npm run cv -- --json-out FILE` for this recipe, shown in the manifest and report')
@@ -56,9 +57,10 @@ addRecipeFlags(program
     const started = Date.now();
     const manifest = await train(
       {
-        ...recipeFrom(o), out: o.out, version: o.version ? versionFlag(o.version) : defaultVersion(), resume: o.resume,
+        ...recipeFrom(o), out: o.out, version: o.version ? versionFlag(o.version) : defaultVersion(), name: o.name, resume: o.resume,
         allowQuantDrop: o.allowQuantDrop, crossValidation: o.cvResults ? await readCrossValidation(o.cvResults) : undefined,
-        command: ['npm run train --', ...process.argv.slice(3)].join(' '), shouldStop: () => stopRequested,
+        // A wrapper (train:flagship) records the command its user typed instead of its child's.
+        command: process.env.CELLSENSE_RECORDED_COMMAND || ['npm run train --', ...process.argv.slice(3)].join(' '), shouldStop: () => stopRequested,
       },
       reporter,
     );
@@ -92,7 +94,7 @@ addRecipeFlags(program
     reporter.setEpochs(o.epochs);
     const options = {
       ...recipeFrom(o), folds: o.folds, only: o.only ? String(o.only).split(',').map(Number) : undefined,
-      command: ['npm run cv --', ...process.argv.slice(3)].join(' '), shouldStop: () => stopRequested,
+      command: process.env.CELLSENSE_RECORDED_COMMAND || ['npm run cv --', ...process.argv.slice(3)].join(' '), shouldStop: () => stopRequested,
     };
     if (o.foldResults) {
       await writeFoldResults(o.foldResults, await crossValidateFolds(options, reporter));

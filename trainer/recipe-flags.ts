@@ -37,7 +37,7 @@ export function addRecipeFlags(command: Command): Command {
     .option('--verbose', 'print stack traces of errors', false);
 }
 
-type Recipe = Omit<TrainOptions, 'out' | 'version' | 'resume' | 'allowQuantDrop' | 'command' | 'crossValidation' | 'shouldStop'> & {
+type Recipe = Omit<TrainOptions, 'out' | 'version' | 'name' | 'resume' | 'allowQuantDrop' | 'command' | 'crossValidation' | 'shouldStop'> & {
   /** Data-parallel replicas for the training loop (LoopOptions.workers); undefined: its default. */
   workers?: number;
 };

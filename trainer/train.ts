@@ -53,6 +53,8 @@ export interface TrainOptions {
   allowQuantDrop: boolean;
   cacheDir: string;
   command: string;
+  /** Model name in the manifest; default: the data folder's name. */
+  name?: string;
   shouldStop?: () => boolean;
 }
 
@@ -147,7 +149,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   const cv = options.crossValidation;
   const manifest: Omit<Manifest, 'files'> = {
     format: 'cellsense-model/1',
-    name: path.basename(path.resolve(options.data)),
+    name: options.name || path.basename(path.resolve(options.data)),
     version: options.version,
     createdAt: new Date().toISOString(),
     classes: scan.classes,

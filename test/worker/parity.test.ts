@@ -19,6 +19,9 @@ describe('parity with the Node path (sharp decode, shared preprocess, tfjs cpu)'
     expect(samples.length).toBeGreaterThan(0);
     let largest = 0;
     let worst = '';
+    let flagged = 0;
+    // Must hold for the shipped model: review exactly for cells under its stored threshold.
+    const threshold = manifest.inference?.reviewThreshold ?? 0;
     for (const sample of samples) {
       const res = await classify(fromBase64(sample.base64), token);
       expect(res.status, sample.path).toBe(200);
@@ -31,7 +34,9 @@ describe('parity with the Node path (sharp decode, shared preprocess, tfjs cpu)'
       });
       const expectedTop = manifest.classes[sample.expected.indexOf(Math.max(...sample.expected))];
       expect(body.top.label, sample.path).toBe(expectedTop);
+      expect(body.review, sample.path).toBe(body.top.probability < threshold);
+      if (body.review) flagged++;
     }
-    console.log(`parity (${what}): ${samples.length} images, largest |worker - node| probability difference ${largest.toExponential(2)} (${worst || 'none'})`);
+    console.log(`parity (${what}): ${samples.length} images, largest |worker - node| probability difference ${largest.toExponential(2)} (${worst || 'none'}); ${flagged} under the review threshold ${threshold.toFixed(3)}`);
   });
 });
