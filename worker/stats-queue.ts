@@ -7,7 +7,11 @@ const FLUSH_AFTER_MS = 100;
 
 const queue = deferredBatch(FLUSH_AFTER_MS, async (env: Env, items: { records: PredictionRecord[]; shadow: string | null }[]) => {
   const byShadow = new Map<string | null, PredictionRecord[]>();
-  for (const { records, shadow } of items) byShadow.set(shadow, [...(byShadow.get(shadow) ?? []), ...records]);
+  for (const { records, shadow } of items) {
+    const list = byShadow.get(shadow) ?? [];
+    list.push(...records);
+    byShadow.set(shadow, list);
+  }
   for (const [shadow, records] of byShadow) await afterResponse(env, records, shadow);
 });
 

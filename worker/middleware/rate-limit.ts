@@ -34,7 +34,10 @@ export function rateLimitOptions(env: Env): RateLimitOptions {
 // (a Workers rate-limiting binding is approximate and per-colo).
 const COUNT = `INSERT INTO rate_limits (bucket, window_start, count) VALUES (?1, ?2, ?3)
   ON CONFLICT (bucket, window_start) DO UPDATE SET count = count + ?3 RETURNING count`;
-const PRUNE = 'DELETE FROM rate_limits WHERE bucket = ?1 AND window_start < ?2';
+// Run when a count comes back equal to what was just added: the window is new, so older ones of
+// the bucket are done with.
+const prune = (db: D1Database, bucket: string, windowStart: number) =>
+  db.prepare('DELETE FROM rate_limits WHERE bucket = ?1 AND window_start < ?2').bind(bucket, windowStart);
 /** How long an isolate gathers increments before it sends them (one D1 batch per burst). */
 const FLUSH_AFTER_MS = 100;
 
@@ -59,12 +62,12 @@ const countLater = deferredBatch(FLUSH_AFTER_MS, async (db: D1Database, states: 
   const sent = [...increments];
   try {
     const results = await db.batch<{ count: number }>(sent.map(([s, n]) => db.prepare(COUNT).bind(s.bucket, s.windowStart, n)));
-    const prune = sent.filter(([state, n], i) => {
+    const fresh = sent.filter(([state, n], i) => {
       const counted = results[i].results[0]?.count ?? 0;
       state.known = Math.max(state.known, counted);
       return counted === n;
     });
-    if (prune.length) await db.batch(prune.map(([s]) => db.prepare(PRUNE).bind(s.bucket, s.windowStart)));
+    if (fresh.length) await db.batch(fresh.map(([s]) => prune(db, s.bucket, s.windowStart)));
   } catch (error) {
     console.error('rate limit counter failed; the requests were let through', error);
   } finally {
@@ -120,7 +123,7 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     if (windows.size >= MAX_WINDOWS) windows.delete(windows.keys().next().value!);
     windows.set(key, { bucket, windowStart, known: counted, pending: 0 });
   }
-  if (counted === 1) c.executionCtx.waitUntil(c.env.DB.prepare(PRUNE).bind(bucket, windowStart).run());
+  if (counted === 1) c.executionCtx.waitUntil(prune(c.env.DB, bucket, windowStart).run());
   if (counted > limit) return refuse();
   await next();
 });
