@@ -36,3 +36,4 @@ export {
   variantCount,
   type InferencePolicy,
 } from './inference.ts';
+export { SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, selfTestSchema, type SelfTest } from './self-test.ts';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { inferenceSchema } from './inference.ts';
+import { selfTestSchema } from './self-test.ts';
 
 const rgbTriple = z.tuple([z.number(), z.number(), z.number()]);
 
@@ -81,6 +82,8 @@ export const manifestSchema = z.object({
   }),
   /** How raw outputs become answers: test-time averaging, temperature, review threshold. */
   inference: inferenceSchema.optional(),
+  /** The network's output on a seeded batch, checked by the Worker at load (absent in older versions). */
+  selfTest: selfTestSchema.optional(),
   files: z.array(fileEntrySchema).min(1),
   training: z.object({
     arch: z.string(),

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import type { QuantizationDtype } from '../shared/index.ts';
+import { selfTestInputs, type QuantizationDtype, type SelfTest } from '../shared/index.ts';
 import { ModelError } from './errors.ts';
 import { quantizeWeights } from './quantize.ts';
 
@@ -71,4 +71,22 @@ export async function loadModel(dir: string): Promise<tfl.LayersModel> {
   return tfl.loadLayersModel(
     tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: tf.io.concatenateArrayBuffers(buffers) }),
   );
+}
+
+const SELF_TEST_SEED = 7;
+const SELF_TEST_COUNT = 2;
+
+/**
+ * The self-test the Worker checks at load: `model`'s output (load it from the written files, so
+ * the weights are the quantised ones the Worker gets) on the seeded batch of shared/self-test.
+ */
+export async function recordSelfTest(model: tfl.LayersModel): Promise<SelfTest> {
+  const [, height, width, channels] = model.inputs[0].shape as number[];
+  const output = tf.tidy(() => {
+    const x = tf.tensor4d(selfTestInputs(SELF_TEST_SEED, SELF_TEST_COUNT, height, width, channels), [SELF_TEST_COUNT, height, width, channels]);
+    return model.predict(x) as tf.Tensor;
+  });
+  const outputs = Array.from(await output.data());
+  output.dispose();
+  return { seed: SELF_TEST_SEED, count: SELF_TEST_COUNT, outputs };
 }

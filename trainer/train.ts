@@ -8,7 +8,7 @@ import { calibrate } from './calibration.ts';
 import { Checkpoint } from './checkpoint.ts';
 import { FlagError, InterruptedError, QuantizationError } from './errors.ts';
 import { evaluateModel } from './evaluation.ts';
-import { loadModel, MODEL_FILE, saveModel, WEIGHTS_FILE } from './model-io.ts';
+import { loadModel, MODEL_FILE, recordSelfTest, saveModel, WEIGHTS_FILE } from './model-io.ts';
 import { architectures, parameterCount } from './models.ts';
 import { channelStats, loadGrouped } from './recipe.ts';
 import type { Reporter } from './progress.ts';
@@ -163,6 +163,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
       ...(cv ? { crossValidation: { folds: cv.folds, accuracy: cv.accuracy, macroF1: cv.macroF1, perClass: meanPerClass(cv) } } : {}),
     },
     inference: { tta: options.tta, temperature: calibration.temperature, reviewThreshold: calibration.threshold },
+    selfTest: await recordSelfTest(quantModel),
     training: {
       arch: options.arch, epochs: options.epochs, epochsRun: loop.history.length, bestEpoch: loop.bestEpoch, seed: options.seed,
       backend: backend.name, durationMs: loop.elapsedMs, datasetFingerprint: dataset.fingerprint, images: dataset.images.length,

@@ -49,13 +49,13 @@ export async function decodeTimed(bytes: Uint8Array): Promise<{ image: PixelImag
  * Returns probabilities in the manifest's class order.
  */
 export async function infer(input: Float32Array, loaded: LoadedModel): Promise<number[]> {
-  const { manifest, model, plan } = loaded;
+  const { manifest, network } = loaded;
   const policy = manifest.inference ?? plainInference;
   const { height, width, channels } = manifest.input;
   const batch = dihedralVariants(input, width, channels, policy);
   const output = tf.tidy(() => {
     const x = tf.tensor4d(batch, [variantCount(policy), height, width, channels]);
-    return plan ? plan(x) : (model.predict(x) as tf.Tensor);
+    return network.run(x);
   });
   const rows = await output.data();
   output.dispose();

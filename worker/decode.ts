@@ -13,19 +13,22 @@ import { applyOrientation, exifOrientation } from './orientation.ts';
 /** Largest side accepted; bigger images are refused before decoding. */
 export const MAX_IMAGE_SIDE = 4096;
 
-let initialised: Promise<unknown> | undefined;
+type Decoded = { data: Uint8ClampedArray; width: number; height: number };
 
-/** Hands each codec its statically imported (already compiled) wasm, once per isolate. */
-function initDecoders(): Promise<unknown> {
-  initialised ??= Promise.all([initJpeg(jpegWasm), initPng(pngWasm), initWebp(webpWasm)]);
-  return initialised;
-}
-
-const decoders: Record<ImageFormat, (bytes: ArrayBuffer) => Promise<{ data: Uint8ClampedArray; width: number; height: number }>> = {
-  jpeg: (bytes) => decodeJpeg(bytes),
-  png: (bytes) => decodePng(bytes),
-  webp: (bytes) => decodeWebp(bytes),
+// Each codec gets its statically imported (already compiled) wasm on first use, once per
+// isolate: a cold JPEG request then pays for the JPEG codec only.
+const codecs: Record<ImageFormat, { init: () => Promise<unknown>; decode: (bytes: ArrayBuffer) => Promise<Decoded> }> = {
+  jpeg: { init: () => initJpeg(jpegWasm), decode: (bytes) => decodeJpeg(bytes) },
+  png: { init: () => initPng(pngWasm), decode: (bytes) => decodePng(bytes) },
+  webp: { init: () => initWebp(webpWasm), decode: (bytes) => decodeWebp(bytes) },
 };
+const initialised = new Map<ImageFormat, Promise<unknown>>();
+
+function codec(format: ImageFormat) {
+  const { init, decode } = codecs[format];
+  if (!initialised.has(format)) initialised.set(format, init());
+  return initialised.get(format)!.then(() => decode);
+}
 
 /**
  * Decodes JPEG, PNG or WebP bytes to RGBA pixels. The header is checked first: unknown
@@ -42,11 +45,11 @@ export async function decodeImage(bytes: Uint8Array): Promise<PixelImage & { for
       `image is ${header.width}x${header.height} pixels; at most ${MAX_IMAGE_SIDE} on a side is accepted`,
     );
   }
-  await initDecoders();
+  const decode = await codec(header.format);
   const copy = bytes.slice().buffer;
   let decoded;
   try {
-    decoded = await decoders[header.format](copy);
+    decoded = await decode(copy);
   } catch (error) {
     throw new BadRequestError('invalid_image', `could not decode the ${header.format} image: ${(error as Error).message ?? error}`);
   }

@@ -1,10 +1,14 @@
-import type * as tfl from '@tensorflow/tfjs-layers';
 import * as tf from '@tensorflow/tfjs-core';
 
-type Layer = tfl.LayersModel['layers'][number];
-type Named = { name: string; getClassName(): string };
 type Config = Record<string, unknown>;
 type Fused = 'linear' | 'relu';
+
+/** One layer of a saved Keras/tfjs-layers topology (`model.json`'s `modelTopology`), with its weights. */
+interface Layer {
+  className: string;
+  name: string;
+  config: Config;
+}
 
 /**
  * A model's forward pass as a few tfjs ops on tensors made once at load time: what
@@ -12,9 +16,11 @@ type Fused = 'linear' | 'relu';
  * model's input shape. Each batch-normalised conv is one fused conv with its ReLU.
  */
 export type ForwardPlan = ((x: tf.Tensor4D) => tf.Tensor2D) & {
-  /** Bytes of the tensors the plan made (folded kernels and biases); the rest are the model's own weights. */
+  /** Height, width and channels of one input image, from the topology. */
+  inputShape: [number, number, number];
+  /** Bytes of the tensors the plan holds (the weights it runs on, batch norm already folded in). */
   bytes: number;
-  /** Frees the plan's own tensors; the model's weights stay with the model. */
+  /** Frees every tensor the plan holds. */
   dispose(): void;
 };
 
@@ -39,20 +45,27 @@ type Op = Affine | { kind: 'op'; run: (h: tf.Tensor) => tf.Tensor };
 
 const pair = (value: unknown): [number, number] => (Array.isArray(value) ? [value[0], value[1]] : [value as number, value as number]);
 
-function check(condition: unknown, layer: Named, what: string): asserts condition {
-  if (!condition) throw new Unsupported(`${layer.name} (${layer.getClassName()}): ${what}`);
+function check(condition: unknown, layer: { name: string; className: string }, what: string): asserts condition {
+  if (!condition) throw new Unsupported(`${layer.name} (${layer.className}): ${what}`);
 }
 
-/** The layer's weights by their short name (kernel, bias, gamma, ...), checked against what is expected. */
-function weightsOf(layer: Layer, allowed: string[]): Map<string, tf.Tensor> {
-  const weights = new Map(layer.weights.map((w) => [w.originalName.split('/').pop()!, w.read() as tf.Tensor]));
-  for (const name of weights.keys()) check(allowed.includes(name), layer, `unexpected weight "${name}"`);
-  return weights;
+/** Takes the layer's weights (kernel, bias, gamma, ...) out of `weights`, checked against what is expected. */
+function weightsOf(layer: Layer, weights: Map<string, tf.Tensor>, allowed: string[]): Map<string, tf.Tensor> {
+  const own = new Map<string, tf.Tensor>();
+  for (const [name, tensor] of weights) {
+    if (!name.startsWith(`${layer.name}/`)) continue;
+    const short = name.slice(layer.name.length + 1);
+    check(allowed.includes(short), layer, `unexpected weight "${short}"`);
+    own.set(short, tensor);
+    weights.delete(name);
+  }
+  return own;
 }
 
-function spatial(layer: Layer, config: Config, rank: number): 'same' | 'valid' {
+function spatial(layer: Layer, rank: number): 'same' | 'valid' {
+  const { config } = layer;
   check(rank === 4, layer, `expects image-shaped input, gets rank ${rank}`);
-  check(config.dataFormat === 'channelsLast', layer, `data format ${String(config.dataFormat)}`);
+  check(config.data_format === 'channels_last', layer, `data format ${String(config.data_format)}`);
   check(config.padding === 'same' || config.padding === 'valid', layer, `padding ${String(config.padding)}`);
   return config.padding;
 }
@@ -62,51 +75,71 @@ function fusedActivation(layer: Layer, activation: unknown): Fused {
   return activation;
 }
 
-/** Folds inference-mode batch norm into the conv before it: w*s and (b - mean)*s + beta, s = gamma/sqrt(var + eps). */
-function foldBatchNorm(conv: Affine, layer: Layer, config: Config, owned: tf.Tensor[]): void {
+/**
+ * Folds inference-mode batch norm into the conv before it: w*s and (b - mean)*s + beta, s =
+ * gamma/sqrt(var + eps). Done on the typed arrays rather than with tfjs ops: on a cold isolate
+ * each op's first call costs more than this whole loop.
+ */
+function foldBatchNorm(conv: Affine, layer: Layer, weights: Map<string, tf.Tensor>, made: tf.Tensor[]): void {
+  const { config } = layer;
   check(config.axis === -1 || config.axis === 3, layer, `axis ${String(config.axis)}`);
   check(typeof config.epsilon === 'number', layer, 'no epsilon');
-  const w = weightsOf(layer, ['gamma', 'beta', 'moving_mean', 'moving_variance']);
-  const [gamma, beta, mean, variance] = ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((name) => w.get(name));
+  const w = weightsOf(layer, weights, ['gamma', 'beta', 'moving_mean', 'moving_variance']);
+  const [gamma, beta, mean, variance] = ['gamma', 'beta', 'moving_mean', 'moving_variance'].map((name) => w.get(name)?.dataSync());
   check(mean && variance, layer, 'no moving statistics');
   check(Boolean(gamma) === Boolean(config.scale) && Boolean(beta) === Boolean(config.center), layer, 'weights do not match its scale/center flags');
-  const [weight, bias] = tf.tidy(() => {
-    const inverse = tf.rsqrt(tf.add(variance, config.epsilon as number));
-    const scale = gamma ? tf.mul(gamma, inverse) : inverse;
-    const shifted = tf.mul(conv.bias ? tf.sub(conv.bias, mean) : tf.neg(mean), scale);
-    return [tf.mul(conv.weight, scale), beta ? tf.add(shifted, beta) : shifted];
-  });
-  owned.push(weight, bias);
-  conv.weight = weight;
-  conv.bias = bias;
+  const units = conv.weight.shape.at(-1)!;
+  check([gamma, beta, mean, variance].every((t) => !t || t.length === units), layer, `statistics for other than ${units} channels`);
+  const epsilon = config.epsilon as number;
+  const bias = conv.bias?.dataSync();
+  const scale = new Float64Array(units);
+  const shifted = new Float32Array(units);
+  for (let c = 0; c < units; c++) {
+    scale[c] = (gamma ? gamma[c] : 1) / Math.sqrt(variance[c] + epsilon);
+    shifted[c] = ((bias ? bias[c] : 0) - mean[c]) * scale[c] + (beta ? beta[c] : 0);
+  }
+  const folded = new Float32Array(conv.weight.dataSync());
+  for (let i = 0, c = 0; i < folded.length; i++, c = c + 1 === units ? 0 : c + 1) folded[i] *= scale[c];
+  conv.weight = tf.tensor(folded, conv.weight.shape);
+  conv.bias = tf.tensor1d(shifted);
+  made.push(conv.weight, conv.bias);
 }
 
-function compile(model: tfl.LayersModel, owned: tf.Tensor[]): Op[] {
-  check(model.getClassName() === 'Sequential', model, 'only Sequential models are walked');
-  check(model.inputs.length === 1 && model.outputs.length === 1 && model.inputs[0].shape.length === 4, model, 'not one image input and one output');
+/** The Sequential layers of a saved topology and the shape of one input image. */
+function layersOf(topology: unknown): { layers: Layer[]; inputShape: [number, number, number] } {
+  const model = { name: 'model', className: String((topology as { class_name?: unknown })?.class_name) };
+  const config = (topology as { config?: { layers?: unknown } }).config;
+  check(model.className === 'Sequential' && Array.isArray(config?.layers), model, 'only Sequential models are walked');
+  const layers = (config.layers as { class_name: string; config: Config }[]).map((l) => ({ className: l.class_name, name: String(l.config?.name), config: l.config ?? {} }));
+  const shape = layers[0]?.config.batch_input_shape;
+  check(Array.isArray(shape) && shape.length === 4 && shape.slice(1).every((n) => Number.isInteger(n) && n > 0), model, 'not one image input');
+  return { layers, inputShape: [shape[1], shape[2], shape[3]] };
+}
+
+function compile(layers: Layer[], weights: Map<string, tf.Tensor>, made: tf.Tensor[]): Op[] {
   const ops: Op[] = [];
   let rank = 4;
-  model.layers.forEach((layer, i) => {
-    const config = layer.getConfig() as Config;
+  layers.forEach((layer, i) => {
+    const { config } = layer;
     const last = ops.at(-1);
     const open = last && last.kind !== 'op' ? last : undefined;
-    switch (layer.getClassName()) {
+    switch (layer.className) {
       case 'InputLayer':
       case 'Dropout':
         return; // Dropout is the identity at inference.
       case 'Conv2D': {
-        const pad = spatial(layer, config, rank);
-        check(pair(config.dilationRate).every((d) => d === 1), layer, `dilation ${String(config.dilationRate)}`);
-        const w = weightsOf(layer, ['kernel', 'bias']);
-        check(w.get('kernel')?.rank === 4 && w.has('bias') === Boolean(config.useBias), layer, 'weights do not match its config');
+        const pad = spatial(layer, rank);
+        check(pair(config.dilation_rate).every((d) => d === 1), layer, `dilation ${String(config.dilation_rate)}`);
+        const w = weightsOf(layer, weights, ['kernel', 'bias']);
+        check(w.get('kernel')?.rank === 4 && w.has('bias') === Boolean(config.use_bias), layer, 'weights do not match its config');
         const activation = fusedActivation(layer, config.activation);
         ops.push({ kind: 'conv', layer, weight: w.get('kernel')!, bias: w.get('bias') ?? null, activation, strides: pair(config.strides), pad });
         return;
       }
       case 'BatchNormalization':
-        check(rank === 4 && open?.kind === 'conv' && open.layer === model.layers[i - 1], layer, 'batch norm not directly after a conv');
+        check(rank === 4 && open?.kind === 'conv' && open.layer === layers[i - 1], layer, 'batch norm not directly after a conv');
         check(open.activation === 'linear', layer, 'batch norm after an activated conv');
-        foldBatchNorm(open, layer, config, owned);
+        foldBatchNorm(open, layer, weights, made);
         return;
       case 'Activation': {
         const { activation } = config;
@@ -119,27 +152,27 @@ function compile(model: tfl.LayersModel, owned: tf.Tensor[]): Op[] {
       }
       case 'MaxPooling2D':
       case 'AveragePooling2D': {
-        const pad = spatial(layer, config, rank);
-        const [size, strides] = [pair(config.poolSize), pair(config.strides ?? config.poolSize)];
-        const pool = layer.getClassName() === 'MaxPooling2D' ? tf.maxPool : tf.avgPool;
+        const pad = spatial(layer, rank);
+        const [size, strides] = [pair(config.pool_size), pair(config.strides ?? config.pool_size)];
+        const pool = layer.className === 'MaxPooling2D' ? tf.maxPool : tf.avgPool;
         ops.push({ kind: 'op', run: (h) => pool(h as tf.Tensor4D, size, strides, pad) });
         return;
       }
       case 'GlobalAveragePooling2D':
-        check(rank === 4 && config.dataFormat === 'channelsLast', layer, `data format ${String(config.dataFormat)}`);
+        check(rank === 4 && config.data_format === 'channels_last', layer, `data format ${String(config.data_format)}`);
         ops.push({ kind: 'op', run: (h) => tf.mean(h, [1, 2]) });
         rank = 2;
         return;
       case 'Flatten':
         // Only channels_first transposes before flattening; unset means channels_last here.
-        check(config.dataFormat === undefined || config.dataFormat === 'channelsLast', layer, `data format ${String(config.dataFormat)}`);
+        check(config.data_format == null || config.data_format === 'channels_last', layer, `data format ${String(config.data_format)}`);
         ops.push({ kind: 'op', run: (h) => tf.reshape(h, [h.shape[0], -1]) });
         rank = 2;
         return;
       case 'Dense': {
         check(rank === 2, layer, `dense on rank ${rank} input`);
-        const w = weightsOf(layer, ['kernel', 'bias']);
-        check(w.get('kernel')?.rank === 2 && w.has('bias') === Boolean(config.useBias), layer, 'weights do not match its config');
+        const w = weightsOf(layer, weights, ['kernel', 'bias']);
+        check(w.get('kernel')?.rank === 2 && w.has('bias') === Boolean(config.use_bias), layer, 'weights do not match its config');
         const softmax = config.activation === 'softmax';
         const activation = softmax ? 'linear' : fusedActivation(layer, config.activation);
         ops.push({ kind: 'dense', layer, weight: w.get('kernel')!, bias: w.get('bias') ?? null, activation, strides: [1, 1], pad: 'valid' });
@@ -150,7 +183,9 @@ function compile(model: tfl.LayersModel, owned: tf.Tensor[]): Op[] {
         check(false, layer, 'layer type not supported');
     }
   });
+  const model = { name: 'model', className: 'Sequential' };
   check(rank === 2 && ops.length, model, 'output is not one row per image');
+  check(weights.size === 0, model, `weights no layer uses: ${[...weights.keys()].join(', ')}`);
   return ops;
 }
 
@@ -162,30 +197,41 @@ function toStep(op: Op): (h: tf.Tensor) => tf.Tensor {
 }
 
 /**
- * Compiles a Sequential model into a {@link ForwardPlan}, folding each Conv2D + BatchNormalization
- * (+ ReLU) into one fused conv and each Dense + ReLU into one fused matMul, so that work is done
- * once here rather than in every request. Returns null for a layer or setting it does not know
- * (then `model.predict` is the way to run it). The plan shares the model's unfolded weights:
- * dispose the plan with the model, not after it.
+ * Compiles a saved Sequential model (`model.json`'s `modelTopology` and its decoded weights, by
+ * name) into a {@link ForwardPlan} without building a tfjs-layers model, folding each Conv2D +
+ * BatchNormalization (+ ReLU) into one fused conv and each Dense + ReLU into one fused matMul, so
+ * that work is done once here rather than in every request. Returns null for a layer or setting
+ * it does not know (then tfjs-layers' `model.predict` is the way to run it). On success the plan
+ * owns the weights: those it folded away are freed now, the rest with the plan. On null the
+ * weights are left to the caller.
  *
  * @example
- * const plan = compileForward(model);
- * const probabilities = tf.tidy(() => (plan ? plan(x) : (model.predict(x) as tf.Tensor)));
+ * const plan = compileForward(modelJson.modelTopology, tf.io.decodeWeights(data, specs));
+ * const probabilities = plan?.(x); // one row per image
  */
-export function compileForward(model: tfl.LayersModel, options: CompileOptions = {}): ForwardPlan | null {
-  const owned: tf.Tensor[] = [];
+export function compileForward(topology: unknown, weights: tf.NamedTensorMap, options: CompileOptions = {}): ForwardPlan | null {
+  const made: tf.Tensor[] = [];
   let steps: ((h: tf.Tensor) => tf.Tensor)[];
+  let inputShape: [number, number, number];
+  let ops: Op[];
   try {
-    steps = compile(model, owned).map(toStep);
+    const parsed = layersOf(topology);
+    inputShape = parsed.inputShape;
+    ops = compile(parsed.layers, new Map(Object.entries(weights)), made);
+    steps = ops.map(toStep);
   } catch (error) {
-    tf.dispose(owned);
+    tf.dispose(made);
     if (!(error instanceof Unsupported)) throw error;
     options.onUnsupported?.(error.message);
     return null;
   }
+  const held = new Set<tf.Tensor>();
+  for (const op of ops) if (op.kind !== 'op') for (const t of [op.weight, op.bias]) if (t) held.add(t);
+  tf.dispose([...made, ...Object.values(weights)].filter((t) => !held.has(t)));
   const run = (x: tf.Tensor4D) => tf.tidy(() => steps.reduce<tf.Tensor>((h, step) => step(h), x) as tf.Tensor2D);
   return Object.assign(run, {
-    bytes: owned.reduce((n, t) => n + t.size * 4, 0),
-    dispose: () => tf.dispose(owned),
+    inputShape,
+    bytes: [...held].reduce((n, t) => n + t.size * 4, 0),
+    dispose: () => tf.dispose([...held]),
   });
 }

@@ -46,8 +46,7 @@ export const recheckMs = (env: Env) => numberVar(env.MODEL_RECHECK_SECONDS, DEFA
 function dispose(entry: Entry): void {
   if (entry.disposed || !entry.loaded) return;
   entry.disposed = true;
-  entry.loaded.plan?.dispose();
-  entry.loaded.model.dispose();
+  entry.loaded.network.dispose();
 }
 
 function evict(entry: Entry): void {

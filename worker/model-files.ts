@@ -5,6 +5,8 @@ import { HttpError, ModelUnavailableError, NotFoundError } from './errors.ts';
 
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export const MANIFEST_FILE = 'manifest.json';
+/** The trainer's report: a document about the version, served as stored, not part of what answers. */
+export const REPORT_FILE = 'report.html';
 
 /** The manifest object of a version as R2 lists it; its etag keys the per-isolate cache. */
 export interface StoredVersion {
@@ -98,25 +100,22 @@ export async function readVerified(bucket: VersionBucket, version: string, file:
 }
 
 /**
- * Reads a version and checks every file its manifest lists, as the Worker does before serving
- * it. Returns the bytes and each file's etag (for cheap re-checks later).
+ * Reads a version and checks every file its manifest lists but the report against its sha256,
+ * as the Worker does before serving it, all files at once. Returns the bytes and each file's
+ * etag (for cheap re-checks later).
  *
  * @example
  * const { manifest, files } = await readVerifiedVersion(env.MODELS, 'v2');
  */
 export async function readVerifiedVersion(bucket: VersionBucket, version: string) {
   const manifest = await readManifest(bucket, version);
-  const files = new Map<string, Uint8Array>();
-  const etags = new Map<string, string>();
-  for (const file of manifest.files) {
-    const { bytes, etag } = await readVerified(bucket, version, file);
-    files.set(file.path, bytes);
-    etags.set(file.path, etag);
-  }
+  const needed = manifest.files.filter((file) => file.path !== REPORT_FILE);
+  const read = await Promise.all(needed.map((file) => readVerified(bucket, version, file)));
+  const files = new Map(needed.map((file, i) => [file.path, read[i].bytes]));
+  const etags = new Map(needed.map((file, i) => [file.path, read[i].etag]));
   return { manifest, files, etags };
 }
 
-/** Whether every file still has the etag it had when it was verified (a HEAD each, no download). */
 export async function filesUnchanged(bucket: VersionBucket, version: string, etags: Map<string, string>): Promise<boolean> {
   let heads;
   try {

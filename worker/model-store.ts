@@ -1,8 +1,7 @@
-import * as tfl from '@tensorflow/tfjs-layers';
-import { plainInference, variantCount, type Manifest } from '../shared/index.ts';
+import { plainInference, type Manifest } from '../shared/index.ts';
 import { ensureBackend, tf } from './backend.ts';
 import { ModelUnavailableError, NotFoundError } from './errors.ts';
-import { compileForward, type ForwardPlan } from './fused-model.ts';
+import { buildNetwork, type Network } from './network.ts';
 import { findVersion, listStoredVersions, readVerifiedVersion, type StoredVersion, type VersionBucket } from './model-files.ts';
 
 export { listStoredVersions, MANIFEST_FILE, type StoredVersion } from './model-files.ts';
@@ -10,12 +9,11 @@ export { listStoredVersions, MANIFEST_FILE, type StoredVersion } from './model-f
 /** A verified model version, ready to run. */
 export interface LoadedModel {
   manifest: Manifest;
-  model: tfl.LayersModel;
-  /** The folded forward pass requests run, or null when the model is run with `model.predict`. */
-  plan: ForwardPlan | null;
+  /** What requests run: the folded forward pass, checked at load. */
+  network: Network;
   /** Time to fetch, verify and build it, once per isolate. */
   loadMs: number;
-  /** Bytes its weights and the plan's folded tensors hold in the wasm heap while it is resident. */
+  /** Bytes its network holds in the wasm heap while it is resident. */
   bytes: number;
   /** Etag of each file when it was verified, to notice a file replaced later. */
   etags: Map<string, string>;
@@ -68,47 +66,19 @@ export async function loadVersion(bucket: VersionBucket, version: string): Promi
     }),
   );
   await ensureBackend();
-  const model = await tfl.loadLayersModel(
-    tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs, weightData: concat(weightParts) }),
-  );
-  const [, h, w, c] = model.inputs[0].shape;
-  const units = model.outputs[0].shape[1];
   const { input, preprocessing, classes } = manifest;
   const policy = manifest.inference ?? plainInference;
+  const network = await buildNetwork(version, { modelTopology: modelJson.modelTopology, weightSpecs, weightData: concat(weightParts) }, classes.length, manifest.selfTest);
+  const [h, w, c] = network.inputShape;
   const problem =
-    h !== input.height || w !== input.width || c !== input.channels || preprocessing.height !== h || preprocessing.width !== w || units !== classes.length
-      ? "network shape does not match the manifest's input/classes"
+    h !== input.height || w !== input.width || c !== input.channels || preprocessing.height !== h || preprocessing.width !== w
+      ? "network shape does not match the manifest's input"
       : policy.tta === 'dihedral8' && h !== w
         ? 'dihedral test-time averaging needs a square input'
         : null;
   if (problem) {
-    model.dispose();
+    network.dispose();
     throw new ModelUnavailableError('model_invalid', `model ${version}: ${problem}`);
   }
-  const plan = buildPlan(model, version, [variantCount(policy), h as number, w as number, c as number]);
-  const bytes = model.weights.reduce((n, weight) => n + weight.read().size * 4, 0) + (plan?.bytes ?? 0);
-  return { manifest, model, plan, loadMs: Date.now() - started, bytes, etags };
-}
-
-// Far above float32 reordering noise (~1e-7 on probabilities), far below a difference that matters.
-const PLAN_TOLERANCE = 1e-4;
-
-/**
- * The model's folded forward pass, kept only if it gives what `model.predict` gives on a seeded
- * random batch: a folding mistake then costs speed, never a wrong answer. Running both at the
- * batch size requests use also compiles the kernels now rather than in the first device request.
- */
-function buildPlan(model: tfl.LayersModel, version: string, shape: [number, number, number, number]): ForwardPlan | null {
-  const plan = compileForward(model, { onUnsupported: (reason) => console.info(`model ${version}: ${reason}; it runs with model.predict`) });
-  const diff = tf.tidy(() => {
-    const x = tf.randomUniform(shape, -2, 2, 'float32', 1) as tf.Tensor4D;
-    const expected = model.predict(x) as tf.Tensor;
-    return plan ? tf.max(tf.abs(tf.sub(plan(x), expected))).dataSync()[0] : 0;
-  });
-  if (plan && !(diff <= PLAN_TOLERANCE)) {
-    console.warn(`model ${version}: the folded forward pass differs from model.predict by ${diff}; it runs with model.predict`);
-    plan.dispose();
-    return null;
-  }
-  return plan;
+  return { manifest, network, loadMs: Date.now() - started, bytes: network.bytes, etags };
 }

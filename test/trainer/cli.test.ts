@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import '@tensorflow/tfjs-backend-cpu';
+import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest, type Manifest } from '../../shared/index.ts';
+import { parseManifest, selfTestDifference, selfTestInputs, type Manifest } from '../../shared/index.ts';
+import { loadModel } from '../../trainer/model-io.ts';
 import { cli, sampleSubset, tempDir } from './cli-helpers.ts';
 
 // Small and fast: 32px input, a few epochs, the sample's images. Behaviour, not accuracy.
@@ -43,6 +46,24 @@ describe('npm run train', () => {
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);
       expect(bytes.length).toBe(f.bytes);
     }
+  });
+
+  it('records the self-test the Worker checks: the written model\'s output on the seeded batch', async () => {
+    const { seed, count, outputs } = manifest.selfTest!;
+    expect(outputs).toHaveLength(count * manifest.classes.length);
+    await tf.setBackend('cpu');
+    const model = await loadModel(path.join(out, 'v1'));
+    const x = tf.tensor4d(selfTestInputs(seed, count, 32, 32, 3), [count, 32, 32, 3]);
+    const y = model.predict(x) as tf.Tensor;
+    expect(selfTestDifference(outputs, await y.data())).toBeLessThanOrEqual(1e-6);
+    // Each row is a distribution, and not a saturated one: the check can tell networks apart.
+    for (let r = 0; r < count; r++) {
+      const row = outputs.slice(r * manifest.classes.length, (r + 1) * manifest.classes.length);
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+      expect(Math.max(...row)).toBeLessThan(0.999);
+    }
+    tf.dispose([x, y]);
+    model.dispose();
   });
 
   it('prints a summary even with --quiet, and no per-epoch lines', () => {

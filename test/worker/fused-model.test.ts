@@ -5,18 +5,19 @@ import { dihedralVariants, plainInference, preprocess } from '../../shared/index
 import { ensureBackend, tf } from '../../worker/backend.ts';
 import { infer } from '../../worker/classify.ts';
 import { decodeImage } from '../../worker/decode.ts';
-import { compileForward, type ForwardPlan } from '../../worker/fused-model.ts';
+import { compileForward, type CompileOptions } from '../../worker/fused-model.ts';
 import { acquireModel } from '../../worker/model-cache.ts';
 import { loadVersion, resolveVersion, type LoadedModel } from '../../worker/model-store.ts';
+import type { SavedModel } from '../../worker/network.ts';
 import { publishVersion } from '../../worker/scripts/publish-core.ts';
 import type { ModelFixture } from './fixtures.ts';
-import { fixtureVersion, fromBase64, publishFixture } from './helpers.ts';
+import { fixtureVersion, fromBase64, publishFixture, savedOf } from './helpers.ts';
 
 const TOLERANCE = 1e-5;
 
-/** Largest |plan - predict| over every output for a batch. */
-async function largestDifference(model: tfl.LayersModel, plan: ForwardPlan, x: tf.Tensor4D): Promise<number> {
-  const [expected, actual] = tf.tidy(() => [model.predict(x) as tf.Tensor, plan(x)]);
+/** Largest |a - b| over every output of two forward passes on the same batch. */
+async function largestDifference(a: (x: tf.Tensor4D) => tf.Tensor, b: (x: tf.Tensor4D) => tf.Tensor, x: tf.Tensor4D): Promise<number> {
+  const [expected, actual] = tf.tidy(() => [a(x), b(x)]);
   expect(actual.shape).toEqual(expected.shape);
   const worst = tf.tidy(() => tf.max(tf.abs(tf.sub(expected, actual))));
   const value = (await worst.data())[0];
@@ -24,12 +25,26 @@ async function largestDifference(model: tfl.LayersModel, plan: ForwardPlan, x: t
   return value;
 }
 
-async function planVsPredict(loaded: LoadedModel, batch: Float32Array, count: number): Promise<number> {
-  const { height, width, channels } = loaded.manifest.input;
-  const x = tf.tensor4d(batch, [count, height, width, channels]);
-  const worst = await largestDifference(loaded.model, loaded.plan!, x);
-  x.dispose();
-  return worst;
+const planOf = (saved: SavedModel, options?: CompileOptions) => compileForward(saved.modelTopology, tf.io.decodeWeights(saved.weightData, saved.weightSpecs), options);
+
+/** A fixture's network as tfjs-layers builds it from the same files: the reference for the plan. */
+async function layersModelOf(fixture: ModelFixture): Promise<tfl.LayersModel> {
+  const { files } = fixtureVersion(undefined, fixture);
+  const json = JSON.parse(new TextDecoder().decode(files.get('model.json')));
+  const weightSpecs = json.weightsManifest.flatMap((g: { weights: tf.io.WeightsManifestEntry[] }) => g.weights);
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData: files.get('weights.bin')!.slice().buffer }));
+}
+
+/** Bytes the folded plan should hold: each conv/dense kernel, and one bias per layer that has one or absorbs a batch norm. */
+function foldedBytes(model: tfl.LayersModel): number {
+  return model.layers.reduce((n, layer, i) => {
+    const name = layer.getClassName();
+    if (name !== 'Conv2D' && name !== 'Dense') return n;
+    const kernel = layer.getWeights()[0];
+    const units = kernel.shape.at(-1)!;
+    const biased = layer.getWeights().length > 1 || model.layers[i + 1]?.getClassName() === 'BatchNormalization';
+    return n + 4 * (kernel.size + (biased ? units : 0));
+  }, 0);
 }
 
 const models: [string, () => ModelFixture][] = [
@@ -39,33 +54,43 @@ const models: [string, () => ModelFixture][] = [
 
 describe.each(models)('the folded forward pass of the %s', (name, fixture) => {
   let loaded: LoadedModel;
+  let model: tfl.LayersModel;
   let inputs: Float32Array[];
+  const predict = (x: tf.Tensor4D) => model.predict(x) as tf.Tensor;
 
   beforeAll(async () => {
     await publishVersion(env.MODELS, fixtureVersion(undefined, fixture()));
     loaded = await loadVersion(env.MODELS, fixture().version);
+    model = await layersModelOf(fixture());
     // Real photos through the Worker's own decode and the version's preprocessing.
     inputs = [];
     for (const sample of inject('samples')) inputs.push(preprocess(await decodeImage(fromBase64(sample.base64)), loaded.manifest.preprocessing));
   });
   afterAll(() => {
-    loaded.plan?.dispose();
-    loaded.model.dispose();
+    loaded.network.dispose();
+    model.dispose();
   });
 
-  it('is built at load time, its folded tensors counted in the version\'s bytes', () => {
-    expect(loaded.plan).not.toBeNull();
-    const weights = loaded.model.weights.reduce((n, w) => n + w.read().size * 4, 0);
-    expect(loaded.bytes).toBe(weights + loaded.plan!.bytes);
-    // Only batch norm is folded into new tensors; the rest are the model's own weights.
-    const hasBatchNorm = loaded.model.layers.some((l) => l.getClassName() === 'BatchNormalization');
-    expect(loaded.plan!.bytes > 0).toBe(hasBatchNorm);
-    console.log(`fused plan (${name}): ${loaded.plan!.bytes} bytes of folded tensors beside ${weights} bytes of weights`);
+  const batchOf = (data: Float32Array, count: number) => {
+    const { height, width, channels } = loaded.manifest.input;
+    return tf.tensor4d(data, [count, height, width, channels]);
+  };
+
+  it('is built at load time from the saved files, holding only the folded kernels and biases', () => {
+    expect(loaded.network.kind).toBe('plan');
+    expect(loaded.bytes).toBe(loaded.network.bytes);
+    expect(loaded.network.bytes).toBe(foldedBytes(model));
+    const weights = model.weights.reduce((n, w) => n + w.read().size * 4, 0);
+    console.log(`fused plan (${name}): ${loaded.network.bytes} bytes, against ${weights} bytes of the layers model's weights`);
   });
 
   it('gives what model.predict gives for every sample image, one at a time', async () => {
     let worst = 0;
-    for (const input of inputs) worst = Math.max(worst, await planVsPredict(loaded, input, 1));
+    for (const input of inputs) {
+      const x = batchOf(input, 1);
+      worst = Math.max(worst, await largestDifference(predict, loaded.network.run, x));
+      x.dispose();
+    }
     expect(worst).toBeLessThanOrEqual(TOLERANCE);
     console.log(`fused plan (${name}): ${inputs.length} sample images, largest |plan - predict| ${worst.toExponential(2)}`);
   });
@@ -74,14 +99,18 @@ describe.each(models)('the folded forward pass of the %s', (name, fixture) => {
     const tta = { ...plainInference, tta: 'dihedral8' as const };
     const { width, channels } = loaded.manifest.input;
     let worst = 0;
-    for (const input of inputs.filter((_, i) => i % 24 === 0)) worst = Math.max(worst, await planVsPredict(loaded, dihedralVariants(input, width, channels, tta), 8));
+    for (const input of inputs.filter((_, i) => i % 24 === 0)) {
+      const x = batchOf(dihedralVariants(input, width, channels, tta), 8);
+      worst = Math.max(worst, await largestDifference(predict, loaded.network.run, x));
+      x.dispose();
+    }
     expect(worst).toBeLessThanOrEqual(TOLERANCE);
   });
 
   it('is what infer() runs, with the same final probabilities as model.predict', async () => {
     for (const input of inputs.slice(0, 8)) {
       const viaPlan = await infer(input, loaded);
-      const viaPredict = await infer(input, { ...loaded, plan: null });
+      const viaPredict = await infer(input, { ...loaded, network: { ...loaded.network, run: predict } });
       viaPlan.forEach((p, i) => expect(Math.abs(p - viaPredict[i])).toBeLessThanOrEqual(TOLERANCE));
     }
   });
@@ -131,9 +160,10 @@ describe('layers and settings our architectures do not use yet', () => {
     ])],
   ])('%s: the plan gives what model.predict gives', async (_, build) => {
     const model = randomise(build());
-    const plan = compileForward(model, { onUnsupported: (reason) => expect.fail(reason) });
+    const plan = planOf(await savedOf(model), { onUnsupported: (reason) => expect.fail(reason) });
+    expect(plan!.inputShape).toEqual([16, 16, 3]);
     const x = tf.randomUniform([8, 16, 16, 3], -2, 2, 'float32', 3) as tf.Tensor4D;
-    expect(await largestDifference(model, plan!, x)).toBeLessThanOrEqual(TOLERANCE);
+    expect(await largestDifference((b) => model.predict(b) as tf.Tensor, plan!, x)).toBeLessThanOrEqual(TOLERANCE);
     x.dispose();
     plan!.dispose();
     model.dispose();
@@ -142,7 +172,7 @@ describe('layers and settings our architectures do not use yet', () => {
   it.each([
     ['a separable conv', /SeparableConv2D\): layer type not supported/, () => seq([tfl.layers.separableConv2d({ ...input, filters: 4, kernelSize: 3 }), tfl.layers.flatten()])],
     ['a depthwise conv', /DepthwiseConv2D\): layer type not supported/, () => seq([tfl.layers.depthwiseConv2d({ ...input, kernelSize: 3 }), tfl.layers.flatten()])],
-    ['channels_first', /data format channelsFirst/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3, dataFormat: 'channelsFirst' }), tfl.layers.flatten()])],
+    ['channels_first', /data format channels_first/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3, dataFormat: 'channelsFirst' }), tfl.layers.flatten()])],
     ['a dilated conv', /dilation 2/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3, dilationRate: 2 }), tfl.layers.flatten()])],
     ['an elu conv', /activation elu/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3, activation: 'elu' }), tfl.layers.flatten()])],
     ['batch norm after pooling', /batch norm not directly after a conv/, () => seq([tfl.layers.conv2d({ ...input, filters: 4, kernelSize: 3 }), tfl.layers.maxPooling2d({ poolSize: 2 }), tfl.layers.batchNormalization({}), tfl.layers.flatten()])],
@@ -156,14 +186,32 @@ describe('layers and settings our architectures do not use yet', () => {
       const x = tfl.input({ shape: [16, 16, 3] });
       return tfl.model({ inputs: x, outputs: tfl.layers.dense({ units: 2 }).apply(tfl.layers.flatten().apply(x)) as tfl.SymbolicTensor });
     }],
-  ])('%s: no plan, and why', (_, reason, build) => {
+  ])('%s: no plan, and why', async (_, reason, build) => {
     const model = build();
+    const saved = await savedOf(model);
     const before = tf.memory().numTensors;
+    const weights = tf.io.decodeWeights(saved.weightData, saved.weightSpecs);
     const reasons: string[] = [];
-    expect(compileForward(model, { onUnsupported: (r) => reasons.push(r) })).toBeNull();
+    expect(compileForward(saved.modelTopology, weights, { onUnsupported: (r) => reasons.push(r) })).toBeNull();
     expect(reasons).toEqual([expect.stringMatching(reason)]);
-    // Anything folded before the refusal is freed.
+    // Anything folded before the refusal is freed; the weights stay the caller's.
+    tf.dispose(Object.values(weights));
     expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
+});
+
+describe('weights the topology does not account for', () => {
+  beforeAll(() => ensureBackend());
+
+  it('a weight no layer uses: no plan, and why', async () => {
+    const model = seq([tfl.layers.flatten({ inputShape: [16, 16, 3] }), tfl.layers.dense({ units: 2 })]);
+    const saved = await savedOf(model);
+    const weights = { ...tf.io.decodeWeights(saved.weightData, saved.weightSpecs), 'stray/kernel': tf.zeros([2]) };
+    const reasons: string[] = [];
+    expect(compileForward(saved.modelTopology, weights, { onUnsupported: (r) => reasons.push(r) })).toBeNull();
+    expect(reasons).toEqual([expect.stringMatching(/weights no layer uses: stray\/kernel/)]);
+    tf.dispose(Object.values(weights));
     model.dispose();
   });
 });
@@ -176,7 +224,7 @@ describe('memory', () => {
     const baseline = tf.memory().numTensors;
     const a = await acquireModel(vars, await resolveVersion(env, 'mem-a'));
     const resident = tf.memory().numTensors - baseline;
-    expect(a.loaded.plan).not.toBeNull();
+    expect(a.loaded.network.kind).toBe('plan');
     a.release();
     // A budget of 0 keeps only the version in use: loading b unloads a.
     const b = await acquireModel(vars, await resolveVersion(env, 'mem-b'));

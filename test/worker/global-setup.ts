@@ -28,14 +28,17 @@ const toFixture = (dir: string, { manifest, manifestBytes, files }: Awaited<Retu
 
 /**
  * A small model of each architecture other than the default model's, trained by the trainer's
- * CLI on data/sample (two epochs, a few seconds) and kept under .cache/, keyed by the
- * architectures' code and the flags, so later runs reuse it.
+ * CLI on data/sample (two epochs, a few seconds) and kept under .cache/, keyed by the code
+ * that shapes it and the flags, so later runs reuse it.
  */
 async function otherArchitectures(defaultArch: string): Promise<Record<string, ModelFixture>> {
   const out: Record<string, ModelFixture> = {};
   for (const arch of Object.keys(architectures).filter((a) => a !== defaultArch)) {
     const flags = ['--arch', arch, '--data', join(ROOT, 'data/sample'), '--epochs', '2', '--seed', '1', '--workers', '1', '--tta', 'dihedral8', '--allow-quant-drop', '--quiet'];
-    const key = createHash('sha256').update(await readFile(join(ROOT, 'trainer/models.ts'))).update(flags.join(' ')).digest('hex').slice(0, 12);
+    // Keyed by the architectures' code and what the trainer writes beside the weights (the self-test).
+    const hash = createHash('sha256');
+    for (const file of ['trainer/models.ts', 'trainer/model-io.ts', 'shared/self-test.ts']) hash.update(await readFile(join(ROOT, file)));
+    const key = hash.update(flags.join(' ')).digest('hex').slice(0, 12);
     const parent = join(ROOT, '.cache/fixture-models', key);
     const version = `fixture-${arch}`;
     if (!existsSync(join(parent, version, 'manifest.json'))) {

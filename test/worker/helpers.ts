@@ -3,7 +3,10 @@ import { exports } from 'cloudflare:workers';
 import worker from '../../worker/index.ts';
 import { inject } from 'vitest';
 import { parseManifest, sha256Hex, type Manifest } from '../../shared/index.ts';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { tf } from '../../worker/backend.ts';
 import { createDevice } from '../../worker/devices.ts';
+import type { SavedModel } from '../../worker/network.ts';
 import { publishVersion } from '../../worker/scripts/publish-core.ts';
 
 export const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -24,7 +27,7 @@ export function fixtureVersion(rename?: string, model = inject('model')) {
 export interface FixtureOptions {
   /** Fields to set in the manifest (e.g. an inference policy). */
   patch?: Partial<Manifest>;
-  /** Other weights: the manifest's size and sha256 for weights.bin are updated to match. */
+  /** Other weights: the manifest's size and sha256 for weights.bin are updated to match, and its self-test dropped (it recorded the original weights). */
   weights?: (bytes: Uint8Array) => Uint8Array<ArrayBuffer>;
 }
 
@@ -38,7 +41,8 @@ export async function publishFixture(rename?: string, options: FixtureOptions = 
       version.files.set('weights.bin', bytes);
       Object.assign(files.find((f) => f.path === 'weights.bin')!, { bytes: bytes.length, sha256: await sha256Hex(bytes) });
     }
-    version.manifest = { ...version.manifest, ...options.patch, files };
+    const selfTest = options.weights ? undefined : version.manifest.selfTest;
+    version.manifest = { ...version.manifest, selfTest, ...options.patch, files };
     version.manifestBytes = new TextEncoder().encode(JSON.stringify(version.manifest));
   }
   await publishVersion(env.MODELS, version);
@@ -117,4 +121,14 @@ export function expectClassification(body: any, classes: string[], version: stri
   for (const key of ['decodeMs', 'preprocessMs', 'inferMs']) {
     if (typeof body.timing[key] !== 'number' || body.timing[key] < 0) throw new Error(`timing.${key} is ${body.timing[key]}`);
   }
+}
+
+/** A layers model as its model.json and weights.bin would hold it. */
+export async function savedOf(model: tfl.LayersModel): Promise<SavedModel> {
+  let saved: SavedModel | undefined;
+  await model.save(tf.io.withSaveHandler(async (a) => {
+    saved = { modelTopology: a.modelTopology as object, weightSpecs: a.weightSpecs!, weightData: a.weightData as ArrayBuffer };
+    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+  }));
+  return saved!;
 }

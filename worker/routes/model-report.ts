@@ -1,10 +1,9 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { requireAdmin, type AppEnv } from '../auth.ts';
 import { NotFoundError } from '../errors.ts';
+import { REPORT_FILE } from '../model-files.ts';
 import { resolveVersion } from '../model-store.ts';
 import { errorResponses, VersionParamSchema } from '../schemas.ts';
-
-export const REPORT_FILE = 'report.html';
 
 // The trainer's report is one self-contained page (inline <style>, data: images, no script).
 // `sandbox` gives it an opaque origin even if a report ever carried markup it should not.

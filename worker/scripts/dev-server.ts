@@ -13,6 +13,32 @@ export interface DevServer {
   stop(): Promise<void>;
 }
 
+/** A running `wrangler dev` process group, its output gathered. */
+export interface DevProcess {
+  output(): string;
+  exited(): boolean;
+  /** Stops the process group and waits until wrangler has exited. */
+  stop(): Promise<void>;
+}
+
+/** Starts `wrangler dev` with `args` (and extra environment), its output gathered for error messages. */
+export function spawnDevProcess(args: string[], env: Record<string, string> = {}): DevProcess {
+  const child: ChildProcess = spawnWranglerDev(args, 'pipe', env);
+  let output = '';
+  let exited = false;
+  child.stdout?.on('data', (chunk) => (output += chunk));
+  child.stderr?.on('data', (chunk) => (output += chunk));
+  const done = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), resolve())));
+  return {
+    output: () => output,
+    exited: () => exited,
+    stop: async () => {
+      killGroup(child.pid);
+      await done;
+    },
+  };
+}
+
 /**
  * Starts `wrangler dev` on a free loopback port, on the state under `persistTo` (a throwaway
  * folder keeps the developer's own routing and statistics untouched), and waits for /healthz.
@@ -24,24 +50,15 @@ export interface DevServer {
 export async function startDevServer(options: { persistTo?: string; port?: number; timeoutMs?: number; extraArgs?: string[] } = {}): Promise<DevServer> {
   const port = options.port ?? (await freePort(8900));
   const args = ['--ip', '127.0.0.1', '--port', String(port), ...(options.persistTo ? ['--persist-to', options.persistTo] : []), ...(options.extraArgs ?? [])];
-  const child: ChildProcess = spawnWranglerDev(args, 'pipe');
-  let output = '';
-  let exited = false;
-  child.stdout?.on('data', (chunk) => (output += chunk));
-  child.stderr?.on('data', (chunk) => (output += chunk));
-  const done = new Promise<void>((resolve) => child.on('exit', () => ((exited = true), resolve())));
-  const stop = async () => {
-    killGroup(child.pid);
-    await done;
-  };
+  const dev = spawnDevProcess(args);
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHealth(url, options.timeoutMs ?? 120_000, () => exited);
+    await waitForHealth(url, options.timeoutMs ?? 120_000, dev.exited);
   } catch (error) {
-    await stop();
-    throw new Error(`${(error as Error).message}\n${output}`);
+    await dev.stop();
+    throw new Error(`${(error as Error).message}\n${dev.output()}`);
   }
-  return { url, output: () => output, stop };
+  return { url, output: dev.output, stop: dev.stop };
 }
 
 /** A version's files under another version name (same weights), for trying routing locally. */

@@ -7,6 +7,8 @@ export const WRANGLER_CONFIG = join(ROOT, 'wrangler.toml');
 export const WRANGLER_BIN = join(ROOT, 'node_modules/.bin/wrangler');
 /** The bucket named in wrangler.toml, for `wrangler r2 object` commands. */
 export const BUCKET_NAME = 'cellsense-models';
+/** The Worker's name in wrangler.toml (its dev-registry entry). */
+export const WORKER_NAME = 'cellsense';
 
 /** Never prompt, never phone home: CI has no stdin. */
 // CLOUDFLARE_CF_FETCH_ENABLED=false: Miniflare would otherwise fetch a real `request.cf` from
@@ -52,8 +54,8 @@ export function applyLocalMigrations(persistTo?: string): void {
  * Starts `wrangler dev` in its own process group (workerd outlives a killed wrangler
  * otherwise) and stops that group whenever this process exits or is signalled.
  */
-export function spawnWranglerDev(args: string[], stdio: 'inherit' | 'pipe') {
-  const child = spawn(WRANGLER_BIN, ['dev', ...args], { cwd: ROOT, env: wranglerEnv, detached: true, stdio: ['ignore', stdio, stdio] });
+export function spawnWranglerDev(args: string[], stdio: 'inherit' | 'pipe', env: Record<string, string> = {}) {
+  const child = spawn(WRANGLER_BIN, ['dev', ...args], { cwd: ROOT, env: { ...wranglerEnv, ...env }, detached: true, stdio: ['ignore', stdio, stdio] });
   // 'exit' handlers run on process.exit, including the one Miniflare's exit hook makes on a signal.
   process.once('exit', () => killGroup(child.pid));
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
