@@ -1,6 +1,6 @@
 import { plainInference, type Manifest } from '../shared/index.ts';
 import { ensureBackend, tf } from './backend.ts';
-import { ModelUnavailableError, NotFoundError } from './errors.ts';
+import { HttpError, ModelUnavailableError, NotFoundError } from './errors.ts';
 import { buildNetwork, type Network } from './network.ts';
 import { findVersion, listStoredVersions, readVerifiedVersion, type StoredVersion, type VersionBucket } from './model-files.ts';
 
@@ -9,7 +9,7 @@ export { listStoredVersions, MANIFEST_FILE, type StoredVersion } from './model-f
 /** A verified model version, ready to run. */
 export interface LoadedModel {
   manifest: Manifest;
-  /** What requests run: the folded forward pass, checked at load. */
+  /** What requests run (the folded forward pass, or `model.predict` for a network it does not know), checked at load. */
   network: Network;
   /** Time to fetch, verify and build it, once per isolate. */
   loadMs: number;
@@ -53,11 +53,14 @@ export async function loadVersion(bucket: VersionBucket, version: string): Promi
   const { manifest, files, etags } = await readVerifiedVersion(bucket, version);
   const modelJsonBytes = files.get('model.json');
   if (!modelJsonBytes) throw new ModelUnavailableError('model_invalid', `model ${version}: manifest lists no model.json`);
-  const modelJson = JSON.parse(new TextDecoder().decode(modelJsonBytes)) as {
-    modelTopology: object;
-    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
-  };
-  const weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
+  let modelJson: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
+  let weightSpecs: tf.io.WeightsManifestEntry[];
+  try {
+    modelJson = JSON.parse(new TextDecoder().decode(modelJsonBytes));
+    weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
+  } catch (error) {
+    throw new ModelUnavailableError('model_invalid', `model ${version}: model.json is not a tfjs layers model: ${(error as Error).message}`);
+  }
   const weightParts = modelJson.weightsManifest.flatMap((group) =>
     group.paths.map((path) => {
       const bytes = files.get(path);
@@ -68,7 +71,12 @@ export async function loadVersion(bucket: VersionBucket, version: string): Promi
   await ensureBackend();
   const { input, preprocessing, classes } = manifest;
   const policy = manifest.inference ?? plainInference;
-  const network = await buildNetwork(version, { modelTopology: modelJson.modelTopology, weightSpecs, weightData: concat(weightParts) }, classes.length, manifest.selfTest);
+  const saved = { modelTopology: modelJson.modelTopology, weightSpecs, weightData: concat(weightParts) };
+  const network = await buildNetwork(version, saved, classes.length, manifest.selfTest).catch((error: unknown) => {
+    if (error instanceof HttpError) throw error;
+    // A model.json whose own parts disagree (weights it lists, their shapes, a layer's settings).
+    throw new ModelUnavailableError('model_invalid', `model ${version}: the network cannot be built from model.json: ${(error as Error).message}`);
+  });
   const [h, w, c] = network.inputShape;
   const problem =
     h !== input.height || w !== input.width || c !== input.channels || preprocessing.height !== h || preprocessing.width !== w
