@@ -1,10 +1,11 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { benchClient, startQuietWorker } from './bench-http.ts';
 import { measureTable, percentiles, runIfMain, type Percentiles } from './bench-report.ts';
 import { defaultModelDir } from './default-model.ts';
-import { renamedVersion, seedLocalState, startDevServer } from './dev-server.ts';
-import { sampleImage } from './local-setup.ts';
+import { renamedVersion, seedLocalState } from './dev-server.ts';
+import { freePort, sampleImage } from './local-setup.ts';
 import { benchmarkVars } from './wrangler-cli.ts';
 import { readModelDir } from './model-dir.ts';
 
@@ -55,27 +56,28 @@ export async function runAbBench(options: AbBenchOptions = {}): Promise<AbBenchR
   try {
     log(`bench ab: publishing ${a}, ${b} and ${shadow} to a throwaway local state (${state})`);
     const tokens = await seedLocalState(state, [base, renamedVersion(base, b), renamedVersion(base, shadow)], options.devices ?? 16);
-    const dev = await startDevServer({ persistTo: state, extraArgs: benchmarkVars });
+    // The classify bench's setting: wrangler at log level warn, one kept-alive node:http connection.
+    const port = await freePort(8800);
+    const worker = await startQuietWorker(port, ['--persist-to', state, ...benchmarkVars]);
+    const client = benchClient(port);
     try {
       const image = new Uint8Array(readFileSync(sampleImage()));
       const admin = async (method: string, path: string, body?: unknown) => {
-        const res = await fetch(`${dev.url}${path}`, {
+        const res = await client.request(path, {
           method,
           headers: { authorization: `Bearer ${tokens.admin}`, 'content-type': 'application/json' },
-          body: body === undefined ? undefined : JSON.stringify(body),
+          body: body === undefined ? undefined : new TextEncoder().encode(JSON.stringify(body)),
         });
-        if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
-        return res.json() as Promise<any>;
+        if (res.status >= 300) throw new Error(`${method} ${path} answered ${res.status}: ${res.body}`);
+        return JSON.parse(res.body);
       };
       let next = 0;
       const classify = async (pin?: string) => {
         const token = pin ? tokens.admin : tokens.devices[next++ % tokens.devices.length];
         const headers: Record<string, string> = { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg', ...(pin ? { 'x-model-version': pin } : {}) };
-        const started = performance.now();
-        const res = await fetch(`${dev.url}/v1/classify`, { method: 'POST', headers, body: image });
-        await res.arrayBuffer();
+        const res = await client.request('/v1/classify', { method: 'POST', headers, body: image });
         if (res.status !== 200) throw new Error(`classify answered ${res.status}`);
-        return { ms: performance.now() - started, version: res.headers.get('x-model-version')! };
+        return { ms: res.ms, version: (JSON.parse(res.body) as { model: { version: string } }).model.version };
       };
       // Every version resident before timing: the cold loads are the classify bench's subject.
       for (const version of [a, b, shadow]) for (let i = 0; i < 5; i++) await classify(version);
@@ -125,7 +127,8 @@ export async function runAbBench(options: AbBenchOptions = {}): Promise<AbBenchR
       if (!options.json) process.stdout.write(`\nClassify latency, one version vs two live + shadow (wrangler dev, loopback, same run)\n${formatAbBench(result)}\n`);
       return result;
     } finally {
-      await dev.stop();
+      client.close();
+      await worker.stop();
     }
   } finally {
     rmSync(state, { recursive: true, force: true });

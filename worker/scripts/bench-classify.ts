@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { benchClient, startQuietWorker, type BenchClient, type QuietWorker } from './bench-http.ts';
 import { measureTable, percentiles, runIfMain, type Percentiles } from './bench-report.ts';
 import { bundleSize } from './bundle-size.ts';
 import { defaultModelDir } from './default-model.ts';
-import { freePort, prepareLocal, sampleImage } from './local-setup.ts';
+import { seedLocalState } from './dev-server.ts';
+import { freePort, sampleImage } from './local-setup.ts';
+import { readModelDir } from './model-dir.ts';
 import { benchmarkVars } from './wrangler-cli.ts';
 
 export interface ClassifyBenchOptions {
@@ -43,8 +47,8 @@ export interface ClassifyBenchResult {
 }
 
 /**
- * Starts `wrangler dev` on a free loopback port with the default model (published to the
- * local bucket if absent), then measures sequentially: the first classify of several fresh
+ * Starts `wrangler dev` on a free loopback port with the default model, on a throwaway local
+ * state (the developer's own is left alone), then measures sequentially: the first classify of several fresh
  * starts (each a new isolate; the median is reported), classify
  * and /healthz latency percentiles, the Worker's decode/preprocess/infer split, and the
  * gzip size of the deployable bundle. The wrangler process group is stopped afterwards.
@@ -59,10 +63,15 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
   const imagePath = options.image ?? sampleImage();
   const image = new Uint8Array(readFileSync(imagePath));
   const type = /\.png$/i.test(imagePath) ? 'image/png' : /\.webp$/i.test(imagePath) ? 'image/webp' : 'image/jpeg';
-  const local = await prepareLocal(options.modelDir ?? defaultModelDir(), 'bench');
-  log(`bench classify: model ${local.version}${local.published ? ' (published to the local bucket)' : ''}, starting wrangler dev`);
+  const version = await readModelDir(options.modelDir ?? defaultModelDir());
+  const { name } = version.manifest;
+  // A throwaway state: the bench's thousand classifications stay out of the developer's statistics.
+  const state = mkdtempSync(join(tmpdir(), 'cellsense-bench-classify-'));
+  log(`bench classify: model ${version.manifest.version}, published to a throwaway local state (${state})`);
+  const { devices } = await seedLocalState(state, [version], 1);
+  const local = { version: version.manifest.version, token: devices[0] };
   const port = await freePort(8800);
-  const args = ['--var', `MODEL_VERSION:${local.version}`, ...benchmarkVars];
+  const args = ['--persist-to', state, '--var', `MODEL_VERSION:${local.version}`, ...benchmarkVars];
   const headers = { authorization: `Bearer ${local.token}`, 'content-type': type };
   const classify = async (client: BenchClient) => {
     const res = await client.request('/v1/classify', { method: 'POST', headers, body: image });
@@ -103,7 +112,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
     const median = (values: number[]) => percentiles(values).p50;
     if (!options.skipBundle) log('bench classify: building the bundle (wrangler deploy --dry-run)');
     const result: ClassifyBenchResult = {
-      model: `${local.name} ${local.version}`,
+      model: `${name} ${local.version}`,
       image: imagePath,
       requests,
       coldFirstClassifyMs: median(cold),
@@ -123,6 +132,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
   } finally {
     client?.close();
     await worker?.stop();
+    rmSync(state, { recursive: true, force: true });
   }
 }
 
