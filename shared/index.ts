@@ -37,3 +37,4 @@ export {
   type InferencePolicy,
 } from './inference.ts';
 export { SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, selfTestSchema, type SelfTest } from './self-test.ts';
+export { mulberry32 } from './random.ts';

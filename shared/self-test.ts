@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { mulberry32 } from './random.ts';
 
 /**
  * What the trainer's network answered for a seeded batch of inputs, read back from the files it
@@ -34,13 +35,8 @@ export const SELF_TEST_TOLERANCE = 1e-4;
  */
 export function selfTestInputs(seed: number, count: number, height: number, width: number, channels: number): Float32Array {
   const out = new Float32Array(count * height * width * channels);
-  let state = seed >>> 0 || 0x9e3779b9;
-  for (let i = 0; i < out.length; i++) {
-    let t = (state = (state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
-  }
+  const next = mulberry32(seed);
+  for (let i = 0; i < out.length; i++) out[i] = next() * 2 - 1;
   return out;
 }
 

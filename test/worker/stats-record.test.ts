@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { describe, expect, it } from 'vitest';
 import type { ClassifiedImage } from '../../worker/classify.ts';
-import { recordPredictions, type PredictionRecord } from '../../worker/stats-record.ts';
+import { recordPredictions, recordShadows, type PredictionRecord, type ShadowRecord } from '../../worker/stats-record.ts';
 
 const classes = ['EOSINOPHIL', 'LYMPHOCYTE', 'MONOCYTE', 'NEUTROPHIL'];
 
@@ -39,5 +39,27 @@ describe('recordPredictions', () => {
     const before = await env.DB.prepare('SELECT COUNT(*) AS n FROM predictions').first<{ n: number }>();
     await recordPredictions(env.DB, []);
     expect(await env.DB.prepare('SELECT COUNT(*) AS n FROM predictions').first<{ n: number }>()).toEqual(before);
+  });
+});
+
+describe('recordShadows', () => {
+  const shadow = (predictionId: string, probabilities: Record<string, number> | null, agreed: boolean | null): ShadowRecord => ({
+    predictionId, version: 'v2', status: probabilities ? 200 : 503, errorCode: probabilities ? null : 'model_integrity',
+    topLabel: probabilities ? 'MONOCYTE' : null, topProbability: probabilities ? probabilities.MONOCYTE : null, probabilities, agreed,
+    latencyMs: 2.5, createdAt: '2026-11-28T06:00:01.000Z',
+  });
+
+  it.each([
+    ['an agreeing and a disagreeing run', [shadow('s1', { EOSINOPHIL: 0.1, MONOCYTE: 0.900000000000001 }, true), shadow('s2', { EOSINOPHIL: 0.2, MONOCYTE: 0.8 }, false)]],
+    ['a failed run beside one that ran', [shadow('s3', null, null), shadow('s4', { EOSINOPHIL: 1e-9, MONOCYTE: 0.999999999 }, true)]],
+  ])('%s: every row stored exactly as sent', async (_, records) => {
+    await recordShadows(env.DB, records);
+    for (const r of records) {
+      const row = await env.DB.prepare('SELECT * FROM shadow_results WHERE prediction_id = ?').bind(r.predictionId).first<Record<string, unknown>>();
+      expect(row).toEqual({
+        prediction_id: r.predictionId, version: 'v2', status: r.status, error_code: r.errorCode, top_label: r.topLabel, top_probability: r.topProbability,
+        probabilities: r.probabilities && JSON.stringify(r.probabilities), agreed: r.agreed === null ? null : r.agreed ? 1 : 0, latency_ms: 2.5, created_at: r.createdAt,
+      });
+    }
   });
 });
