@@ -36,8 +36,17 @@ export async function activate(name: string): Promise<void> {
   if (name === 'wasm') {
     // Loaded only for wasm: the cpu and tensorflow backends have every gradient kernel.
     const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
+    const { kernelBuild } = await import('./kernels/simd.ts');
+    // Here rather than at the first kernel call: a bad CELLSENSE_WASM_KERNELS stops the run at once.
+    kernelBuild();
     registerWasmTrainingKernels();
   }
+}
+
+/** How the wasm backend's training kernels run, for the log and the bench. */
+export async function wasmKernelNote(): Promise<string> {
+  const { kernelBuild } = await import('./kernels/simd.ts');
+  return kernelBuild() === 'relaxed-simd' ? 'WASM SIMD with fused multiply-add (relaxed SIMD)' : 'WASM SIMD';
 }
 
 /**
@@ -61,8 +70,8 @@ export async function setupBackend(choice: BackendChoice): Promise<BackendInfo> 
       );
     }
     await activate('wasm');
-    return { name: 'wasm', reason: `@tensorflow/tfjs-node unavailable (${problem}); using WASM SIMD` };
+    return { name: 'wasm', reason: `@tensorflow/tfjs-node unavailable (${problem}); using ${await wasmKernelNote()}` };
   }
   await activate(choice);
-  return { name: choice, reason: `--backend ${choice}` };
+  return { name: choice, reason: choice === 'wasm' ? `--backend wasm (${await wasmKernelNote()})` : `--backend ${choice}` };
 }

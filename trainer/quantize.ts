@@ -32,6 +32,9 @@ function toHalf(value: number): number {
 /**
  * Quantises float32 weights for storage: `uint8`/`uint16` are affine per tensor
  * (`value = q * scale + min`, the form tfjs dequantises on load), `float16` halves.
+ * Vectors (biases, batch norm's scale, shift, mean and variance: one value per channel) stay
+ * float32. They are 1% of a CNN's values, and one affine scale over a moving variance that spans
+ * orders of magnitude rounds its small channels to nothing, which wrecks those channels.
  * Returns the new weight specs and the packed bytes; `none` returns them unchanged.
  */
 export function quantizeWeights(
@@ -48,6 +51,11 @@ export function quantizeWeights(
     if (spec.dtype !== 'float32') throw new Error(`cannot quantise ${spec.name}: dtype ${spec.dtype}`);
     const values = new Float32Array(data, offset, size);
     offset += size * 4;
+    if (spec.shape.length <= 1) {
+      parts.push(new Uint8Array(values.slice().buffer));
+      outSpecs.push(spec);
+      continue;
+    }
     if (dtype === 'float16') {
       const q = new Uint16Array(size);
       for (let i = 0; i < size; i++) q[i] = toHalf(values[i]);

@@ -40,7 +40,9 @@ describe('npm run train', () => {
     const model = JSON.parse(await readFile(path.join(out, 'v1', 'model.json'), 'utf8'));
     const weights = model.weightsManifest[0].weights;
     expect(weights.length).toBeGreaterThan(0);
-    for (const w of weights) expect(w.quantization?.dtype).toBe('uint8');
+    // Kernels quantised; per-channel vectors (batch norm, biases) kept float32 (see quantize.ts).
+    for (const w of weights) expect([w.name, w.quantization?.dtype ?? 'float32']).toEqual([w.name, w.shape.length > 1 ? 'uint8' : 'float32']);
+    expect(weights.some((w: { shape: number[] }) => w.shape.length === 1)).toBe(true);
     for (const f of manifest.files) {
       const bytes = await readFile(path.join(out, 'v1', f.path));
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(f.sha256);

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
 import { augmentInto, dihedralMaps, noAugment } from '../../trainer/augment.ts';
 import { groupByPattern } from '../../trainer/grouping.ts';
 import { quantizeWeights } from '../../trainer/quantize.ts';
@@ -69,6 +71,20 @@ describe('quantizeWeights', () => {
     const raw = dtype === 'uint8' ? new Uint8Array(data) : new Uint16Array(data);
     const back = dtype === 'float16' ? [...raw].map(halfToFloat) : [...raw].map((v) => v * q.scale! + q.min!);
     back.forEach((v, i) => expect(Math.abs(v - values[i])).toBeLessThanOrEqual(tolerance / 2 + 1e-7));
+  });
+
+  it('keeps vectors (biases, batch norm statistics) in float32 and quantises the kernels', () => {
+    // A moving variance spanning orders of magnitude: one uint8 scale would round 0.001 to 0.
+    const variance = Float32Array.from([0.001, 0.02, 0.5, 2]);
+    const both = new Float32Array([...values, ...variance]);
+    const mixed = [...specs, { name: 'bn/moving_variance', shape: [4], dtype: 'float32' as const }];
+    const { specs: out, data } = quantizeWeights(mixed, both.buffer, 'uint8');
+    expect(out.map((s) => s.quantization?.dtype ?? 'float32')).toEqual(['uint8', 'float32']);
+    expect(data.byteLength).toBe(6 + 4 * 4);
+    const decoded = tf.io.decodeWeights(data, out);
+    expect(decoded['bn/moving_variance'].dataSync()).toEqual(variance);
+    expect(decoded.w.shape).toEqual([2, 3]);
+    tf.dispose(Object.values(decoded));
   });
 
   it('none leaves weights untouched', () => {

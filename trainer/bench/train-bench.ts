@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { activate, availableBackends, loadNodeBackend } from '../backend.ts';
 import { fastAdam, prepareModelForTraining } from '../kernels/index.ts';
+import { kernelBuild, type KernelBuild } from '../kernels/simd.ts';
 import { architectures } from '../models.ts';
 import { createStepRunner, defaultWorkers } from '../parallel/data-parallel.ts';
 import { smoothedCrossEntropy } from '../parallel/shard-step.ts';
@@ -9,6 +10,8 @@ export interface TrainBenchRow {
   arch: string;
   inputSize: number;
   backend: string;
+  /** On wasm, the build of the project's helper kernels (kernels/simd.ts): with fused multiply-add or not. */
+  kernels?: KernelBuild;
   batch: number;
   /** Training replicas (threads); 1 for tfjs-node and cpu, which do not use them. */
   workers: number;
@@ -80,7 +83,7 @@ async function benchOne(arch: string, backend: string, workers: number, options:
     await timeIt(2, inferStep);
     const inferMs = await timeIt(steps * 2, inferStep);
     return {
-      arch, inputSize: size, backend, batch: options.batch, workers: runner.workers,
+      arch, inputSize: size, backend, ...(backend === 'wasm' ? { kernels: kernelBuild() } : {}), batch: options.batch, workers: runner.workers,
       trainImagesPerSecond: (options.batch * 1000) / trainMs,
       inferImagesPerSecond: (options.batch * 1000) / inferMs,
       trainImagesPerCpuSecond: (options.batch * steps * 1e6) / (cpu.user + cpu.system),

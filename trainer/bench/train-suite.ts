@@ -125,7 +125,7 @@ export function formatTrainSuite(r: TrainSuiteResult, batch: number): string {
     `(${r.machine.cores} cores; 1-minute load average: ${load})`,
   ];
   const rows = [
-    ...r.results.map((x) => [x.arch, `${x.inputSize}x${x.inputSize}`, x.backend, String(x.workers), f1(x.trainImagesPerSecond), f1(x.inferImagesPerSecond), f1(x.trainImagesPerCpuSecond)]),
+    ...r.results.map((x) => [x.arch, `${x.inputSize}x${x.inputSize}`, x.kernels ? `${x.backend} (${x.kernels})` : x.backend, String(x.workers), f1(x.trainImagesPerSecond), f1(x.inferImagesPerSecond), f1(x.trainImagesPerCpuSecond)]),
     ...r.pytorch.map((x) => [x.arch, `${x.inputSize}x${x.inputSize}`, x.backend, `${x.threads} thr`, f1(x.trainImagesPerSecond), f1(x.inferImagesPerSecond), f1(x.trainImagesPerCpuSecond)]),
   ];
   parts.push(table(['arch', 'input', 'backend', 'workers', 'train img/s', 'infer img/s', 'train img/cpu-s'], rows, 3));
