@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { benchClient, startQuietWorker, type BenchClient, type QuietWorker } from './bench-http.ts';
 import { measureTable, percentiles, runIfMain, type Percentiles } from './bench-report.ts';
 import { bundleSize } from './bundle-size.ts';
+import { readIsolateMemory, type IsolateMemory } from './isolate-memory.ts';
 import { defaultModelDir } from './default-model.ts';
 import { seedLocalState } from './dev-server.ts';
 import { freePort, sampleImage } from './local-setup.ts';
@@ -44,6 +45,11 @@ export interface ClassifyBenchResult {
   /** Medians of the Worker's own timing fields. */
   inWorkerMs: { decode: number; preprocess: number; infer: number };
   bundle: { totalKiB: number; gzipKiB: number } | null;
+  /**
+   * The Worker isolate's memory at the end of the timed requests: its JS heap (V8 inspector; null
+   * and a log line if that could not be read) and the tfjs wasm heap the model runs in (/v1/info).
+   */
+  isolateMemory: (IsolateMemory & { wasmHeapBytes: number | null }) | null;
 }
 
 /**
@@ -68,10 +74,11 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
   // A throwaway state: the bench's thousand classifications stay out of the developer's statistics.
   const state = mkdtempSync(join(tmpdir(), 'cellsense-bench-classify-'));
   log(`bench classify: model ${version.manifest.version}, published to a throwaway local state (${state})`);
-  const { devices } = await seedLocalState(state, [version], 1);
+  const { admin, devices } = await seedLocalState(state, [version], 1);
   const local = { version: version.manifest.version, token: devices[0] };
   const port = await freePort(8800);
-  const args = ['--persist-to', state, '--var', `MODEL_VERSION:${local.version}`, ...benchmarkVars];
+  const inspectorPort = await freePort(9300);
+  const args = ['--inspector-port', String(inspectorPort), '--persist-to', state, '--var', `MODEL_VERSION:${local.version}`, ...benchmarkVars];
   const headers = { authorization: `Bearer ${local.token}`, 'content-type': type };
   const classify = async (client: BenchClient) => {
     const res = await client.request('/v1/classify', { method: 'POST', headers, body: image });
@@ -107,6 +114,13 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
       health.push(await healthz());
     }
 
+    const heap = await readIsolateMemory(inspectorPort).catch((error: Error) => {
+      log(`bench classify: isolate memory not read (${error.message})`);
+      return null;
+    });
+    const info = await warm.request('/v1/info', { headers: { authorization: `Bearer ${admin}` } });
+    const wasmHeapBytes = info.status === 200 ? ((JSON.parse(info.body) as { models: { heapBytes: number | null } }).models.heapBytes ?? null) : null;
+    const isolateMemory = heap && { ...heap, wasmHeapBytes };
     const classifyMs = percentiles(runs.map((r) => r.ms));
     const healthzMs = percentiles(health);
     const median = (values: number[]) => percentiles(values).p50;
@@ -126,6 +140,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
         infer: median(runs.map((r) => r.timing.inferMs)),
       },
       bundle: options.skipBundle ? null : bundleSize(),
+      isolateMemory,
     };
     if (!options.json) process.stdout.write(`\nClassify latency (Worker in wrangler dev on loopback)\n${formatClassifyBench(result)}\n`);
     return result;
@@ -139,6 +154,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
 /** The result as a Markdown table. */
 export function formatClassifyBench(r: ClassifyBenchResult): string {
   const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const mib = (bytes: number) => `${(bytes / 1048576).toFixed(1)} MiB`;
   const rows: [string, string][] = [
     ['model', r.model],
     ['requests (sequential, alternating with /healthz, one kept-alive loopback connection, wrangler dev)', String(r.requests)],
@@ -148,6 +164,9 @@ export function formatClassifyBench(r: ClassifyBenchResult): string {
     ['classify p50 / healthz p50', `${r.ratio.toFixed(1)}x`],
     [`cold first classify (median of ${r.coldFirstClassifyRunsMs.length} fresh starts)`, `${ms(r.coldFirstClassifyMs)} (${r.coldFirstClassifyRunsMs.map((v) => v.toFixed(0)).join(', ')})`],
     ['in-Worker decode / preprocess / infer (median)', `${r.inWorkerMs.decode} / ${r.inWorkerMs.preprocess} / ${r.inWorkerMs.infer} ms`],
+    ['isolate memory after the run: JS heap used / reserved (V8 inspector), tfjs wasm heap', r.isolateMemory
+      ? `${mib(r.isolateMemory.jsHeapUsedBytes)} / ${mib(r.isolateMemory.jsHeapTotalBytes)}, ${r.isolateMemory.wasmHeapBytes === null ? 'not reported' : mib(r.isolateMemory.wasmHeapBytes)}`
+      : 'not read'],
     ['bundle (wrangler deploy --dry-run)', r.bundle ? `${r.bundle.totalKiB.toFixed(1)} KiB, gzip ${r.bundle.gzipKiB.toFixed(1)} KiB` : 'skipped'],
   ];
   return measureTable(rows);

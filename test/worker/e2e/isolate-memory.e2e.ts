@@ -1,0 +1,50 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { benchClient, startQuietWorker, type QuietWorker } from '../../../worker/scripts/bench-http.ts';
+import { defaultModelDir } from '../../../worker/scripts/default-model.ts';
+import { seedLocalState } from '../../../worker/scripts/dev-server.ts';
+import { readIsolateMemory } from '../../../worker/scripts/isolate-memory.ts';
+import { freePort, sampleImage } from '../../../worker/scripts/local-setup.ts';
+import { readModelDir } from '../../../worker/scripts/model-dir.ts';
+
+// The classify bench's memory figure, read from a real `wrangler dev` through its inspector.
+const state = mkdtempSync(join(tmpdir(), 'cellsense-memory-'));
+let worker: QuietWorker;
+let inspectorPort: number;
+let token: string;
+
+beforeAll(async () => {
+  const base = await readModelDir(defaultModelDir());
+  token = (await seedLocalState(state, [base], 1)).devices[0];
+  inspectorPort = await freePort(9500);
+  worker = await startQuietWorker(await freePort(8900), ['--inspector-port', String(inspectorPort), '--persist-to', state, '--var', `MODEL_VERSION:${base.manifest.version}`]);
+});
+
+afterAll(async () => {
+  await worker?.stop();
+  rmSync(state, { recursive: true, force: true });
+});
+
+describe('readIsolateMemory', () => {
+  it('reads the Worker isolate\'s JS heap, which grows once the first classify has loaded the model', async () => {
+    const idle = await readIsolateMemory(inspectorPort);
+    const client = benchClient(worker.port);
+    try {
+      const res = await client.request('/v1/classify', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg' }, body: new Uint8Array(readFileSync(sampleImage())) });
+      expect(res.status).toBe(200);
+    } finally {
+      client.close();
+    }
+    const busy = await readIsolateMemory(inspectorPort);
+    expect(busy.jsHeapUsedBytes).toBeGreaterThan(1 << 20);
+    expect(busy.jsHeapTotalBytes).toBeGreaterThanOrEqual(busy.jsHeapUsedBytes);
+    // tfjs, tfjs-layers' fallback and the model's plan are built on the first classify.
+    expect(busy.jsHeapUsedBytes - idle.jsHeapUsedBytes).toBeGreaterThan(1 << 20);
+  });
+
+  it('fails with a reason when no inspector listens on the port', async () => {
+    await expect(readIsolateMemory(await freePort(9600), 2000)).rejects.toThrow();
+  });
+});
