@@ -130,6 +130,13 @@ describe.each(kernelBuilds)('on the %s helper kernels', (build) => {
       // Input channels in multiples of 8: the input gradient also runs on the direct convolution.
       [[2, 6, 6, 8], [3, 3, 8, 16], [1, 1], 'same'],
       [[2, 7, 6, 8], [3, 2, 8, 8], [1, 1], 'valid'],
+      // 'same' padding split unevenly (0 before, 1 after), on a padded input.
+      [[2, 8, 8, 3], [3, 3, 3, 8], [2, 2], 'same'],
+      [[2, 6, 7, 8], [2, 2, 8, 8], [1, 1], 'same'],
+      // Outputs wider than 16: the padding stays implicit (narrower inputs are padded first).
+      [[2, 18, 20, 3], [3, 3, 3, 8], [1, 1], 'same'],
+      [[1, 17, 18, 8], [3, 3, 8, 16], [1, 1], 'same'],
+      [[2, 35, 34, 4], [3, 3, 4, 8], [2, 2], 'same'],
     ];
     it.each(cases)('x %j filter %j strides %j %s', (xShape, wShape, strides, pad) => {
       const xv = random(xShape, 1), wv = random(wShape, 2);

@@ -1,4 +1,5 @@
 import { backend_util, Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { convInput } from './conv2d.ts';
 import { ptr, simd } from './simd.ts';
 import { disposeAll, fastTranspose, makeF32, run, type BackendWasm } from './wasm-ops.ts';
 
@@ -35,11 +36,13 @@ function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
   if (dy.shape.join() !== info.outShape.join()) {
     throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}], the forward pass gives [${info.outShape}]`);
   }
-  const { batchSize: nb, inHeight: h, inWidth: w, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  const { batchSize: nb, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   if (co % 8 === 0) {
     // Straight from x and dy on the SIMD helper: no patch matrix (28 MB for a 32x32x24 batch of 32).
     const dW = makeF32(backend, filterShape);
-    simd(backend).conv_filter_grad(ptr(backend, x), ptr(backend, dy), ptr(backend, dW), nb, h, w, ci, oh, ow, co, kh, kw, sh, sw, info.padInfo.top, info.padInfo.left);
+    const input = convInput(backend, x, info);
+    simd(backend).conv_filter_grad(input.at, ptr(backend, dy), ptr(backend, dW), nb, input.h, input.w, ci, oh, ow, co, kh, kw, sh, sw, input.top, input.left);
+    input.release();
     return dW;
   }
   const patches = patchesByTap(backend, x, info);

@@ -43,6 +43,11 @@ export function explicitPad(top: number, bottom: number, left: number, right: nu
   return [[0, 0], [top, bottom], [left, right], [0, 0]] as unknown as NamedAttrMap['pad'];
 }
 
+/** x [n, h, w, c] with zero rows and columns added around each image. */
+export function padSpatial(backend: BackendWasm, x: TensorInfo, top: number, bottom: number, left: number, right: number): TensorInfo {
+  return run(backend, 'PadV2', { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 });
+}
+
 /** A Float32Array over a tensor's bytes in the wasm heap. Take it after every allocation: growth detaches it. */
 export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
