@@ -18,11 +18,13 @@ export {
   parseManifest,
   preprocessingSchema,
   quantizationDtypes,
+  wasmKernelBuilds,
   type ClassMetrics,
   type Evaluation,
   type FileEntry,
   type Manifest,
   type QuantizationDtype,
+  type WasmKernelBuild,
 } from './manifest.ts';
 export { argMax, confusionMatrix, evaluationFromConfusion } from './metrics.ts';
 export { sha256Hex } from './hash.ts';

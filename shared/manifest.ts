@@ -32,6 +32,10 @@ export const evaluationSchema = z.object({
 });
 
 export const quantizationDtypes = ['uint8', 'uint16', 'float16', 'none'] as const;
+
+/** Builds of the trainer's wasm kernels: with relaxed SIMD's fused multiply-add, or plain SIMD128 (rounding differs). */
+export const wasmKernelBuilds = ['relaxed-simd', 'simd128'] as const;
+export type WasmKernelBuild = (typeof wasmKernelBuilds)[number];
 export type QuantizationDtype = (typeof quantizationDtypes)[number];
 
 export const fileEntrySchema = z.object({
@@ -92,6 +96,8 @@ export const manifestSchema = z.object({
     bestEpoch: z.number().int(),
     seed: z.number().int(),
     backend: z.string(),
+    /** On the wasm backend, which build of its kernels trained (with the seed, what reproduces the run). */
+    kernels: z.enum(wasmKernelBuilds).optional(),
     durationMs: z.number(),
     datasetFingerprint: z.string(),
     images: z.number().int(),

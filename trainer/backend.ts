@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
+import type { WasmKernelBuild } from '../shared/index.ts';
 import { FlagError, UserError } from './errors.ts';
 
 export const backendChoices = ['auto', 'wasm', 'node', 'cpu'] as const;
@@ -11,6 +12,8 @@ export interface BackendInfo {
   name: string;
   /** Why this one, for the log and the manifest. */
   reason: string;
+  /** On wasm, the build of the project's kernels (kernels/simd.ts). */
+  kernels?: WasmKernelBuild;
 }
 
 /** Backends that start in this process, fastest first. */
@@ -43,10 +46,11 @@ export async function activate(name: string): Promise<void> {
   }
 }
 
-/** How the wasm backend's training kernels run, for the log and the bench. */
-export async function wasmKernelNote(): Promise<string> {
+/** The wasm backend's kernel build, and how to say it in the log. */
+async function wasmKernels(): Promise<{ kernels: WasmKernelBuild; note: string }> {
   const { kernelBuild } = await import('./kernels/simd.ts');
-  return kernelBuild() === 'relaxed-simd' ? 'WASM SIMD with fused multiply-add (relaxed SIMD)' : 'WASM SIMD';
+  const kernels = kernelBuild();
+  return { kernels, note: kernels === 'relaxed-simd' ? 'WASM SIMD with fused multiply-add (relaxed SIMD)' : 'WASM SIMD' };
 }
 
 /**
@@ -70,8 +74,11 @@ export async function setupBackend(choice: BackendChoice): Promise<BackendInfo> 
       );
     }
     await activate('wasm');
-    return { name: 'wasm', reason: `@tensorflow/tfjs-node unavailable (${problem}); using ${await wasmKernelNote()}` };
+    const { kernels, note } = await wasmKernels();
+    return { name: 'wasm', reason: `@tensorflow/tfjs-node unavailable (${problem}); using ${note}`, kernels };
   }
   await activate(choice);
-  return { name: choice, reason: choice === 'wasm' ? `--backend wasm (${await wasmKernelNote()})` : `--backend ${choice}` };
+  if (choice !== 'wasm') return { name: choice, reason: `--backend ${choice}` };
+  const { kernels, note } = await wasmKernels();
+  return { name: choice, reason: `--backend wasm (${note})`, kernels };
 }

@@ -166,7 +166,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     selfTest: await recordSelfTest(quantModel),
     training: {
       arch: options.arch, epochs: options.epochs, epochsRun: loop.history.length, bestEpoch: loop.bestEpoch, seed: options.seed,
-      backend: backend.name, durationMs: loop.elapsedMs, datasetFingerprint: dataset.fingerprint, images: dataset.images.length,
+      backend: backend.name, ...(backend.kernels ? { kernels: backend.kernels } : {}), durationMs: loop.elapsedMs, datasetFingerprint: dataset.fingerprint, images: dataset.images.length,
       imagesSkipped: dataset.skipped.length, skipped: dataset.skipped, command: options.command,
     },
   };

@@ -29,6 +29,7 @@ describe('npm run train', () => {
     expect(manifest.classes).toEqual(['EOSINOPHIL', 'LYMPHOCYTE', 'MONOCYTE', 'NEUTROPHIL']);
     expect(manifest.input).toEqual({ height: 32, width: 32, channels: 3 });
     expect(manifest.training.backend).toBe('wasm');
+    expect(manifest.training.kernels).toBe('relaxed-simd');
     expect(manifest.quantization.dtype).toBe('uint8');
     expect(Object.keys(manifest.metrics.validation.perClass)).toEqual(manifest.classes);
     expect(manifest.files.map((f) => f.path).sort()).toEqual(['model.json', 'report.html', 'weights.bin']);

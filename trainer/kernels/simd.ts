@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import v8 from 'node:v8';
 import type { TensorInfo } from '@tensorflow/tfjs-core';
+import { wasmKernelBuilds, type WasmKernelBuild } from '../../shared/index.ts';
 import { UserError } from '../errors.ts';
 import type { BackendWasm } from './wasm-ops.ts';
 
@@ -39,8 +40,8 @@ interface EmscriptenModule {
  * (relaxed SIMD's madd, an FMA on x86-64 and arm64): the convolutions run 15-20% faster than on
  * `simd128`, which needs only the SIMD every wasm runtime here has.
  */
-export type KernelBuild = 'relaxed-simd' | 'simd128';
-export const kernelBuilds: readonly KernelBuild[] = ['relaxed-simd', 'simd128'];
+export type KernelBuild = WasmKernelBuild;
+export const kernelBuilds: readonly KernelBuild[] = wasmKernelBuilds;
 /** Set to `simd128` to train on the plain build (to compare, or on a runtime that mishandles relaxed SIMD). */
 export const KERNEL_BUILD_VARIABLE = 'CELLSENSE_WASM_KERNELS';
 
