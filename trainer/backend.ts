@@ -33,25 +33,22 @@ export async function loadNodeBackend(): Promise<string | null> {
   }
 }
 
-export async function activate(name: string): Promise<void> {
+/** Starts backend `name`; on wasm also the project's gradient kernels, and says which build of them runs. */
+export async function activate(name: string): Promise<WasmKernelBuild | undefined> {
   if (!(await tf.setBackend(name))) throw new UserError(`the ${name} backend failed to start`);
   await tf.ready();
-  if (name === 'wasm') {
-    // Loaded only for wasm: the cpu and tensorflow backends have every gradient kernel.
-    const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
-    const { kernelBuild } = await import('./kernels/simd.ts');
-    // Here rather than at the first kernel call: a bad CELLSENSE_WASM_KERNELS stops the run at once.
-    kernelBuild();
-    registerWasmTrainingKernels();
-  }
+  if (name !== 'wasm') return undefined;
+  // Loaded only for wasm: the cpu and tensorflow backends have every gradient kernel.
+  const { registerWasmTrainingKernels } = await import('./kernels/index.ts');
+  const { kernelBuild } = await import('./kernels/simd.ts');
+  // Here rather than at the first kernel call: a bad CELLSENSE_WASM_KERNELS stops the run at once.
+  const kernels = kernelBuild();
+  registerWasmTrainingKernels();
+  return kernels;
 }
 
-/** The wasm backend's kernel build, and how to say it in the log. */
-async function wasmKernels(): Promise<{ kernels: WasmKernelBuild; note: string }> {
-  const { kernelBuild } = await import('./kernels/simd.ts');
-  const kernels = kernelBuild();
-  return { kernels, note: kernels === 'relaxed-simd' ? 'WASM SIMD with fused multiply-add (relaxed SIMD)' : 'WASM SIMD' };
-}
+const kernelNote = (kernels: WasmKernelBuild | undefined) =>
+  kernels === 'relaxed-simd' ? 'WASM SIMD with fused multiply-add (relaxed SIMD)' : 'WASM SIMD';
 
 /**
  * Starts the training backend: `auto` takes tfjs-node when it loads (fastest, native
@@ -73,12 +70,10 @@ export async function setupBackend(choice: BackendChoice): Promise<BackendInfo> 
         `--backend node: @tensorflow/tfjs-node is unavailable (${problem}); install it with \`npm install @tensorflow/tfjs-node\` on a machine that can download libtensorflow, or use --backend wasm`,
       );
     }
-    await activate('wasm');
-    const { kernels, note } = await wasmKernels();
-    return { name: 'wasm', reason: `@tensorflow/tfjs-node unavailable (${problem}); using ${note}`, kernels };
+    const kernels = await activate('wasm');
+    return { name: 'wasm', reason: `@tensorflow/tfjs-node unavailable (${problem}); using ${kernelNote(kernels)}`, kernels };
   }
-  await activate(choice);
+  const kernels = await activate(choice);
   if (choice !== 'wasm') return { name: choice, reason: `--backend ${choice}` };
-  const { kernels, note } = await wasmKernels();
-  return { name: choice, reason: `--backend wasm (${note})`, kernels };
+  return { name: choice, reason: `--backend wasm (${kernelNote(kernels)})`, kernels };
 }

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { activate, availableBackends, loadNodeBackend } from '../backend.ts';
 import { fastAdam, prepareModelForTraining } from '../kernels/index.ts';
-import { kernelBuild, type KernelBuild } from '../kernels/simd.ts';
+import type { KernelBuild } from '../kernels/simd.ts';
 import { architectures } from '../models.ts';
 import { createStepRunner, defaultWorkers } from '../parallel/data-parallel.ts';
 import { smoothedCrossEntropy } from '../parallel/shard-step.ts';
@@ -57,7 +57,7 @@ async function timeIt(runs: number, fn: () => Promise<void>): Promise<number> {
  * warm-up steps, then the mean of `steps` steps. Inference: `predict` on the same batch.
  */
 async function benchOne(arch: string, backend: string, workers: number, options: TrainBenchOptions): Promise<TrainBenchRow> {
-  await activate(backend);
+  const kernels = await activate(backend);
   const spec = architectures[arch];
   const size = spec.defaultInputSize;
   const model = spec.build({ inputSize: size, classCount: 4, seed: 1 });
@@ -83,7 +83,7 @@ async function benchOne(arch: string, backend: string, workers: number, options:
     await timeIt(2, inferStep);
     const inferMs = await timeIt(steps * 2, inferStep);
     return {
-      arch, inputSize: size, backend, ...(backend === 'wasm' ? { kernels: kernelBuild() } : {}), batch: options.batch, workers: runner.workers,
+      arch, inputSize: size, backend, ...(kernels ? { kernels } : {}), batch: options.batch, workers: runner.workers,
       trainImagesPerSecond: (options.batch * 1000) / trainMs,
       inferImagesPerSecond: (options.batch * 1000) / inferMs,
       trainImagesPerCpuSecond: (options.batch * steps * 1e6) / (cpu.user + cpu.system),

@@ -48,16 +48,20 @@ export const KERNEL_BUILD_VARIABLE = 'CELLSENSE_WASM_KERNELS';
 const files: Record<KernelBuild, string> = { 'relaxed-simd': './simd/kernels-relaxed.wasm', simd128: './simd/kernels.wasm' };
 const bytesOf = (build: KernelBuild) => readFileSync(new URL(files[build], import.meta.url));
 
+let relaxedCompiles: boolean | undefined;
+
 /**
- * Whether this runtime compiles relaxed SIMD. Node 22 (V8 11.4+) does by default; Node 20 has it
+ * Whether this runtime compiles relaxed SIMD (decided once). Node 22 (V8 11.4+) does by default; Node 20 has it
  * complete but behind a V8 flag, which is turned on here before anything is compiled with it: the
  * flag only admits the instructions, and the module is validated afterwards either way.
  */
 function relaxedSimdCompiles(): boolean {
-  const bytes = bytesOf('relaxed-simd');
-  if (WebAssembly.validate(bytes)) return true;
-  v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
-  return WebAssembly.validate(bytes);
+  if (relaxedCompiles === undefined) {
+    const relaxed = bytesOf('relaxed-simd');
+    if (!WebAssembly.validate(relaxed)) v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+    relaxedCompiles = WebAssembly.validate(relaxed);
+  }
+  return relaxedCompiles;
 }
 
 /**
