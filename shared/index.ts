@@ -40,3 +40,4 @@ export {
 } from './inference.ts';
 export { SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, selfTestSchema, type SelfTest } from './self-test.ts';
 export { mulberry32 } from './random.ts';
+export { compileForward, type CompileOptions, type ForwardPlan } from './fused-model.ts';

@@ -1,5 +1,7 @@
 import { argMax, confusionMatrix, evaluationFromConfusion, type Evaluation, type InferencePolicy, type PreprocessingParams } from '../shared/index.ts';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { predictAll, type Example } from './batches.ts';
+import { servingForward } from './forward.ts';
 
 export interface ScoredEvaluation {
   evaluation: Evaluation;
@@ -8,16 +10,25 @@ export interface ScoredEvaluation {
   predicted: number[];
 }
 
-/** Runs the model over examples and scores it: accuracy, macro-F1, per class, confusion. */
+/**
+ * Runs the model over examples the way the Worker serves it (servingForward) and scores it:
+ * accuracy, macro-F1, per class, confusion.
+ */
 export async function evaluateModel(
-  model: Parameters<typeof predictAll>[0],
+  model: tfl.LayersModel,
   examples: Example[],
   params: PreprocessingParams,
   classes: string[],
   policy?: InferencePolicy,
 ): Promise<ScoredEvaluation> {
   const k = classes.length;
-  const probabilities = await predictAll(model, examples, params, k, policy);
+  const forward = servingForward(model);
+  let probabilities: Float32Array;
+  try {
+    probabilities = await predictAll(forward, examples, params, k, policy);
+  } finally {
+    forward.dispose();
+  }
   const predicted = examples.map((_, i) => argMax(probabilities.subarray(i * k, (i + 1) * k)));
   const confusion = confusionMatrix(examples.map((e) => e.label), predicted, k);
   return { evaluation: evaluationFromConfusion(classes, confusion), probabilities, predicted };

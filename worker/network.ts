@@ -1,8 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, type SelfTest } from '../shared/index.ts';
+import { compileForward, SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, type ForwardPlan, type SelfTest } from '../shared/index.ts';
 import { tf } from './backend.ts';
 import { ModelUnavailableError } from './errors.ts';
-import { compileForward, type ForwardPlan } from './fused-model.ts';
 
 /** A version's network, ready to run. */
 export interface Network {

@@ -1,11 +1,10 @@
 import { env } from 'cloudflare:test';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { dihedralVariants, plainInference, preprocess } from '../../shared/index.ts';
+import { compileForward, dihedralVariants, plainInference, preprocess, type CompileOptions } from '../../shared/index.ts';
 import { ensureBackend, tf } from '../../worker/backend.ts';
 import { infer } from '../../worker/classify.ts';
 import { decodeImage } from '../../worker/decode.ts';
-import { compileForward, type CompileOptions } from '../../worker/fused-model.ts';
 import { acquireModel } from '../../worker/model-cache.ts';
 import { loadVersion, resolveVersion, type LoadedModel } from '../../worker/model-store.ts';
 import type { SavedModel } from '../../worker/network.ts';

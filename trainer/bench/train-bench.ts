@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { activate, availableBackends, loadNodeBackend } from '../backend.ts';
 import { fastAdam, prepareModelForTraining } from '../kernels/index.ts';
 import type { KernelBuild } from '../kernels/simd.ts';
+import { servingForward } from '../forward.ts';
 import { architectures } from '../models.ts';
 import { createStepRunner, defaultWorkers } from '../parallel/data-parallel.ts';
 import { smoothedCrossEntropy } from '../parallel/shard-step.ts';
@@ -54,7 +55,7 @@ async function timeIt(runs: number, fn: () => Promise<void>): Promise<number> {
 /**
  * Steady-state throughput of one architecture on one backend as `npm run train` runs it (its loss,
  * optimizer, batch norm and replicas): random inputs (decoding is not what is measured here), two
- * warm-up steps, then the mean of `steps` steps. Inference: `predict` on the same batch.
+ * warm-up steps, then the mean of `steps` steps. Inference: the served forward pass (servingForward) on the same batch.
  */
 async function benchOne(arch: string, backend: string, workers: number, options: TrainBenchOptions): Promise<TrainBenchRow> {
   const kernels = await activate(backend);
@@ -71,17 +72,24 @@ async function benchOne(arch: string, backend: string, workers: number, options:
   const steps = backend === 'cpu' ? 1 : options.steps;
   try {
     const trainStep = async () => void (await runner.step(x, y));
-    const inferStep = async () => {
-      const p = model.predict(x) as tf.Tensor;
-      await p.data();
-      p.dispose();
-    };
     await timeIt(backend === 'cpu' ? 1 : 2, trainStep);
     const cpuStart = process.cpuUsage();
     const trainMs = await timeIt(steps, trainStep);
     const cpu = process.cpuUsage(cpuStart);
-    await timeIt(2, inferStep);
-    const inferMs = await timeIt(steps * 2, inferStep);
+    // Inference as validation, evaluation and the Worker run it: the folded forward pass.
+    const forward = servingForward(model);
+    const inferStep = async () => {
+      const p = tf.tidy(() => forward.predict(x));
+      await p.data();
+      p.dispose();
+    };
+    let inferMs: number;
+    try {
+      await timeIt(2, inferStep);
+      inferMs = await timeIt(steps * 2, inferStep);
+    } finally {
+      forward.dispose();
+    }
     return {
       arch, inputSize: size, backend, ...(kernels ? { kernels } : {}), batch: options.batch, workers: runner.workers,
       trainImagesPerSecond: (options.batch * 1000) / trainMs,
