@@ -1,7 +1,7 @@
 import { argMax, confusionMatrix, evaluationFromConfusion, type Evaluation, type InferencePolicy, type PreprocessingParams } from '../shared/index.ts';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { predictAll, type Example } from './batches.ts';
-import { servingForward } from './forward.ts';
+import type { Example } from './batches.ts';
+import { predictServed } from './forward.ts';
 
 export interface ScoredEvaluation {
   evaluation: Evaluation;
@@ -11,7 +11,7 @@ export interface ScoredEvaluation {
 }
 
 /**
- * Runs the model over examples the way the Worker serves it (servingForward) and scores it:
+ * Runs the model over examples the way the Worker serves it (predictServed) and scores it:
  * accuracy, macro-F1, per class, confusion.
  */
 export async function evaluateModel(
@@ -22,13 +22,7 @@ export async function evaluateModel(
   policy?: InferencePolicy,
 ): Promise<ScoredEvaluation> {
   const k = classes.length;
-  const forward = servingForward(model);
-  let probabilities: Float32Array;
-  try {
-    probabilities = await predictAll(forward, examples, params, k, policy);
-  } finally {
-    forward.dispose();
-  }
+  const probabilities = await predictServed(model, examples, params, k, policy);
   const predicted = examples.map((_, i) => argMax(probabilities.subarray(i * k, (i + 1) * k)));
   const confusion = confusionMatrix(examples.map((e) => e.label), predicted, k);
   return { evaluation: evaluationFromConfusion(classes, confusion), probabilities, predicted };

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { compileForward } from '../shared/index.ts';
+import { compileForward, type InferencePolicy, type PreprocessingParams } from '../shared/index.ts';
+import { predictAll, type Example } from './batches.ts';
 
 /** A model's inference pass, as `predictAll` and `evaluateModel` run it. */
 export interface ServingForward {
@@ -32,4 +33,26 @@ export function servingForward(model: tfl.LayersModel): ServingForward {
     return { predict: (x) => model.predict(x) as tf.Tensor, kind: 'layers', dispose: () => {} };
   }
   return { predict: (x) => plan(x as tf.Tensor4D), kind: 'plan', dispose: () => plan.dispose() };
+}
+
+/**
+ * `predictAll` through a servingForward made from `model`'s weights now, freed afterwards: how
+ * validation and evaluation score a model.
+ *
+ * @example
+ * const probabilities = await predictServed(model, val, params, classes.length);
+ */
+export async function predictServed(
+  model: tfl.LayersModel,
+  examples: Example[],
+  params: PreprocessingParams,
+  classCount: number,
+  policy?: InferencePolicy,
+): Promise<Float32Array> {
+  const forward = servingForward(model);
+  try {
+    return await predictAll(forward, examples, params, classCount, policy);
+  } finally {
+    forward.dispose();
+  }
 }

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { PreprocessingParams } from '../shared/index.ts';
 import { dihedralMaps, type AugmentOptions } from './augment.ts';
-import { makeBatch, predictAll, type Example } from './batches.ts';
-import { servingForward } from './forward.ts';
+import { makeBatch, type Example } from './batches.ts';
+import { predictServed } from './forward.ts';
 import type { Checkpoint, CheckpointState } from './checkpoint.ts';
 import type { EpochRecord } from './report/types.ts';
 import { cosineLearningRate, epochOrder } from './epoch-plan.ts';
@@ -51,9 +51,7 @@ export interface LoopResult {
 
 function validate(model: tfl.LayersModel, val: Example[], params: PreprocessingParams, classCount: number) {
   // Compiled from this epoch's weights, so the epoch is scored as the Worker would serve it.
-  const forward = servingForward(model);
-  const scored = predictAll(forward, val, params, classCount).finally(() => forward.dispose());
-  return scored.then((probs) => {
+  return predictServed(model, val, params, classCount).then((probs) => {
     let loss = 0, correct = 0;
     val.forEach((ex, i) => {
       const row = probs.subarray(i * classCount, (i + 1) * classCount);

@@ -2,7 +2,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activate } from '../../trainer/backend.ts';
-import { servingForward } from '../../trainer/forward.ts';
+import { predictAll } from '../../trainer/batches.ts';
+import { predictServed, servingForward } from '../../trainer/forward.ts';
+import { defaultPreprocessing } from '../../shared/index.ts';
 import { fastAdam, prepareModelForTraining } from '../../trainer/kernels/index.ts';
 import { architectures } from '../../trainer/models.ts';
 
@@ -98,5 +100,18 @@ describe('servingForward', () => {
     tf.dispose(x);
     model.dispose();
     plain.dispose();
+  });
+
+  it('predictServed scores examples as predictAll does through model.predict, and frees its copy', async () => {
+    const model = await trained('tutorial');
+    const params = defaultPreprocessing(size);
+    const examples = Array.from({ length: 5 }, (_, i) => ({ pixels: Uint8Array.from({ length: size * size * 3 }, (_, j) => (j * 31 + i * 17) % 256), label: i % classes }));
+    const want = await predictAll(model, examples, params, classes);
+    const tensors = tf.memory().numTensors;
+    const got = await predictServed(model, examples, params, classes);
+    expect(tf.memory().numTensors).toBe(tensors);
+    expect(got).toHaveLength(want.length);
+    for (let i = 0; i < want.length; i++) expect(Math.abs(got[i] - want[i])).toBeLessThan(1e-5);
+    model.dispose();
   });
 });

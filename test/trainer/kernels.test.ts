@@ -7,7 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { architectures } from '../../trainer/models.ts';
 import { fastAdam, fasterKernels, missingKernels, projectKernels, registerWasmTrainingKernels, prepareModelForTraining } from '../../trainer/kernels/index.ts';
 import { batchNormTraining } from '../../trainer/kernels/batch-norm.ts';
-import { chooseKernelBuild, KERNEL_BUILD_VARIABLE, kernelBuild, kernelBuilds, useKernelBuild, type KernelBuild } from '../../trainer/kernels/simd.ts';
+import { wasmKernelBuilds as kernelBuilds, type WasmKernelBuild as KernelBuild } from '../../shared/index.ts';
+import { chooseKernelBuild, KERNEL_BUILD_VARIABLE, kernelBuild, useKernelBuild } from '../../trainer/kernels/simd.ts';
 import { UserError } from '../../trainer/errors.ts';
 
 type Pad = 'same' | 'valid';

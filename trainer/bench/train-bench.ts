@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
+import type { WasmKernelBuild } from '../../shared/index.ts';
 import { activate, availableBackends, loadNodeBackend } from '../backend.ts';
 import { fastAdam, prepareModelForTraining } from '../kernels/index.ts';
-import type { KernelBuild } from '../kernels/simd.ts';
 import { servingForward } from '../forward.ts';
 import { architectures } from '../models.ts';
 import { createStepRunner, defaultWorkers } from '../parallel/data-parallel.ts';
@@ -12,7 +12,7 @@ export interface TrainBenchRow {
   inputSize: number;
   backend: string;
   /** On wasm, the build of the project's helper kernels (kernels/simd.ts): with fused multiply-add or not. */
-  kernels?: KernelBuild;
+  kernels?: WasmKernelBuild;
   batch: number;
   /** Training replicas (threads); 1 for tfjs-node and cpu, which do not use them. */
   workers: number;
@@ -79,7 +79,7 @@ async function benchOne(arch: string, backend: string, workers: number, options:
     // Inference as validation, evaluation and the Worker run it: the folded forward pass.
     const forward = servingForward(model);
     const inferStep = async () => {
-      const p = tf.tidy(() => forward.predict(x));
+      const p = forward.predict(x);
       await p.data();
       p.dispose();
     };

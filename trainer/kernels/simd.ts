@@ -35,18 +35,17 @@ interface EmscriptenModule {
   _free(ptr: number): void;
 }
 
-/**
- * The two builds of simd/kernels.c. `relaxed-simd` multiplies and adds in one instruction
- * (relaxed SIMD's madd, an FMA on x86-64 and arm64): the convolutions run 15-20% faster than on
- * `simd128`, which needs only the SIMD every wasm runtime here has.
- */
-export type KernelBuild = WasmKernelBuild;
-export const kernelBuilds: readonly KernelBuild[] = wasmKernelBuilds;
 /** Set to `simd128` to train on the plain build (to compare, or on a runtime that mishandles relaxed SIMD). */
 export const KERNEL_BUILD_VARIABLE = 'CELLSENSE_WASM_KERNELS';
 
-const files: Record<KernelBuild, string> = { 'relaxed-simd': './simd/kernels-relaxed.wasm', simd128: './simd/kernels.wasm' };
-const bytesOf = (build: KernelBuild) => readFileSync(new URL(files[build], import.meta.url));
+/**
+ * The two builds of simd/kernels.c (named in shared/manifest.ts: the manifest records which one
+ * trained). `relaxed-simd` multiplies and adds in one instruction (relaxed SIMD's madd, an FMA on
+ * x86-64 and arm64): the convolutions run 15-20% faster than on `simd128`, which needs only the
+ * SIMD every wasm runtime here has.
+ */
+const files: Record<WasmKernelBuild, string> = { 'relaxed-simd': './simd/kernels-relaxed.wasm', simd128: './simd/kernels.wasm' };
+const bytesOf = (build: WasmKernelBuild) => readFileSync(new URL(files[build], import.meta.url));
 
 let relaxedCompiles: boolean | undefined;
 
@@ -70,28 +69,28 @@ function relaxedSimdCompiles(): boolean {
  * @example
  * chooseKernelBuild(process.env.CELLSENSE_WASM_KERNELS); // 'relaxed-simd'
  */
-export function chooseKernelBuild(wanted: string | undefined): KernelBuild {
-  if (wanted && !kernelBuilds.includes(wanted as KernelBuild)) {
-    throw new UserError(`${KERNEL_BUILD_VARIABLE}=${wanted} is not a kernel build: use ${kernelBuilds.join(' or ')}, or unset it to let the trainer choose`);
+export function chooseKernelBuild(wanted: string | undefined): WasmKernelBuild {
+  if (wanted && !wasmKernelBuilds.includes(wanted as WasmKernelBuild)) {
+    throw new UserError(`${KERNEL_BUILD_VARIABLE}=${wanted} is not a kernel build: use ${wasmKernelBuilds.join(' or ')}, or unset it to let the trainer choose`);
   }
-  return (wanted as KernelBuild | undefined) || (relaxedSimdCompiles() ? 'relaxed-simd' : 'simd128');
+  return (wanted as WasmKernelBuild | undefined) || (relaxedSimdCompiles() ? 'relaxed-simd' : 'simd128');
 }
 
-let chosen: KernelBuild | undefined;
+let chosen: WasmKernelBuild | undefined;
 
 /** The build the kernels run on in this process, decided once (replicas in worker threads decide the same). */
-export function kernelBuild(): KernelBuild {
+export function kernelBuild(): WasmKernelBuild {
   return (chosen ??= chooseKernelBuild(process.env[KERNEL_BUILD_VARIABLE]));
 }
 
 /** Switches every backend to `build` from its next kernel call on (tests run each build). */
-export function useKernelBuild(build: KernelBuild): void {
+export function useKernelBuild(build: WasmKernelBuild): void {
   if (build === 'relaxed-simd' && !relaxedSimdCompiles()) throw new Error('relaxed SIMD does not compile on this runtime');
   chosen = build;
 }
 
-const compiled = new Map<KernelBuild, WebAssembly.Module>();
-const instances = new WeakMap<object, { build: KernelBuild; kernels: SimdKernels }>();
+const compiled = new Map<WasmKernelBuild, WebAssembly.Module>();
+const instances = new WeakMap<object, { build: WasmKernelBuild; kernels: SimdKernels }>();
 
 /**
  * The helpers instantiated on this backend's own memory (once per wasm backend instance and
