@@ -151,8 +151,8 @@ export class DataParallelTrainer {
     if (solo) {
       main = shardGradients(this.model, this.options.loss, x, y, batch);
     } else {
-      this.link.x.set(x.dataSync() as Float32Array);
-      this.link.y.set(y.dataSync() as Float32Array);
+      this.link.x.set(valuesOf(x));
+      this.link.y.set(valuesOf(y));
       replies = this.workers.map((worker, i) => {
         const reply = this.next(i);
         worker.postMessage({ type: 'step', ...ranges[i + 1], batchSize: batch } satisfies StepMessage);
