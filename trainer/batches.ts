@@ -38,6 +38,9 @@ export function makeBatch(
   };
 }
 
+/** Images per inference batch in predictAll (and the unit of validation work a data-parallel replica takes). */
+export const PREDICT_BATCH = 64;
+
 /**
  * Class probabilities for every example, in batches, as one flat array (n x classes). With a
  * policy, each image runs as the Worker runs it: its dihedral variants averaged, then the
@@ -49,7 +52,7 @@ export async function predictAll(
   params: PreprocessingParams,
   classCount: number,
   policy?: InferencePolicy,
-  batchSize = 64,
+  batchSize = PREDICT_BATCH,
 ): Promise<Float32Array> {
   const out = new Float32Array(examples.length * classCount);
   const variants = policy ? variantCount(policy) : 1;

@@ -3,12 +3,12 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { PreprocessingParams } from '../shared/index.ts';
 import { dihedralMaps, type AugmentOptions } from './augment.ts';
 import { makeBatch, type Example } from './batches.ts';
-import { predictServed } from './forward.ts';
 import type { Checkpoint, CheckpointState } from './checkpoint.ts';
 import type { EpochRecord } from './report/types.ts';
 import { cosineLearningRate, epochOrder } from './epoch-plan.ts';
 import { fastAdam, prepareModelForTraining } from './kernels/index.ts';
-import { createStepRunner, defaultWorkers } from './parallel/data-parallel.ts';
+import { defaultWorkers, type PredictExamples } from './parallel/data-parallel.ts';
+import { createStepRunner } from './parallel/step-runner.ts';
 import { smoothedCrossEntropy } from './parallel/shard-step.ts';
 import { Rng } from './rng.ts';
 
@@ -49,9 +49,10 @@ export interface LoopResult {
   elapsedMs: number;
 }
 
-function validate(model: tfl.LayersModel, val: Example[], params: PreprocessingParams, classCount: number) {
-  // Compiled from this epoch's weights, so the epoch is scored as the Worker would serve it.
-  return predictServed(model, val, params, classCount).then((probs) => {
+function validate(predict: PredictExamples, val: Example[], params: PreprocessingParams, classCount: number) {
+  // Compiled from this epoch's weights, so the epoch is scored as the Worker would serve it; shared
+  // among the training replicas, with the one-thread result to the bit.
+  return predict(val, params, classCount).then((probs) => {
     let loss = 0, correct = 0;
     val.forEach((ex, i) => {
       const row = probs.subarray(i * classCount, (i + 1) * classCount);
@@ -132,7 +133,7 @@ export async function trainLoop(
         options.onBatch?.(b + 1, (seen * 1000) / Math.max(1, Date.now() - epochStart));
       }
       if (stop === 'interrupted') break;
-      const { valLoss, valAccuracy } = await validate(model, val, params, classCount);
+      const { valLoss, valAccuracy } = await validate(runner.predict, val, params, classCount);
       const record: EpochRecord = {
         epoch, loss: lossSum / seen, accuracy: accSum / seen, valLoss, valAccuracy, durationMs: Date.now() - epochStart,
       };

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPreprocessing } from '../../shared/index.ts';
 import { activate } from '../../trainer/backend.ts';
+import { predictServed } from '../../trainer/forward.ts';
 import { fastAdam, prepareModelForTraining } from '../../trainer/kernels/index.ts';
 import { architectures } from '../../trainer/models.ts';
 import { DataParallelTrainer, shardRanges } from '../../trainer/parallel/data-parallel.ts';
@@ -85,6 +87,39 @@ describe('data-parallel training matches one replica', () => {
       // Deterministic for a worker count: the replicas' sums always add up in replica order.
       const again = await train(arch, 2, batches);
       expect(worstDifference(two.weights, again.weights)).toBe(0);
+    }
+  });
+});
+
+describe('validation over the replicas', () => {
+  const params = defaultPreprocessing(size);
+  const examples = (n: number) => Array.from({ length: n }, (_, i) => ({
+    pixels: Uint8Array.from({ length: size * size * 3 }, (_, k) => (i * 31 + k * 7) % 256),
+    label: i % classes,
+  }));
+
+  // 150: three batches of 64, two for the main thread and one (22 images) for the worker; 40: the
+  // main thread's alone; 0: nothing to score.
+  it.each([150, 40, 0])('%i images: bitwise the main thread\'s predictServed, with the weights of the last step', async (n) => {
+    const model = architectures.compact.build({ inputSize: size, classCount: classes, seed: 5 });
+    prepareModelForTraining(model);
+    const optimizer = fastAdam(0.01), loss = smoothedCrossEntropy(0);
+    model.compile({ optimizer, loss });
+    const parallel = await DataParallelTrainer.start(model, { workers: 2, loss, labelSmoothing: 0, optimizer, maxBatch: 8 });
+    try {
+      // Trained first, so the worker must take the weights of the last step, not those it started with.
+      const { x, y } = batch(8, 3);
+      await parallel.step(x, y);
+      tf.dispose([x, y]);
+      const set = examples(n);
+      const expected = await predictServed(model, set, params, classes);
+      const got = await parallel.predict(set, params, classes);
+      expect(got.length).toBe(n * classes);
+      expect(got).toEqual(expected);
+    } finally {
+      await parallel.close();
+      model.dispose();
+      optimizer.dispose();
     }
   });
 });

@@ -4,7 +4,8 @@ import { activate, availableBackends, loadNodeBackend } from '../backend.ts';
 import { fastAdam, prepareModelForTraining } from '../kernels/index.ts';
 import { servingForward } from '../forward.ts';
 import { architectures } from '../models.ts';
-import { createStepRunner, defaultWorkers } from '../parallel/data-parallel.ts';
+import { defaultWorkers } from '../parallel/data-parallel.ts';
+import { createStepRunner } from '../parallel/step-runner.ts';
 import { smoothedCrossEntropy } from '../parallel/shard-step.ts';
 
 export interface TrainBenchRow {

@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { parseArgs } from 'node:util';
 import { architectures } from '../models.ts';
-import { createStepRunner } from '../parallel/data-parallel.ts';
+import { createStepRunner } from '../parallel/step-runner.ts';
 import { smoothedCrossEntropy } from '../parallel/shard-step.ts';
 import { fastAdam, prepareModelForTraining, registerWasmTrainingKernels, restoreWasmKernels } from './index.ts';
 

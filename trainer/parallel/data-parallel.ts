@@ -4,11 +4,19 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { setReplicaSum } from '../kernels/replica-sum.ts';
 import { createSharedBuffer, ReplicaAbort, ReplicaLink, type LinkLayout } from './replica-link.ts';
-import type { InitMessage, ReplyMessage, StepMessage } from './replica-worker.ts';
+import type { PreprocessingParams } from '../../shared/index.ts';
+import { PREDICT_BATCH, type Example } from '../batches.ts';
+import { predictServed } from '../forward.ts';
+import type { InitMessage, PredictMessage, ReplyMessage, StepMessage } from './replica-worker.ts';
 import { shardGradients, trainableVariables, valuesOf, type LossFunction } from './shard-step.ts';
 
 /** One optimizer step on a batch: mean loss and accuracy, as `trainOnBatch` reports them. */
 export type TrainStep = (x: tf.Tensor, y: tf.Tensor) => Promise<[number, number]>;
+
+/** Class probabilities of `examples` (n x classes) from the model's current weights, as `predictServed` computes them. */
+export type PredictExamples = (examples: Example[], params: PreprocessingParams, classCount: number) => Promise<Float32Array>;
+
+type Reply = Exclude<ReplyMessage, { type: 'error' }>;
 
 export interface DataParallelOptions {
   /** Replicas including the main thread's; 1 means plain `trainOnBatch`. */
@@ -103,7 +111,7 @@ export class DataParallelTrainer {
   }
 
   /** The next reply of worker `i` (rank i + 1); a crash or exit rejects. */
-  private next(i: number): Promise<ReplyMessage & { type: 'ready' | 'done' }> {
+  private next(i: number): Promise<Reply> {
     const worker = this.workers[i];
     return new Promise((resolve, reject) => {
       const cleanup = () => {
@@ -147,7 +155,7 @@ export class DataParallelTrainer {
     // A batch smaller than the replica count (a last batch of 1) runs on the main thread alone.
     const solo = ranges.some((r) => r.count === 0);
     let main: ReturnType<typeof shardGradients>;
-    let replies: Promise<ReplyMessage & { type: 'ready' | 'done' }>[] = [];
+    let replies: Promise<Reply>[] = [];
     if (solo) {
       main = shardGradients(this.model, this.options.loss, x, y, batch);
     } else {
@@ -203,28 +211,40 @@ export class DataParallelTrainer {
     return [lossSum / batch, correct / batch];
   };
 
+  /**
+   * Validation on every replica at once: each takes whole runs of PREDICT_BATCH examples, the
+   * batches predictAll would make on one thread, so each image meets the same arithmetic and the
+   * result is bitwise the single-thread one (test/trainer/data-parallel.test.ts).
+   */
+  readonly predict: PredictExamples = async (examples, params, classCount) => {
+    const chunks = shardRanges(Math.ceil(examples.length / PREDICT_BATCH), this.workers.length + 1)
+      .map((r) => examples.slice(r.start * PREDICT_BATCH, (r.start + r.count) * PREDICT_BATCH));
+    const replies = this.workers.map((worker, i) => {
+      const share = chunks[i + 1];
+      if (!share.length) return Promise.resolve(new Float32Array(0));
+      const size = share[0].pixels.length;
+      const pixels = new Uint8Array(share.length * size);
+      share.forEach((ex, k) => pixels.set(ex.pixels, k * size));
+      const reply = this.next(i);
+      worker.postMessage({ type: 'predict', pixels, count: share.length, params, classCount } satisfies PredictMessage, [pixels.buffer]);
+      return reply.then((r) => (r as Reply & { type: 'predicted' }).probabilities);
+    });
+    // The main thread's share runs while the workers run theirs; a worker's failure still rejects.
+    const mine = await predictServed(this.model, chunks[0], params, classCount).catch(async (err) => {
+      await Promise.allSettled(replies);
+      throw err;
+    });
+    const out = new Float32Array(examples.length * classCount);
+    out.set(mine);
+    let at = mine.length;
+    for (const part of await Promise.all(replies)) {
+      out.set(part, at);
+      at += part.length;
+    }
+    return out;
+  };
+
   async close(): Promise<void> {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
-}
-
-export interface StepRunner {
-  step: TrainStep;
-  /** Replicas in use (1: the main thread alone, through `trainOnBatch`). */
-  workers: number;
-  close(): Promise<void>;
-  /** Main-thread time per phase with several replicas (DataParallelTrainer.phases). */
-  phases?: DataParallelTrainer['phases'];
-}
-
-/**
- * The training step for `model` (compiled with `options.optimizer` and `options.loss`): plain
- * `trainOnBatch` for one replica, a DataParallelTrainer for more.
- */
-export async function createStepRunner(model: tfl.LayersModel, options: DataParallelOptions): Promise<StepRunner> {
-  if (options.workers <= 1) {
-    return { workers: 1, step: async (x, y) => (await model.trainOnBatch(x, y)) as [number, number], close: async () => {} };
-  }
-  const trainer = await DataParallelTrainer.start(model, options);
-  return { workers: options.workers, step: trainer.step, close: () => trainer.close(), phases: trainer.phases };
 }

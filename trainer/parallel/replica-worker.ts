@@ -6,7 +6,9 @@
 import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
+import type { PreprocessingParams } from '../../shared/index.ts';
 import { activate } from '../backend.ts';
+import { predictServed } from '../forward.ts';
 import { prepareModelForTraining } from '../kernels/index.ts';
 import { setReplicaSum } from '../kernels/replica-sum.ts';
 import { ReplicaLink, type LinkLayout } from './replica-link.ts';
@@ -31,9 +33,19 @@ export interface StepMessage {
   batchSize: number;
 }
 
+export interface PredictMessage {
+  type: 'predict';
+  /** This replica's examples' prepared pixels, one after another, and their count. */
+  pixels: Uint8Array;
+  count: number;
+  params: PreprocessingParams;
+  classCount: number;
+}
+
 export type ReplyMessage =
   | { type: 'ready' }
   | { type: 'done'; lossSum: number; correct: number }
+  | { type: 'predicted'; probabilities: Float32Array }
   | { type: 'error'; message: string; stack?: string };
 
 const port = parentPort!;
@@ -52,8 +64,9 @@ async function init(message: InitMessage): Promise<void> {
   replica = { model, link: new ReplicaLink(message.buffer, message.layout, message.rank), init: message };
 }
 
-function step({ start, count, batchSize }: StepMessage): { lossSum: number; correct: number } {
-  const { model, link, init: { inputShape, layout, labelSmoothing } } = replica!;
+/** The main thread's current weights (published after every step) into this replica's model. */
+function loadWeights(): void {
+  const { model, link } = replica!;
   let at = 0;
   tf.tidy(() => {
     for (const w of model.weights) {
@@ -62,6 +75,11 @@ function step({ start, count, batchSize }: StepMessage): { lossSum: number; corr
       at += size;
     }
   });
+}
+
+function step({ start, count, batchSize }: StepMessage): { lossSum: number; correct: number } {
+  const { model, link, init: { inputShape, layout, labelSmoothing } } = replica!;
+  loadWeights();
   return tf.tidy(() => {
     const x = tf.tensor(link.x.subarray(start * layout.xSize, (start + count) * layout.xSize), [count, ...inputShape]);
     const y = tf.tensor(link.y.subarray(start * layout.ySize, (start + count) * layout.ySize), [count, layout.ySize]);
@@ -80,10 +98,23 @@ function step({ start, count, batchSize }: StepMessage): { lossSum: number; corr
   });
 }
 
-port.on('message', (message: InitMessage | StepMessage) => {
+/** Class probabilities of this replica's share of a validation set, as the main thread's predictServed computes them. */
+async function predict({ pixels, count, params, classCount }: PredictMessage): Promise<void> {
+  loadWeights();
+  const size = pixels.length / count;
+  const examples = Array.from({ length: count }, (_, i) => ({ pixels: pixels.subarray(i * size, (i + 1) * size), label: 0 }));
+  const probabilities = await predictServed(replica!.model, examples, params, classCount);
+  port.postMessage({ type: 'predicted', probabilities } satisfies ReplyMessage, [probabilities.buffer as ArrayBuffer]);
+}
+
+const failed = (err: Error) => reply({ type: 'error', message: err.message, stack: err.stack });
+
+port.on('message', (message: InitMessage | StepMessage | PredictMessage) => {
   try {
     if (message.type === 'init') {
-      init(message).then(() => reply({ type: 'ready' }), (err: Error) => reply({ type: 'error', message: err.message, stack: err.stack }));
+      init(message).then(() => reply({ type: 'ready' }), failed);
+    } else if (message.type === 'predict') {
+      predict(message).catch(failed);
     } else {
       reply({ type: 'done', ...step(message) });
     }
