@@ -10,32 +10,68 @@ export interface Example {
 }
 
 /**
- * Builds the input and one-hot label tensors of one batch. With `augment`, each image is
- * transformed in 8-bit space first; normalisation is always the shared code's.
+ * One batch built an image at a time: `step` prepares the next image (augmented in 8-bit space
+ * when asked, then normalised by the shared code), `finish` prepares the rest and makes the
+ * tensors. A data-parallel step calls `step` while it waits for the other replicas, so the next
+ * batch is ready when the step ends; the images are prepared in order, so the random draws are
+ * those of building it in one go.
+ *
+ * @example
+ * const next = new BatchBuilder(examples, params, 4, { options: defaultAugment, maps, rng });
+ * while (next.step()); // or in a step's waits
+ * const { x, y } = next.finish();
  */
+export class BatchBuilder {
+  private prepared = 0;
+  private readonly x: Float32Array;
+  private readonly y: Float32Array;
+  private readonly scratch: Uint8Array;
+  private readonly pixelCount: number;
+
+  constructor(
+    private readonly examples: Example[],
+    private readonly params: PreprocessingParams,
+    private readonly classCount: number,
+    private readonly augment?: { options: AugmentOptions; maps: Uint32Array[]; rng: Rng },
+  ) {
+    this.pixelCount = params.width * params.height * 3;
+    this.x = new Float32Array(examples.length * this.pixelCount);
+    this.y = new Float32Array(examples.length * classCount);
+    this.scratch = new Uint8Array(this.pixelCount);
+  }
+
+  /** Prepares the next image; false once every image is. */
+  readonly step = (): boolean => {
+    const i = this.prepared;
+    if (i >= this.examples.length) return false;
+    const ex = this.examples[i];
+    let rgb = ex.pixels;
+    if (this.augment) {
+      augmentInto(ex.pixels, this.scratch, this.augment.maps, this.augment.options, this.augment.rng);
+      rgb = this.scratch;
+    }
+    normalizePixels(rgb, this.params, this.x, i * this.pixelCount);
+    this.y[i * this.classCount + ex.label] = 1;
+    this.prepared = i + 1;
+    return true;
+  };
+
+  /** The input and one-hot label tensors, every image prepared. */
+  finish(): { x: tf.Tensor4D; y: tf.Tensor2D } {
+    while (this.step());
+    const n = this.examples.length;
+    return { x: tf.tensor4d(this.x, [n, this.params.height, this.params.width, 3]), y: tf.tensor2d(this.y, [n, this.classCount]) };
+  }
+}
+
+/** The input and one-hot label tensors of one batch, built in one go (see BatchBuilder). */
 export function makeBatch(
   examples: Example[],
   params: PreprocessingParams,
   classCount: number,
   augment?: { options: AugmentOptions; maps: Uint32Array[]; rng: Rng },
 ): { x: tf.Tensor4D; y: tf.Tensor2D } {
-  const pixelCount = params.width * params.height * 3;
-  const x = new Float32Array(examples.length * pixelCount);
-  const y = new Float32Array(examples.length * classCount);
-  const scratch = new Uint8Array(pixelCount);
-  examples.forEach((ex, i) => {
-    let rgb = ex.pixels;
-    if (augment) {
-      augmentInto(ex.pixels, scratch, augment.maps, augment.options, augment.rng);
-      rgb = scratch;
-    }
-    normalizePixels(rgb, params, x, i * pixelCount);
-    y[i * classCount + ex.label] = 1;
-  });
-  return {
-    x: tf.tensor4d(x, [examples.length, params.height, params.width, 3]),
-    y: tf.tensor2d(y, [examples.length, classCount]),
-  };
+  return new BatchBuilder(examples, params, classCount, augment).finish();
 }
 
 /** Images per inference batch in predictAll (and the unit of validation work a data-parallel replica takes). */

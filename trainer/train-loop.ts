@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { PreprocessingParams } from '../shared/index.ts';
 import { dihedralMaps, type AugmentOptions } from './augment.ts';
-import { makeBatch, type Example } from './batches.ts';
+import { BatchBuilder, makeBatch, type Example } from './batches.ts';
 import type { Checkpoint, CheckpointState } from './checkpoint.ts';
 import type { EpochRecord } from './report/types.ts';
 import { cosineLearningRate, epochOrder } from './epoch-plan.ts';
@@ -118,18 +118,25 @@ export async function trainLoop(
       if (options.schedule === 'cosine') setLearningRate(optimizer, cosineLearningRate(options.learningRate, epoch, options.epochs));
       options.onEpochStart?.(epoch, batches);
       let lossSum = 0, accSum = 0, seen = 0;
+      const builder = (b: number) => new BatchBuilder(
+        order.slice(b * options.batchSize, (b + 1) * options.batchSize).map((i) => train[i]), params, classCount, { options: options.augment, maps, rng },
+      );
+      let next = builder(0);
       for (let b = 0; b < batches; b++) {
         if (options.shouldStop?.()) {
           stop = 'interrupted';
           break;
         }
-        const chunk = order.slice(b * options.batchSize, (b + 1) * options.batchSize).map((i) => train[i]);
-        const { x, y } = makeBatch(chunk, params, classCount, { options: options.augment, maps, rng });
-        const [batchLoss, acc] = await runner.step(x, y);
+        const { x, y } = next.finish();
+        const n = x.shape[0];
+        // The next batch is prepared in this step's waits for the other replicas; only after this
+        // one is complete, so the random draws come in the order of building them one by one.
+        next = builder(b + 1);
+        const [batchLoss, acc] = await runner.step(x, y, next.step);
         tf.dispose([x, y]);
-        lossSum += batchLoss * chunk.length;
-        accSum += acc * chunk.length;
-        seen += chunk.length;
+        lossSum += batchLoss * n;
+        accSum += acc * n;
+        seen += n;
         options.onBatch?.(b + 1, (seen * 1000) / Math.max(1, Date.now() - epochStart));
       }
       if (stop === 'interrupted') break;

@@ -18,7 +18,7 @@ function batch(n: number, seed: number): { x: tf.Tensor; y: tf.Tensor } {
 }
 
 /** Weights (moving statistics included) after training `arch` on `batches` with `workers` replicas. */
-async function train(arch: string, workers: number, batches: number[]): Promise<{ weights: Float32Array[]; metrics: number[][] }> {
+async function train(arch: string, workers: number, batches: number[], idle?: () => boolean): Promise<{ weights: Float32Array[]; metrics: number[][] }> {
   const model = architectures[arch].build({ inputSize: size, classCount: classes, seed: 5 });
   prepareModelForTraining(model);
   const optimizer = fastAdam(0.01);
@@ -29,7 +29,7 @@ async function train(arch: string, workers: number, batches: number[]): Promise<
   try {
     for (const [i, n] of batches.entries()) {
       const { x, y } = batch(n, i + 1);
-      metrics.push(parallel ? await parallel.step(x, y) : ((await model.trainOnBatch(x, y)) as number[]));
+      metrics.push(parallel ? await parallel.step(x, y, idle) : ((await model.trainOnBatch(x, y)) as number[]));
       tf.dispose([x, y]);
     }
   } finally {
@@ -87,6 +87,10 @@ describe('data-parallel training matches one replica', () => {
       // Deterministic for a worker count: the replicas' sums always add up in replica order.
       const again = await train(arch, 2, batches);
       expect(worstDifference(two.weights, again.weights)).toBe(0);
+      // Work done in the waits (the next batch, in training) changes nothing.
+      let units = 0;
+      const busy = await train(arch, 2, batches, () => ++units < 100_000);
+      expect(worstDifference(two.weights, busy.weights)).toBe(0);
     }
   });
 });

@@ -10,8 +10,11 @@ import { predictServed } from '../forward.ts';
 import type { InitMessage, PredictMessage, ReplyMessage, StepMessage } from './replica-worker.ts';
 import { shardGradients, trainableVariables, valuesOf, type LossFunction } from './shard-step.ts';
 
-/** One optimizer step on a batch: mean loss and accuracy, as `trainOnBatch` reports them. */
-export type TrainStep = (x: tf.Tensor, y: tf.Tensor) => Promise<[number, number]>;
+/**
+ * One optimizer step on a batch: mean loss and accuracy, as `trainOnBatch` reports them. `idle`
+ * is work for the main thread's waits within the step (ReplicaLink.idle), e.g. the next batch.
+ */
+export type TrainStep = (x: tf.Tensor, y: tf.Tensor, idle?: () => boolean) => Promise<[number, number]>;
 
 /** Class probabilities of `examples` (n x classes) from the model's current weights, as `predictServed` computes them. */
 export type PredictExamples = (examples: Example[], params: PreprocessingParams, classCount: number) => Promise<Float32Array>;
@@ -148,7 +151,7 @@ export class DataParallelTrainer {
     }
   }
 
-  readonly step: TrainStep = async (x, y) => {
+  readonly step: TrainStep = async (x, y, idle) => {
     const batch = x.shape[0];
     const ranges = shardRanges(batch, this.workers.length + 1);
     if (batch > this.options.maxBatch) throw new Error(`batch of ${batch} exceeds the ${this.options.maxBatch} the replicas were set up for`);
@@ -168,6 +171,7 @@ export class DataParallelTrainer {
       });
       const xs = tf.slice(x, 0, ranges[0].count), ys = tf.slice(y, 0, ranges[0].count);
       setReplicaSum(this.link.sum);
+      this.link.idle = idle ?? null;
       const shardStart = performance.now(), waited = this.link.waitedMs;
       try {
         main = shardGradients(this.model, this.options.loss, xs, ys, batch);
@@ -181,6 +185,7 @@ export class DataParallelTrainer {
         throw err instanceof ReplicaAbort && cause ? cause.reason : err;
       } finally {
         setReplicaSum(null);
+        this.link.idle = null;
         tf.dispose([xs, ys]);
       }
     }

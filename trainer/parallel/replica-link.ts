@@ -74,6 +74,11 @@ export class ReplicaLink {
   private generation = 0;
   /** Time this replica spent waiting for the others in sums, for profiling. */
   waitedMs = 0;
+  /**
+   * Work to do while waiting for the others, a small unit per call (false: nothing left): the
+   * main thread prepares the next batch here. It must not touch tfjs, as it runs inside a kernel.
+   */
+  idle: (() => boolean) | null = null;
 
   constructor(readonly buffer: SharedArrayBuffer, readonly layout: LinkLayout, readonly rank: number) {
     const { offsets, trainableSize } = sections(layout);
@@ -111,8 +116,10 @@ export class ReplicaLink {
   };
 
   private waitFor(target: number): void {
+    const reached = () => Atomics.load(this.control, COUNT) >= target || Atomics.load(this.control, ABORT) !== 0;
+    while (this.idle && !reached() && this.idle());
     const spinUntil = performance.now() + SPIN_MS;
-    while (Atomics.load(this.control, COUNT) < target && !Atomics.load(this.control, ABORT) && performance.now() < spinUntil);
+    while (!reached() && performance.now() < spinUntil);
     const started = Date.now();
     for (;;) {
       if (Atomics.load(this.control, ABORT)) throw new ReplicaAbort('another training replica failed');
