@@ -1,3 +1,4 @@
+import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPreprocessing } from '../../shared/index.ts';
@@ -120,6 +121,26 @@ describe('validation over the replicas', () => {
       const got = await parallel.predict(set, params, classes);
       expect(got.length).toBe(n * classes);
       expect(got).toEqual(expected);
+    } finally {
+      await parallel.close();
+      model.dispose();
+      optimizer.dispose();
+    }
+  });
+
+  it('a worker gone between steps: validation and the next step fail at once, naming it', async () => {
+    const model = architectures.compact.build({ inputSize: size, classCount: classes, seed: 5 });
+    prepareModelForTraining(model);
+    const optimizer = fastAdam(0.01), loss = smoothedCrossEntropy(0);
+    model.compile({ optimizer, loss });
+    const parallel = await DataParallelTrainer.start(model, { workers: 2, loss, labelSmoothing: 0, optimizer, maxBatch: 8 });
+    try {
+      // As a crash would: the main thread must not wait for it (a step would block in its first exchange).
+      await (parallel as unknown as { workers: Worker[] }).workers[0].terminate();
+      await expect(parallel.predict(examples(150), params, classes)).rejects.toThrow('training worker 1 exited (code 1)');
+      const { x, y } = batch(8, 4);
+      await expect(parallel.step(x, y)).rejects.toThrow('training worker 1 exited (code 1)');
+      tf.dispose([x, y]);
     } finally {
       await parallel.close();
       model.dispose();

@@ -2,11 +2,11 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { setReplicaSum } from '../kernels/replica-sum.ts';
-import { createSharedBuffer, ReplicaAbort, ReplicaLink, type LinkLayout } from './replica-link.ts';
 import type { PreprocessingParams } from '../../shared/index.ts';
 import { PREDICT_BATCH, type Example } from '../batches.ts';
 import { predictServed } from '../forward.ts';
+import { setReplicaSum } from '../kernels/replica-sum.ts';
+import { createSharedBuffer, ReplicaAbort, ReplicaLink, type LinkLayout } from './replica-link.ts';
 import type { InitMessage, PredictMessage, ReplyMessage, StepMessage } from './replica-worker.ts';
 import { shardGradients, trainableVariables, valuesOf, type LossFunction } from './shard-step.ts';
 
@@ -70,6 +70,8 @@ export class DataParallelTrainer {
   private readonly link: ReplicaLink;
   /** Cumulative main-thread time per phase of the steps so far (ms), for profiling. */
   readonly phases = { shard: 0, waitInShard: 0, waitForWorkers: 0, update: 0 };
+  /** Exit codes of workers that are gone (a crash between steps, or close). */
+  private readonly exited = new Map<number, number>();
 
   private constructor(
     private readonly model: tfl.LayersModel,
@@ -79,6 +81,13 @@ export class DataParallelTrainer {
     buffer: SharedArrayBuffer,
   ) {
     this.link = new ReplicaLink(buffer, layout, 0);
+    workers.forEach((worker, i) => worker.once('exit', (code) => this.exited.set(i, code)));
+  }
+
+  /** A worker that is gone would leave the others waiting for it at the first batch-norm exchange. */
+  private gone(): Error | null {
+    const [i, code] = [...this.exited][0] ?? [];
+    return i === undefined ? null : new Error(`training worker ${i + 1} exited (code ${code})`);
   }
 
   static async start(model: tfl.LayersModel, options: DataParallelOptions): Promise<DataParallelTrainer> {
@@ -116,6 +125,8 @@ export class DataParallelTrainer {
   /** The next reply of worker `i` (rank i + 1); a crash or exit rejects. */
   private next(i: number): Promise<Reply> {
     const worker = this.workers[i];
+    const gone = this.gone();
+    if (gone) return Promise.reject(gone);
     return new Promise((resolve, reject) => {
       const cleanup = () => {
         worker.off('message', onMessage);
@@ -162,6 +173,8 @@ export class DataParallelTrainer {
     if (solo) {
       main = shardGradients(this.model, this.options.loss, x, y, batch);
     } else {
+      const gone = this.gone();
+      if (gone) throw gone;
       this.link.x.set(valuesOf(x));
       this.link.y.set(valuesOf(y));
       replies = this.workers.map((worker, i) => {
