@@ -1,5 +1,6 @@
 import type { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPreprocessing } from '../../shared/index.ts';
 import { activate } from '../../trainer/backend.ts';
@@ -103,15 +104,26 @@ describe('validation over the replicas', () => {
     label: i % classes,
   }));
 
-  // 150: three batches of 64, two for the main thread and one (22 images) for the worker; 40: the
-  // main thread's alone; 0: nothing to score.
-  it.each([150, 40, 0])('%i images: bitwise the main thread\'s predictServed, with the weights of the last step', async (n) => {
+  /** A compact model training on 2 replicas, for `use`; everything freed afterwards. */
+  async function withTwoReplicas(use: (parallel: DataParallelTrainer, model: tfl.LayersModel) => Promise<void>): Promise<void> {
     const model = architectures.compact.build({ inputSize: size, classCount: classes, seed: 5 });
     prepareModelForTraining(model);
     const optimizer = fastAdam(0.01), loss = smoothedCrossEntropy(0);
     model.compile({ optimizer, loss });
     const parallel = await DataParallelTrainer.start(model, { workers: 2, loss, labelSmoothing: 0, optimizer, maxBatch: 8 });
     try {
+      await use(parallel, model);
+    } finally {
+      await parallel.close();
+      model.dispose();
+      optimizer.dispose();
+    }
+  }
+
+  // 150: three batches of 64, two for the main thread and one (22 images) for the worker; 40: the
+  // main thread's alone; 0: nothing to score.
+  it.each([150, 40, 0])('%i images: bitwise the main thread\'s predictServed, with the weights of the last step', async (n) => {
+    await withTwoReplicas(async (parallel, model) => {
       // Trained first, so the worker must take the weights of the last step, not those it started with.
       const { x, y } = batch(8, 3);
       await parallel.step(x, y);
@@ -121,30 +133,17 @@ describe('validation over the replicas', () => {
       const got = await parallel.predict(set, params, classes);
       expect(got.length).toBe(n * classes);
       expect(got).toEqual(expected);
-    } finally {
-      await parallel.close();
-      model.dispose();
-      optimizer.dispose();
-    }
+    });
   });
 
   it('a worker gone between steps: validation and the next step fail at once, naming it', async () => {
-    const model = architectures.compact.build({ inputSize: size, classCount: classes, seed: 5 });
-    prepareModelForTraining(model);
-    const optimizer = fastAdam(0.01), loss = smoothedCrossEntropy(0);
-    model.compile({ optimizer, loss });
-    const parallel = await DataParallelTrainer.start(model, { workers: 2, loss, labelSmoothing: 0, optimizer, maxBatch: 8 });
-    try {
+    await withTwoReplicas(async (parallel) => {
       // As a crash would: the main thread must not wait for it (a step would block in its first exchange).
       await (parallel as unknown as { workers: Worker[] }).workers[0].terminate();
       await expect(parallel.predict(examples(150), params, classes)).rejects.toThrow('training worker 1 exited (code 1)');
       const { x, y } = batch(8, 4);
       await expect(parallel.step(x, y)).rejects.toThrow('training worker 1 exited (code 1)');
       tf.dispose([x, y]);
-    } finally {
-      await parallel.close();
-      model.dispose();
-      optimizer.dispose();
-    }
+    });
   });
 });
