@@ -4,6 +4,7 @@
  * is the main thread, 1..n-1 are worker threads. Everything here is plain typed arrays and Atomics:
  * no tfjs, so it is the same code on both sides.
  */
+import { availableParallelism } from 'node:os';
 
 export interface LinkLayout {
   replicas: number;
@@ -28,7 +29,8 @@ const WAIT_LIMIT_MS = 300_000;
  * futex wake-up and a reschedule on this kind of VM, and batch norm meets the other replicas 8
  * times a step for compact, most often within a millisecond. Polling for up to 1 ms first took
  * 1.4-5 ms off a 64-95 ms 2-replica step (blocks of 5 steps alternating with and without, in one
- * process, 3 runs). The replicas each have a core, so the poll burns time that core would idle.
+ * process, 3 runs). With a core per replica the poll burns time that core would idle; with more
+ * replicas than cores it would take the core from a replica still computing, so there is none.
  */
 const SPIN_MS = 1;
 
@@ -74,6 +76,7 @@ export class ReplicaLink {
   private generation = 0;
   /** Time this replica spent waiting for the others in sums, for profiling. */
   waitedMs = 0;
+  private readonly spinMs: number;
   /**
    * Work to do while waiting for the others, a small unit per call (false: nothing left): the
    * main thread prepares the next batch here. It must not touch tfjs, as it runs inside a kernel.
@@ -81,6 +84,7 @@ export class ReplicaLink {
   idle: (() => boolean) | null = null;
 
   constructor(readonly buffer: SharedArrayBuffer, readonly layout: LinkLayout, readonly rank: number) {
+    this.spinMs = layout.replicas <= availableParallelism() ? SPIN_MS : 0;
     const { offsets, trainableSize } = sections(layout);
     this.control = new Int32Array(buffer, offsets.control, CONTROL_INTS);
     this.reduce = new Float64Array(buffer, offsets.reduce, 2 * layout.replicas * layout.reduceLength);
@@ -118,7 +122,7 @@ export class ReplicaLink {
   private waitFor(target: number): void {
     const reached = () => Atomics.load(this.control, COUNT) >= target || Atomics.load(this.control, ABORT) !== 0;
     while (this.idle && !reached() && this.idle());
-    const spinUntil = performance.now() + SPIN_MS;
+    const spinUntil = performance.now() + this.spinMs;
     while (!reached() && performance.now() < spinUntil);
     const started = Date.now();
     for (;;) {
