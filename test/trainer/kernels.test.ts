@@ -238,30 +238,48 @@ describe.each(kernelBuilds)('on the %s helper kernels', (build) => {
     });
   });
 
-  describe('identity shares its buffer', () => {
-    it('a clone keeps its values after the original is disposed', () => {
+  describe('identity and same-dtype cast share their buffer', () => {
+    it.each([['a clone', (x: tf.Tensor) => tf.clone(x)], ['a cast to float32', (x: tf.Tensor) => tf.cast(x, 'float32')]] as const)(
+      '%s keeps its values after the original is disposed', (_, copy) => {
+        tf.setBackend('wasm');
+        const x = tf.tensor([1.5, 2, 3, 4], [2, 2]);
+        const before = tf.memory().numDataBuffers;
+        const y = copy(x);
+        expect(tf.memory().numDataBuffers).toBe(before);
+        x.dispose();
+        expect(Array.from(y.dataSync())).toEqual([1.5, 2, 3, 4]);
+        y.dispose();
+      },
+    );
+
+    it('a cast to another dtype still converts', () => {
       tf.setBackend('wasm');
-      const x = tf.tensor([1, 2, 3, 4], [2, 2]);
-      const y = tf.clone(x);
-      x.dispose();
-      expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]);
-      y.dispose();
+      const x = tf.tensor([1.5, -2.5, 3], [3]);
+      const y = tf.cast(x, 'int32');
+      expect(y.dtype).toBe('int32');
+      expect(Array.from(y.dataSync())).toEqual([1, -2, 3]);
+      tf.dispose([x, y]);
     });
   });
 
   describe('batch norm in training mode matches cpu', () => {
     // Channels on and off the SIMD width of 4, row counts under and over a 64-row block, and a
-    // mean 100 standard deviations from zero (the variance comes from E[x^2] - mean^2).
-    const cases: [number[], number, number][] = [[[3, 5, 5, 6], 3, 2], [[2, 6, 6, 8], 0, 1], [[40, 3, 24], -1, 0.5], [[4, 4, 4, 5], 50, 0.5]];
-    it.each(cases)('x %j, mean %d, sd %d', (shape, offset, sd) => {
+    // mean 100 standard deviations from zero (the variance comes from E[x^2] - mean^2); alone and
+    // fused with the ReLU after it.
+    const cases: [number[], number, number, boolean][] = [
+      [[3, 5, 5, 6], 3, 2, false], [[2, 6, 6, 8], 0, 1, false], [[40, 3, 24], -1, 0.5, false], [[4, 4, 4, 5], 50, 0.5, false],
+      [[3, 5, 5, 6], 3, 2, true], [[40, 3, 24], -1, 0.5, true], [[4, 4, 4, 5], 50, 0.5, true],
+    ];
+    it.each(cases)('x %j, mean %d, sd %d, relu %s', (shape, offset, sd, relu) => {
       const channels = shape[shape.length - 1];
       const xv = random(shape, 30).map((v) => offset + sd * v), gv = random([channels], 31), bv = random([channels], 32), dyv = random(shape, 33);
       const result = onBoth(() => {
         const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
-          if (tf.getBackend() === 'wasm') return batchNormTraining(x, g, b, 1e-3);
-          // What tfjs-layers' BatchNormalization composes in training.
+          if (tf.getBackend() === 'wasm') return batchNormTraining(x, g, b, 1e-3, relu);
+          // What tfjs-layers' BatchNormalization (and Activation) compose in training.
           const { mean, variance } = tf.moments(x, shape.slice(0, -1).map((_, i) => i));
-          return { y: tf.batchNorm(x, mean, variance, b, g, 1e-3), mean, variance };
+          const y = tf.batchNorm(x, mean, variance, b, g, 1e-3);
+          return { y: relu ? tf.relu(y) : y, mean, variance };
         };
         const x = tf.tensor(xv, shape), g = tf.tensor(gv, [channels]), b = tf.tensor(bv, [channels]);
         const { y, mean, variance } = f(x, g, b);
@@ -269,6 +287,26 @@ describe.each(kernelBuilds)('on the %s helper kernels', (build) => {
         return [y, mean, variance, ...grads];
       });
       expect(relativeError(result)).toBeLessThan(TOLERANCE);
+    });
+
+    it('fuses the ReLU layer after each batch norm of the compact model into it', async () => {
+      tf.setBackend('wasm');
+      const model = architectures.compact.build({ inputSize: 16, classCount: 3, seed: 7 });
+      prepareModelForTraining(model);
+      const optimizer = tf.train.sgd(0.1);
+      const x = tf.randomUniform([2, 16, 16, 3]), y = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3);
+      const loss = () => tf.mean(tfl.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
+      const { kernels } = await tf.profile(() => optimizer.minimize(loss, true)!);
+      const names = kernels.map((k) => k.name);
+      expect(names.filter((n) => n === 'CellsenseBatchNormTrain')).toHaveLength(4);
+      expect(names).not.toContain('Relu');
+      expect(names).not.toContain('CellsenseReluGrad');
+      // Inference keeps tfjs-layers' own layers, ReLU included.
+      const { kernels: inference } = await tf.profile(() => model.predict(x) as tf.Tensor);
+      expect(inference.map((k) => k.name).filter((n) => n === 'Relu')).toHaveLength(4);
+      tf.dispose([x, y]);
+      optimizer.dispose();
+      model.dispose();
     });
   });
 

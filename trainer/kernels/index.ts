@@ -6,7 +6,7 @@ import { batchNormTrainConfig, batchNormTrainGradConfig, useFastBatchNorm } from
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2dConfig } from './conv2d.ts';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
-import { identityConfig } from './identity.ts';
+import { castConfig, identityConfig } from './identity.ts';
 import { useLeanConvGradients } from './lean-conv.ts';
 import { maxPoolGradConfig } from './max-pool-grad.ts';
 import { meanConfig } from './mean.ts';
@@ -20,7 +20,7 @@ export const missingKernels: KernelConfig[] = [conv2dBackpropFilterConfig];
 
 /** Kernels wasm has but runs slowly for training; ours call the original for cases they skip. */
 export const fasterKernels: KernelConfig[] = [
-  conv2dConfig, conv2dBackpropInputConfig, batchMatMulConfig, maxPoolGradConfig, tileConfig, sumConfig, meanConfig, identityConfig,
+  conv2dConfig, conv2dBackpropInputConfig, batchMatMulConfig, maxPoolGradConfig, tileConfig, sumConfig, meanConfig, identityConfig, castConfig,
 ];
 
 /**

@@ -219,9 +219,11 @@ void gemm_tn(const float *a, const float *b, float *c, int k, int m, int n) {
  * mode 0: total[c] = sum x, total[cols + c] = sum x^2, accumulated in float64 from the first term,
  *   so the variance E[x^2] - mean^2 keeps its precision (one pass, one exchange between replicas).
  * mode 2: total[c] = sum dy, total[cols + c] = sum dy * (x - center[c]); float32 partials over 64
- *   rows flushed into the float64 totals, as in sum_rows. */
+ *   rows flushed into the float64 totals, as in sum_rows. With a gate (the output of a batch norm
+ *   fused with ReLU), dy counts only where gate > 0: ReLU's gradient, without a pass of its own. */
 EXPORT(channel_sums)
-void channel_sums(const float *x, const float *dy, int rows, int cols, const float *center, int mode, float *part, double *total) {
+void channel_sums(const float *x, const float *dy, int rows, int cols, const float *center, int mode, float *part, double *total,
+                  const float *gate) {
   for (int c = 0; c < 2 * cols; c++) total[c] = 0;
   if (mode == 0) {
     for (int r = 0; r < rows; r++) {
@@ -244,51 +246,61 @@ void channel_sums(const float *x, const float *dy, int rows, int cols, const flo
     int r1 = r0 + 64 < rows ? r0 + 64 : rows;
     for (int c = 0; c < 2 * cols; c++) part[c] = 0;
     for (int r = r0; r < r1; r++) {
-      const float *xr = x + (long)r * cols, *dr = dy + (long)r * cols;
+      const float *xr = x + (long)r * cols, *dr = dy + (long)r * cols, *gr = gate ? gate + (long)r * cols : 0;
       int c = 0;
       for (; c + 4 <= cols; c += 4) {
         v128_t g = wasm_v128_load(dr + c);
+        if (gr) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(gr + c), wasm_f32x4_splat(0)));
         v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(center + c));
         wasm_v128_store(part + c, wasm_f32x4_add(wasm_v128_load(part + c), g));
         wasm_v128_store(part + cols + c, wasm_f32x4_add(wasm_v128_load(part + cols + c), wasm_f32x4_mul(g, d)));
       }
       for (; c < cols; c++) {
-        part[c] += dr[c];
-        part[cols + c] += dr[c] * (xr[c] - center[c]);
+        float g = gr && !(gr[c] > 0) ? 0 : dr[c];
+        part[c] += g;
+        part[cols + c] += g * (xr[c] - center[c]);
       }
     }
     for (int c = 0; c < 2 * cols; c++) total[c] += part[c];
   }
 }
 
-/* Batch norm's forward pass: out = (x - mean[c]) * scale[c] + beta[c] per channel c of the last axis. */
+/* Batch norm's forward pass: out = (x - mean[c]) * scale[c] + beta[c] per channel c of the last axis,
+ * and with relu != 0 max(out, 0) in the same pass (a batch norm followed by ReLU). */
 EXPORT(bn_forward)
-void bn_forward(const float *x, float *out, int rows, int cols, const float *mean, const float *scale, const float *beta) {
+void bn_forward(const float *x, float *out, int rows, int cols, const float *mean, const float *scale, const float *beta, int relu) {
   for (int r = 0; r < rows; r++) {
     const float *xr = x + (long)r * cols;
     float *o = out + (long)r * cols;
     int c = 0;
     for (; c + 4 <= cols; c += 4) {
       v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
-      wasm_v128_store(o + c, wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(scale + c)), wasm_v128_load(beta + c)));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
+      wasm_v128_store(o + c, relu ? wasm_f32x4_max(v, wasm_f32x4_splat(0)) : v);
     }
-    for (; c < cols; c++) o[c] = (xr[c] - mean[c]) * scale[c] + beta[c];
+    for (; c < cols; c++) {
+      float v = (xr[c] - mean[c]) * scale[c] + beta[c];
+      o[c] = relu && !(v > 0) ? (v != v ? v : 0) : v;
+    }
   }
 }
 
-/* Batch norm's input gradient: dx = a[c] * dy + b[c] * (x - mean[c]) + d[c]. */
+/* Batch norm's input gradient: dx = a[c] * dy + b[c] * (x - mean[c]) + d[c], dy gated as in channel_sums. */
 EXPORT(bn_backward)
-void bn_backward(const float *dy, const float *x, float *dx, int rows, int cols, const float *mean, const float *a, const float *b, const float *d) {
+void bn_backward(const float *dy, const float *x, float *dx, int rows, int cols, const float *mean, const float *a, const float *b, const float *d,
+                 const float *gate) {
   for (int r = 0; r < rows; r++) {
-    const float *gr = dy + (long)r * cols, *xr = x + (long)r * cols;
+    const float *gr = dy + (long)r * cols, *xr = x + (long)r * cols, *on = gate ? gate + (long)r * cols : 0;
     float *o = dx + (long)r * cols;
     int c = 0;
     for (; c + 4 <= cols; c += 4) {
-      v128_t v = wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(gr + c));
+      v128_t g = wasm_v128_load(gr + c);
+      if (on) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(on + c), wasm_f32x4_splat(0)));
+      v128_t v = wasm_f32x4_mul(wasm_v128_load(a + c), g);
       v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(b + c), wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c))));
       wasm_v128_store(o + c, wasm_f32x4_add(v, wasm_v128_load(d + c)));
     }
-    for (; c < cols; c++) o[c] = a[c] * gr[c] + b[c] * (xr[c] - mean[c]) + d[c];
+    for (; c < cols; c++) o[c] = a[c] * (on && !(on[c] > 0) ? 0 : gr[c]) + b[c] * (xr[c] - mean[c]) + d[c];
   }
 }
 
