@@ -9,7 +9,9 @@ beforeAll(async () => {
   tiny = fromBase64(inject('images').tiny);
 });
 
-const limits = { RATE_LIMIT_DEVICE_REQUESTS: '5', RATE_LIMIT_ADMIN_REQUESTS: '3', RATE_LIMIT_WINDOW_SECONDS: '60' };
+// An hour's window: with a minute's, a test's requests straddled two windows when it ran across a
+// minute boundary, and the count started over (seen once in CI).
+const limits = { RATE_LIMIT_DEVICE_REQUESTS: '5', RATE_LIMIT_ADMIN_REQUESTS: '3', RATE_LIMIT_WINDOW_SECONDS: '3600' };
 const auth = (t: string) => ({ authorization: `Bearer ${t}` });
 const classifyTiny = (token: string, vars: Partial<Env> = limits) =>
   settled('/v1/classify', { method: 'POST', headers: { ...auth(token), 'content-type': 'image/png' }, body: tiny as Uint8Array<ArrayBuffer> }, vars);
@@ -25,7 +27,7 @@ describe('rate limit per device token', () => {
     expect(refused.status).toBe(429);
     const retryAfter = Number(refused.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
-    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(retryAfter).toBeLessThanOrEqual(3600);
     expect(refused.headers.get('x-request-id')).toBeTruthy();
     const body = await refused.json<any>();
     expect(body).toEqual({ error: { code: 'rate_limited', message: expect.stringContaining('retry after') } });
@@ -75,8 +77,6 @@ describe('rate limit per device token', () => {
 });
 
 describe('rate limit across isolates', () => {
-  // An hour's window, so the test cannot straddle two.
-  const hourly = { ...limits, RATE_LIMIT_WINDOW_SECONDS: '3600' };
   const windowStart = () => Math.floor(Date.now() / 3_600_000) * 3600;
   const lastName = async () => (await env.DB.prepare('SELECT name FROM devices ORDER BY rowid DESC LIMIT 1').first<{ name: string }>())!.name;
   // Another isolate's requests, as D1 records them.
@@ -88,18 +88,18 @@ describe('rate limit across isolates', () => {
   it("the first request of a window waits for D1's count, which includes other isolates", async () => {
     const token = await newToken();
     await otherIsolates(await lastName(), 4);
-    expect((await classifyTiny(token, hourly)).status).toBe(200);
-    expect((await classifyTiny(token, hourly)).status).toBe(429);
+    expect((await classifyTiny(token)).status).toBe(200);
+    expect((await classifyTiny(token)).status).toBe(429);
   });
 
   it("later requests learn other isolates' counts from the answer to their own increment", async () => {
     const token = await newToken();
-    expect((await classifyTiny(token, hourly)).status).toBe(200);
+    expect((await classifyTiny(token)).status).toBe(200);
     await otherIsolates(await lastName(), 3);
     // Decided on what this isolate knew (1), then counted in D1 after the response: 4.
-    expect((await classifyTiny(token, hourly)).status).toBe(200);
+    expect((await classifyTiny(token)).status).toBe(200);
     // 4 known + this one = 5: still within the limit; the next is over it.
-    expect((await classifyTiny(token, hourly)).status).toBe(200);
-    expect((await classifyTiny(token, hourly)).status).toBe(429);
+    expect((await classifyTiny(token)).status).toBe(200);
+    expect((await classifyTiny(token)).status).toBe(429);
   });
 });
