@@ -26,6 +26,20 @@ describe('train bench suite', () => {
     expect(r.best).toBe(workers === 1 ? 300 : 330);
   });
 
+  it('pairs each round of the project with the PyTorch round after it, at PyTorch\'s best thread count in that round', () => {
+    const workers = defaultWorkers('wasm');
+    const mine = bestOf([[project('compact', workers, 300)], [project('compact', workers, 360)], [project('compact', workers, 330)]], (r) => `${r.arch} ${r.workers}`);
+    const theirs = bestOf([
+      [torch('compact', 2, 500), torch('compact', 1, 280)], [torch('compact', 2, 600), torch('compact', 1, 290)], [torch('compact', 2, 250), torch('compact', 1, 300)],
+    ], (r) => `${r.arch} ${r.threads}`);
+    const [r] = ratios(mine, theirs);
+    // Best against best is 360 / 600; round by round 300/500, 360/600, 330/300.
+    expect(r.ratio).toBeCloseTo(0.6);
+    expect(r.roundRatios.map((v) => +v.toFixed(2))).toEqual([0.6, 0.6, 1.1]);
+    const [single] = ratios([project('compact', workers, 140)], [torch('compact', 1, 280)]);
+    expect(single.roundRatios).toEqual([0.5]);
+  });
+
   it('prints tables with the load, the ratio against the target and what was skipped', () => {
     const result: TrainSuiteResult = {
       results: [project('compact', defaultWorkers('wasm'), 140)], pytorch: [torch('compact', 1, 280)], skipped: [{ backend: 'cpu', reason: 'too slow' }],
@@ -35,7 +49,7 @@ describe('train bench suite', () => {
     const text = formatTrainSuite(result, 32);
     expect(text).toContain('best of 3 interleaved rounds');
     expect(text).toContain('load average: start 1.50');
-    expect(text).toMatch(/compact\s+140\.0\s+280\.0\s+0\.50\s+>= 0\.7 NOT met/);
+    expect(text).toMatch(/compact\s+140\.0\s+280\.0\s+0\.50\s+>= 0\.7 NOT met\s+\S+ \(0\.50\)\s+0\.50\s+0\.50$/m);
     expect(text).toContain('skipped cpu: too slow');
     expect(text).toContain('epoch timing skipped: not requested');
   });

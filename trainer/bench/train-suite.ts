@@ -30,6 +30,11 @@ export interface Ratio {
   best: number;
   /** Images per CPU-second, project default over PyTorch's best: the ratio other load does not skew. */
   cpuRatio: number;
+  /**
+   * The ratio within each round (project's round i over PyTorch's round i, which ran right after
+   * it): how much the headline ratio, best against best, owes to the machine's swings.
+   */
+  roundRatios: number[];
 }
 
 export interface TrainSuiteResult {
@@ -53,10 +58,14 @@ export function ratios(rows: TrainBenchRow[], torch: TorchRow[]): Ratio[] {
     if (!baseline.length) return [];
     const pytorch = Math.max(...baseline.map((t) => t.trainImagesPerSecond));
     const best = rows.filter((o) => o.backend === 'wasm' && o.arch === r.arch).reduce((a, b) => (b.trainImagesPerSecond > a.trainImagesPerSecond ? b : a));
+    const rounds = r.samples ?? [r.trainImagesPerSecond];
+    const torchRound = (i: number) => Math.max(...baseline.map((t) => (t.samples ?? [t.trainImagesPerSecond])[i] ?? 0));
+    const roundRatios = rounds.map((v, i) => v / torchRound(i)).filter(Number.isFinite);
     return [{
       arch: r.arch, inputSize: r.inputSize, project: r.trainImagesPerSecond, pytorch, ratio: r.trainImagesPerSecond / pytorch, target: ratioTargets[r.arch],
       bestWorkers: best.workers, best: best.trainImagesPerSecond,
       cpuRatio: r.trainImagesPerCpuSecond / Math.max(...baseline.map((t) => t.trainImagesPerCpuSecond)),
+      roundRatios,
     }];
   });
 }
@@ -133,9 +142,9 @@ export function formatTrainSuite(r: TrainSuiteResult, batch: number): string {
   if (r.pytorchSkipped) parts.push(`PyTorch baseline skipped: ${r.pytorchSkipped}`);
   if (r.ratios.length) {
     parts.push(`\nTraining, project (wasm, default ${defaultWorkers('wasm')} workers) / PyTorch (its best thread count)`);
-    parts.push(table(['arch', 'project', 'pytorch', 'ratio', 'target', 'best workers here (ratio)', 'ratio per cpu-s'], r.ratios.map((x) => [
+    parts.push(table(['arch', 'project', 'pytorch', 'ratio', 'target', 'best workers here (ratio)', 'ratio per cpu-s', 'ratio per round'], r.ratios.map((x) => [
       x.arch, f1(x.project), f1(x.pytorch), x.ratio.toFixed(2), x.target ? `>= ${x.target.toFixed(1)} ${x.ratio >= x.target ? 'met' : 'NOT met'}` : '-',
-      `${x.bestWorkers} (${(x.best / x.pytorch).toFixed(2)})`, x.cpuRatio.toFixed(2),
+      `${x.bestWorkers} (${(x.best / x.pytorch).toFixed(2)})`, x.cpuRatio.toFixed(2), x.roundRatios.map((v) => v.toFixed(2)).join(' '),
     ]), 1));
   }
   if (r.epoch) {
