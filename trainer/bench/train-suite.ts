@@ -58,9 +58,9 @@ export function ratios(rows: TrainBenchRow[], torch: TorchRow[]): Ratio[] {
     if (!baseline.length) return [];
     const pytorch = Math.max(...baseline.map((t) => t.trainImagesPerSecond));
     const best = rows.filter((o) => o.backend === 'wasm' && o.arch === r.arch).reduce((a, b) => (b.trainImagesPerSecond > a.trainImagesPerSecond ? b : a));
-    const rounds = r.samples ?? [r.trainImagesPerSecond];
-    const torchRound = (i: number) => Math.max(...baseline.map((t) => (t.samples ?? [t.trainImagesPerSecond])[i] ?? 0));
-    const roundRatios = rounds.map((v, i) => v / torchRound(i)).filter(Number.isFinite);
+    const rounds = (row: Measured) => row.samples ?? [row.trainImagesPerSecond];
+    const torchRound = (i: number) => Math.max(...baseline.map((t) => rounds(t)[i] ?? 0));
+    const roundRatios = rounds(r).map((v, i) => v / torchRound(i)).filter(Number.isFinite);
     return [{
       arch: r.arch, inputSize: r.inputSize, project: r.trainImagesPerSecond, pytorch, ratio: r.trainImagesPerSecond / pytorch, target: ratioTargets[r.arch],
       bestWorkers: best.workers, best: best.trainImagesPerSecond,

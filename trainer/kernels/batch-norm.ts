@@ -189,10 +189,11 @@ const reluApplied = new WeakSet<object>();
  * does; everything else keeps tfjs-layers' code.
  */
 export function useFastBatchNorm(model: tfl.LayersModel): void {
+  const fused = new Set(model.layers.filter((layer) => layer.getClassName() === 'BatchNormalization' && feedsOnlyRelu(layer)));
   patchTrainingCall<BatchNormLayer & tfl.layers.Layer>(model, 'BatchNormalization', (bn, x) => {
     const axis = bn.axis >= 0 ? bn.axis : bn.axis + x.rank;
     if (axis !== x.rank - 1 || !bn.gamma || !bn.beta || x.dtype !== 'float32') return null;
-    const relu = feedsOnlyRelu(bn);
+    const relu = fused.has(bn);
     const out = tf.tidy(() => {
       const { y, mean, variance } = batchNormTraining(x, bn.gamma!.read(), bn.beta!.read(), bn.epsilon, relu);
       movingAverage(bn.movingMean, mean, bn.momentum);

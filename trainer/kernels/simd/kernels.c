@@ -215,6 +215,13 @@ void gemm_tn(const float *a, const float *b, float *c, int k, int m, int n) {
   gemm_strided(a, 1, m, b, c, m, n, k);
 }
 
+/* ReLU's gradient: dy where the ReLU's input (or, the same, its output) is > 0, else 0. The gate
+ * of the vector form may be null (no ReLU): dy as it is. */
+static inline __attribute__((always_inline)) v128_t relu_gated(v128_t dy, const float *gate) {
+  return gate ? wasm_v128_and(dy, wasm_f32x4_gt(wasm_v128_load(gate), wasm_f32x4_splat(0))) : dy;
+}
+static inline float relu_gated1(float dy, const float *gate) { return gate && !(*gate > 0) ? 0 : dy; }
+
 /* Batch-norm sums per channel (the last axis) of rows x cols data, into float64 totals.
  * mode 0: total[c] = sum x, total[cols + c] = sum x^2, accumulated in float64 from the first term,
  *   so the variance E[x^2] - mean^2 keeps its precision (one pass, one exchange between replicas).
@@ -249,14 +256,13 @@ void channel_sums(const float *x, const float *dy, int rows, int cols, const flo
       const float *xr = x + (long)r * cols, *dr = dy + (long)r * cols, *gr = gate ? gate + (long)r * cols : 0;
       int c = 0;
       for (; c + 4 <= cols; c += 4) {
-        v128_t g = wasm_v128_load(dr + c);
-        if (gr) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(gr + c), wasm_f32x4_splat(0)));
+        v128_t g = relu_gated(wasm_v128_load(dr + c), gr ? gr + c : 0);
         v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(center + c));
         wasm_v128_store(part + c, wasm_f32x4_add(wasm_v128_load(part + c), g));
         wasm_v128_store(part + cols + c, wasm_f32x4_add(wasm_v128_load(part + cols + c), wasm_f32x4_mul(g, d)));
       }
       for (; c < cols; c++) {
-        float g = gr && !(gr[c] > 0) ? 0 : dr[c];
+        float g = relu_gated1(dr[c], gr ? gr + c : 0);
         part[c] += g;
         part[cols + c] += g * (xr[c] - center[c]);
       }
@@ -294,13 +300,11 @@ void bn_backward(const float *dy, const float *x, float *dx, int rows, int cols,
     float *o = dx + (long)r * cols;
     int c = 0;
     for (; c + 4 <= cols; c += 4) {
-      v128_t g = wasm_v128_load(gr + c);
-      if (on) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(on + c), wasm_f32x4_splat(0)));
-      v128_t v = wasm_f32x4_mul(wasm_v128_load(a + c), g);
+      v128_t v = wasm_f32x4_mul(wasm_v128_load(a + c), relu_gated(wasm_v128_load(gr + c), on ? on + c : 0));
       v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(b + c), wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c))));
       wasm_v128_store(o + c, wasm_f32x4_add(v, wasm_v128_load(d + c)));
     }
-    for (; c < cols; c++) o[c] = a[c] * (on && !(on[c] > 0) ? 0 : gr[c]) + b[c] * (xr[c] - mean[c]) + d[c];
+    for (; c < cols; c++) o[c] = a[c] * relu_gated1(gr[c], on ? on + c : 0) + b[c] * (xr[c] - mean[c]) + d[c];
   }
 }
 
@@ -308,9 +312,8 @@ void bn_backward(const float *dy, const float *x, float *dx, int rows, int cols,
 EXPORT(relu_grad)
 void relu_grad(const float *dy, const float *x, float *dx, int n) {
   int i = 0;
-  v128_t zero = wasm_f32x4_splat(0);
-  for (; i + 4 <= n; i += 4) wasm_v128_store(dx + i, wasm_v128_and(wasm_v128_load(dy + i), wasm_f32x4_gt(wasm_v128_load(x + i), zero)));
-  for (; i < n; i++) dx[i] = x[i] > 0 ? dy[i] : 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dx + i, relu_gated(wasm_v128_load(dy + i), x + i));
+  for (; i < n; i++) dx[i] = relu_gated1(dy[i], x + i);
 }
 
 /* One Adam step over n weights, each operation in float32 in the order tfjs' AdamOptimizer uses:
