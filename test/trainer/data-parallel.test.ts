@@ -78,9 +78,10 @@ describe('data-parallel training matches one replica', () => {
   it.each(['compact', 'tutorial'])('%s: weights and batch norm statistics after three steps, 1 vs 2 workers', async (arch) => {
     const one = await train(arch, 1, batches);
     const two = await train(arch, 2, batches);
-    // Float summation order differs; Adam magnifies it in near-zero gradients (up to ~5e-5 seen). Without
+    // Float summation order differs; Adam magnifies it in near-zero gradients (up to ~5e-5 seen with
+    // direct convolutions, ~4.4e-4 with Winograd's, whose transforms round more). Without
     // synchronised batch norm compact differs by ~0.4.
-    expect(worstDifference(one.weights, two.weights)).toBeLessThan(2e-4);
+    expect(worstDifference(one.weights, two.weights)).toBeLessThan(1e-3);
     two.metrics.forEach(([loss, acc], i) => {
       expect(loss).toBeCloseTo(one.metrics[i][0], 4);
       expect(acc).toBeCloseTo(one.metrics[i][1], 6);

@@ -1,5 +1,5 @@
 import { backend_util, Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
-import { convInput } from './conv2d.ts';
+import { convInput, winogradApplies, winogradFilterGrad } from './conv2d.ts';
 import { ptr, simd } from './simd.ts';
 import { disposeAll, fastTranspose, makeF32, run, type BackendWasm } from './wasm-ops.ts';
 
@@ -37,6 +37,7 @@ function conv2dBackpropFilter(args: { inputs: { x: TensorInfo; dy: TensorInfo };
     throw new Error(`Conv2DBackpropFilter: dy has shape [${dy.shape}], the forward pass gives [${info.outShape}]`);
   }
   const { batchSize: nb, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
+  if (winogradApplies(info)) return winogradFilterGrad(backend, x, dy, info);
   if (co % 8 === 0) {
     // Straight from x and dy on the SIMD helper: no patch matrix (28 MB for a 32x32x24 batch of 32).
     const dW = makeF32(backend, filterShape);

@@ -24,6 +24,11 @@ export interface SimdKernels {
   relu_grad(dy: number, x: number, dx: number, n: number): void;
   adam(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,
     b1: number, oneMinusB1: number, b2: number, oneMinusB2: number, c1: number, c2: number, eps: number, negLr: number): void;
+  winograd_filter(g: number, u: number, ci: number, co: number): void;
+  winograd_conv(x: number, u: number, y: number, v: number, m: number, nb: number, h: number, w: number, ci: number,
+    oh: number, ow: number, co: number, top: number, left: number): void;
+  winograd_filter_grad(x: number, dy: number, dw: number, v: number, q: number, m: number, nb: number, h: number, w: number, ci: number,
+    oh: number, ow: number, co: number, top: number, left: number): void;
   gemm_nn(a: number, b: number, c: number, m: number, n: number, k: number): void;
   gemm_nt(a: number, b: number, c: number, m: number, n: number, k: number): void;
 }
