@@ -466,6 +466,17 @@ void conv_forward(const float *x, const float *wt, float *y, int nb, int h, int 
 #define ST(p, v) wasm_v128_store((p), (v))
 #define ADD wasm_f32x4_add
 #define SUB wasm_f32x4_sub
+/* The 16 values of a 4x4 transform, named v00..v33, stored to or loaded from p + e * s (e = 4 i + j). */
+#define ST16(p, s, v) \
+  ST(p, v##00); ST(p + s, v##01); ST(p + 2 * s, v##02); ST(p + 3 * s, v##03); \
+  ST(p + 4 * s, v##10); ST(p + 5 * s, v##11); ST(p + 6 * s, v##12); ST(p + 7 * s, v##13); \
+  ST(p + 8 * s, v##20); ST(p + 9 * s, v##21); ST(p + 10 * s, v##22); ST(p + 11 * s, v##23); \
+  ST(p + 12 * s, v##30); ST(p + 13 * s, v##31); ST(p + 14 * s, v##32); ST(p + 15 * s, v##33);
+#define LD16(p, s, v) \
+  v128_t v##00 = LD(p), v##01 = LD(p + s), v##02 = LD(p + 2 * s), v##03 = LD(p + 3 * s); \
+  v128_t v##10 = LD(p + 4 * s), v##11 = LD(p + 5 * s), v##12 = LD(p + 6 * s), v##13 = LD(p + 7 * s); \
+  v128_t v##20 = LD(p + 8 * s), v##21 = LD(p + 9 * s), v##22 = LD(p + 10 * s), v##23 = LD(p + 11 * s); \
+  v128_t v##30 = LD(p + 12 * s), v##31 = LD(p + 13 * s), v##32 = LD(p + 14 * s), v##33 = LD(p + 15 * s);
 
 /* u[e][c][o] = (G g G^T)[e] for g [3][3][ci][co], G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]. */
 EXPORT(winograd_filter)
@@ -487,10 +498,7 @@ void winograd_filter(const float *g, float *u, int ci, int co) {
     GROW(t20, t21, t22, u20, u21, u22, u23)
     GROW(t30, t31, t32, u30, u31, u32, u33)
     float *d = u + q;
-    ST(d, u00); ST(d + s, u01); ST(d + 2 * s, u02); ST(d + 3 * s, u03);
-    ST(d + 4 * s, u10); ST(d + 5 * s, u11); ST(d + 6 * s, u12); ST(d + 7 * s, u13);
-    ST(d + 8 * s, u20); ST(d + 9 * s, u21); ST(d + 10 * s, u22); ST(d + 11 * s, u23);
-    ST(d + 12 * s, u30); ST(d + 13 * s, u31); ST(d + 14 * s, u32); ST(d + 15 * s, u33);
+    ST16(d, s, u)
   }
 #undef GROW
 }
@@ -531,10 +539,7 @@ static inline __attribute__((always_inline)) void wg_inputs(const float *x, floa
       BROW(s20, s21, s22, s23, e20, e21, e22, e23)
       BROW(s30, s31, s32, s33, e30, e31, e32, e33)
       float *q = dv + c;
-      ST(q, e00); ST(q + vs, e01); ST(q + 2 * vs, e02); ST(q + 3 * vs, e03);
-      ST(q + 4 * vs, e10); ST(q + 5 * vs, e11); ST(q + 6 * vs, e12); ST(q + 7 * vs, e13);
-      ST(q + 8 * vs, e20); ST(q + 9 * vs, e21); ST(q + 10 * vs, e22); ST(q + 11 * vs, e23);
-      ST(q + 12 * vs, e30); ST(q + 13 * vs, e31); ST(q + 14 * vs, e32); ST(q + 15 * vs, e33);
+      ST16(q, vs, e)
     }
   }
 }
@@ -564,10 +569,7 @@ void winograd_conv(const float *x, const float *u, float *y, float *v, float *m,
       const float *q = m + (long)k * co;
       for (int o = 0; o < co; o += 4) {
         const float *mq = q + o;
-        v128_t m00 = LD(mq), m01 = LD(mq + ms), m02 = LD(mq + 2 * ms), m03 = LD(mq + 3 * ms);
-        v128_t m10 = LD(mq + 4 * ms), m11 = LD(mq + 5 * ms), m12 = LD(mq + 6 * ms), m13 = LD(mq + 7 * ms);
-        v128_t m20 = LD(mq + 8 * ms), m21 = LD(mq + 9 * ms), m22 = LD(mq + 10 * ms), m23 = LD(mq + 11 * ms);
-        v128_t m30 = LD(mq + 12 * ms), m31 = LD(mq + 13 * ms), m32 = LD(mq + 14 * ms), m33 = LD(mq + 15 * ms);
+        LD16(mq, ms, m)
         v128_t a0 = ADD(ADD(m00, m10), m20), a1 = ADD(ADD(m01, m11), m21), a2 = ADD(ADD(m02, m12), m22), a3 = ADD(ADD(m03, m13), m23);
         v128_t b0 = SUB(SUB(m10, m20), m30), b1 = SUB(SUB(m11, m21), m31), b2 = SUB(SUB(m12, m22), m32), b3 = SUB(SUB(m13, m23), m33);
         ST(out + o, ADD(ADD(a0, a1), a2));
@@ -614,10 +616,7 @@ void winograd_filter_grad(const float *x, const float *dy, float *dw, float *v, 
         AROW(s2, z2, e20, e21, e22, e23)
         AROW(s3, z3, e30, e31, e32, e33)
         float *p = dq + o;
-        ST(p, e00); ST(p + qs, e01); ST(p + 2 * qs, e02); ST(p + 3 * qs, e03);
-        ST(p + 4 * qs, e10); ST(p + 5 * qs, e11); ST(p + 6 * qs, e12); ST(p + 7 * qs, e13);
-        ST(p + 8 * qs, e20); ST(p + 9 * qs, e21); ST(p + 10 * qs, e22); ST(p + 11 * qs, e23);
-        ST(p + 12 * qs, e30); ST(p + 13 * qs, e31); ST(p + 14 * qs, e32); ST(p + 15 * qs, e33);
+        ST16(p, qs, e)
       }
     }
     for (int e = 0; e < 16; e++) gemm_acc(v + e * (long)WG_TILES * ci, 1, ci, q + e * qs, m + e * us, ci, co, nt);
@@ -627,10 +626,7 @@ void winograd_filter_grad(const float *x, const float *dy, float *dw, float *v, 
   v128_t r0 = ADD(a, wasm_f32x4_mul(half, ADD(b, c))), r1 = wasm_f32x4_mul(half, SUB(b, c)), r2 = ADD(wasm_f32x4_mul(half, ADD(b, c)), d);
   for (long i = 0; i < us; i += 4) {
     const float *p = m + i;
-    v128_t m00 = LD(p), m01 = LD(p + us), m02 = LD(p + 2 * us), m03 = LD(p + 3 * us);
-    v128_t m10 = LD(p + 4 * us), m11 = LD(p + 5 * us), m12 = LD(p + 6 * us), m13 = LD(p + 7 * us);
-    v128_t m20 = LD(p + 8 * us), m21 = LD(p + 9 * us), m22 = LD(p + 10 * us), m23 = LD(p + 11 * us);
-    v128_t m30 = LD(p + 12 * us), m31 = LD(p + 13 * us), m32 = LD(p + 14 * us), m33 = LD(p + 15 * us);
+    LD16(p, us, m)
     GTROW(m00, m10, m20, m30, t00, t10, t20)
     GTROW(m01, m11, m21, m31, t01, t11, t21)
     GTROW(m02, m12, m22, m32, t02, t12, t22)
@@ -647,6 +643,8 @@ void winograd_filter_grad(const float *x, const float *dy, float *dw, float *v, 
 }
 #undef AROW
 #undef BROW
+#undef ST16
+#undef LD16
 #undef LD
 #undef ST
 #undef ADD
