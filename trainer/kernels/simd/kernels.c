@@ -144,11 +144,12 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int nb, int h, in
     }
 }
 
-/* c[i][o] += sum over p < k of A(i, p) * b[p][o] with A(i, p) = a[i * ars + p * aps], b [k][n], n a
+/* c[i][o] += (or, without add, =) sum over p < k of A(i, p) * b[p][o] with A(i, p) = a[i * ars + p * aps], b [k][n], n a
  * multiple of 8: a GEMM whose operands are read where they lie, without packing; 4x8 outputs at a time
- * in registers (then 2x8 and 1x8 for the last rows), summed from zero over the k terms and then added to c. Inlined into each caller, so
- * a constant stride (1) compiles to fixed offsets. */
-static inline __attribute__((always_inline)) void gemm_acc(const float *a, long ars, long aps, const float *b, float *c, int m, int n, int k) {
+ * in registers (then 2x8 and 1x8 for the last rows), summed from zero over the k terms and then added to c (stored, without add). Inlined into each caller, so
+ * a constant stride (1) and a constant add compile to fixed offsets and one kind of store. */
+#define PUT(p, v) wasm_v128_store((p), add ? wasm_f32x4_add(wasm_v128_load(p), (v)) : (v))
+static inline __attribute__((always_inline)) void gemm_into(const float *a, long ars, long aps, const float *b, float *c, int m, int n, int k, int add) {
   int r = 0;
   for (; r + 4 <= m; r += 4)
     for (int o = 0; o < n; o += 8) {
@@ -165,10 +166,10 @@ static inline __attribute__((always_inline)) void gemm_acc(const float *a, long 
         c30 = MADD(c30, x3, b0); c31 = MADD(c31, x3, b1);
       }
       float *cp = c + (long)r * n + o;
-      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c00)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c01)); cp += n;
-      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c10)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c11)); cp += n;
-      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c20)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c21)); cp += n;
-      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c30)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c31));
+      PUT(cp, c00); PUT(cp + 4, c01); cp += n;
+      PUT(cp, c10); PUT(cp + 4, c11); cp += n;
+      PUT(cp, c20); PUT(cp + 4, c21); cp += n;
+      PUT(cp, c30); PUT(cp + 4, c31);
     }
   for (; r + 2 <= m; r += 2)
     for (int o = 0; o < n; o += 8) {
@@ -182,8 +183,8 @@ static inline __attribute__((always_inline)) void gemm_acc(const float *a, long 
         c10 = MADD(c10, x1, b0); c11 = MADD(c11, x1, b1);
       }
       float *cp = c + (long)r * n + o;
-      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c00)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c01)); cp += n;
-      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c10)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c11));
+      PUT(cp, c00); PUT(cp + 4, c01); cp += n;
+      PUT(cp, c10); PUT(cp + 4, c11);
     }
   for (; r < m; r++)
     for (int o = 0; o < n; o += 8) {
@@ -196,16 +197,22 @@ static inline __attribute__((always_inline)) void gemm_acc(const float *a, long 
         c1 = MADD(c1, x, wasm_v128_load(bp + 4));
       }
       float *cp = c + (long)r * n + o;
-      wasm_v128_store(cp, wasm_f32x4_add(wasm_v128_load(cp), c0)); wasm_v128_store(cp + 4, wasm_f32x4_add(wasm_v128_load(cp + 4), c1));
+      PUT(cp, c0); PUT(cp + 4, c1);
     }
 }
+#undef PUT
 
-/* gemm_acc into a zeroed c over all k, p in blocks of 256: a block of b (and of a) stays in cache
+static inline __attribute__((always_inline)) void gemm_acc(const float *a, long ars, long aps, const float *b, float *c, int m, int n, int k) {
+  gemm_into(a, ars, aps, b, c, m, n, k, 1);
+}
+
+/* c = A b over all k, p in blocks of 256: a block of b (and of a) stays in cache
  * while every row uses it, and block sums added to c keep the float32 error of 100k-term sums near
  * that of pairwise summation. */
 static inline __attribute__((always_inline)) void gemm_strided(const float *a, long ars, long aps, const float *b, float *c, int m, int n, int k) {
-  for (long i = 0; i < (long)m * n; i++) c[i] = 0;
-  for (int p0 = 0; p0 < k; p0 += 256) gemm_acc(a + p0 * aps, ars, aps, b + (long)p0 * n, c, m, n, (k - p0 < 256 ? k - p0 : 256));
+  if (k <= 0) for (long i = 0; i < (long)m * n; i++) c[i] = 0;
+  /* The first block stores into c, the others add to it: no pass to zero c first. */
+  for (int p0 = 0; p0 < k; p0 += 256) gemm_into(a + p0 * aps, ars, aps, b + (long)p0 * n, c, m, n, (k - p0 < 256 ? k - p0 : 256), p0 > 0);
 }
 
 /* c[r][o] = sum over p of a[p][r] * b[p][o], a [k][m], b [k][n], c [m][n]: the shape of a filter
@@ -554,11 +561,7 @@ void winograd_conv(const float *x, const float *u, float *y, float *v, float *m,
   for (long t0 = 0; t0 < tiles; t0 += WG_TILES) {
     int nt = tiles - t0 < WG_TILES ? (int)(tiles - t0) : WG_TILES;
     wg_inputs(x, v, t0, nt, h, w, ci, th, tw, top, left);
-    for (int e = 0; e < 16; e++) {
-      float *me = m + e * ms;
-      for (long i = 0; i < (long)nt * co; i++) me[i] = 0;
-      gemm_acc(v + e * vs, ci, 1, u + e * us, me, nt, co, ci);
-    }
+    for (int e = 0; e < 16; e++) gemm_into(v + e * vs, ci, 1, u + e * us, m + e * ms, nt, co, ci, 0);
     /* y's 2x2 block = A^T M A, A^T = [1 1 1 0; 0 1 -1 -1]; blocks past y's edge drop their extra outputs. */
     for (int k = 0; k < nt; k++) {
       long t = t0 + k;
