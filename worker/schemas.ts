@@ -93,7 +93,15 @@ export const DevicePinsSchema = z.object({ pins: PinsSchema }).openapi('DevicePi
 
 export const InfoSchema = z
   .object({
-    backend: z.object({ name: z.string(), simd: z.boolean(), threads: z.boolean(), tfjsVersion: z.string() }),
+    backend: z.object({
+      name: z.string(),
+      simd: z.boolean(),
+      threads: z.boolean(),
+      tfjsVersion: z.string(),
+      warmUp: z
+        .object({ state: z.enum(['pending', 'done', 'failed']), ms: z.number().nullable() })
+        .openapi({ description: "this isolate's start: the backend, its kernels and the JPEG codec run once before the first request" }),
+    }),
     defaultModel: z.object({ version: z.string() }).nullable(),
     models: z
       .object({

@@ -62,6 +62,17 @@ describe('public routes', () => {
     expect(body.formats).toEqual(['image/jpeg', 'image/png', 'image/webp']);
   });
 
+  it('GET /v1/info shows the isolate warmed its backend and JPEG codec up when it started, not in a request', async () => {
+    let warmUp: { state: string; ms: number | null } = { state: 'pending', ms: null };
+    for (let i = 0; i < 100 && warmUp.state === 'pending'; i++) {
+      const res = await call('/v1/info', { headers: { authorization: `Bearer ${token}` } });
+      warmUp = (await res.json<any>()).backend.warmUp;
+      if (warmUp.state === 'pending') await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(warmUp.state).toBe('done');
+    expect(warmUp.ms).toBeGreaterThanOrEqual(0);
+  });
+
   it('GET /openapi.json is an OpenAPI 3.1 document of every route', async () => {
     const res = await call('/openapi.json');
     expect(res.status).toBe(200);

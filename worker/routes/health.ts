@@ -7,6 +7,7 @@ import { HttpError } from '../errors.ts';
 import { residentModels } from '../model-cache.ts';
 import { resolveVersion } from '../model-store.ts';
 import { errorResponses, HealthSchema, InfoSchema } from '../schemas.ts';
+import { warmUpStatus } from '../warm-up.ts';
 
 const healthRoute = createRoute({
   method: 'get',
@@ -26,6 +27,8 @@ const infoRoute = createRoute({
 export const healthRoutes = new OpenAPIHono<AppEnv>()
   .openapi(healthRoute, (c) => c.json({ status: 'ok' as const }, 200))
   .openapi(infoRoute, async (c) => {
+    // Read before ensureBackend, so a warm-up still running shows as such.
+    const warmUp = warmUpStatus();
     const backend = await ensureBackend();
     let defaultModel: { version: string } | null = null;
     try {
@@ -34,7 +37,7 @@ export const healthRoutes = new OpenAPIHono<AppEnv>()
       if (!(error instanceof HttpError)) throw error;
     }
     return c.json({
-      backend,
+      backend: { ...backend, warmUp },
       defaultModel,
       models: residentModels(c.env),
       limits: { maxBodyBytes: MAX_BODY_BYTES, maxBatchBodyBytes: MAX_BATCH_BODY_BYTES, maxBatchImages: MAX_BATCH_IMAGES, maxImageSide: MAX_IMAGE_SIDE },

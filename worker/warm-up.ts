@@ -1,0 +1,80 @@
+import { defaultPreprocessing, preprocess, sha256Hex, type PixelImage } from '../shared/index.ts';
+import { ensureBackend, tf } from './backend.ts';
+import { decodeImage } from './decode.ts';
+
+// A 16x16 JPEG (289 bytes): enough to run every stage of the JPEG codec once.
+const TINY_JPEG =
+  '/9j/2wBDAAYEBQYFBAYGBQYHBwYIChAKCgkJChQODwwQFxQYGBcUFhYaHSUfGhsjHBYWICwgIyYnKSopGR8tMC0oMCUoKSj/2wBDAQcHBwoIChMKChMoGhYaKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCgoKCj/wAARCAAQABADASIAAhEBAxEB/8QAFQABAQAAAAAAAAAAAAAAAAAABAb/xAAZEAADAQEBAAAAAAAAAAAAAAAAAwRhITH/xAAVAQEBAAAAAAAAAAAAAAAAAAADBP/EABYRAQEBAAAAAAAAAAAAAAAAAAQAA//aAAwDAQACEQMRAD8Apmye8BtkwrGyYCbJhVmmVS7/2Q==';
+
+/** What the isolate did before its first request. */
+export interface WarmUp {
+  /** `done`: backend, kernels and the JPEG codec ran once; `failed`: the first request sets them up instead. */
+  state: 'pending' | 'done' | 'failed';
+  /** Milliseconds it took, as far as workerd's clock shows them (it moves in whole milliseconds). */
+  ms: number | null;
+}
+
+let status: WarmUp = { state: 'pending', ms: null };
+let started = false;
+
+/** Runs the op kinds a folded plan is made of (fused conv + ReLU, max pool, global mean, fused dense, softmax) on a tiny input. */
+async function runKernels(): Promise<void> {
+  const out = tf.tidy(() => {
+    const x = tf.ones([1, 32, 32, 3]) as tf.Tensor4D;
+    const first = tf.fused.conv2d({ x, filter: tf.ones([3, 3, 3, 16]), bias: tf.zeros([16]), activation: 'relu', strides: 1, pad: 'same' });
+    let h = tf.maxPool(first, 2, 2, 'valid');
+    for (let i = 0; i < 6; i++) h = tf.fused.conv2d({ x: h, filter: tf.ones([3, 3, 16, 16]), bias: tf.zeros([16]), activation: 'relu', strides: 1, pad: 'same' });
+    const dense = tf.fused.matMul({ a: tf.mean(h, [1, 2]) as tf.Tensor2D, b: tf.ones([16, 4]), bias: tf.zeros([4]) });
+    return tf.softmax(dense);
+  });
+  await out.data();
+  out.dispose();
+}
+
+/** A pale frame with one darker disc in it, the shape of a stained cell on a smear. */
+function syntheticFrame(width: number, height: number): PixelImage {
+  const data = new Uint8ClampedArray(width * height * 4);
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, i += 4) {
+      const inside = (x - width / 2) ** 2 + (y - height / 2) ** 2 < 900;
+      data.set(inside ? [90, 40, 140, 255] : [230, 220, 225, 255], i);
+    }
+  }
+  return { data, width, height, channels: 4 };
+}
+
+async function warm(): Promise<void> {
+  const started = Date.now();
+  try {
+    await ensureBackend();
+    await runKernels();
+    await decodeImage(Uint8Array.from(atob(TINY_JPEG), (ch) => ch.charCodeAt(0)));
+    // A camera-sized frame, so the crop search and the resize loops get compiled, not just parsed.
+    preprocess(syntheticFrame(320, 240), defaultPreprocessing(64, 'stain'));
+    // Token checks hash with WebCrypto; its first digest sets it up.
+    await sha256Hex(new Uint8Array(32));
+    status = { state: 'done', ms: Date.now() - started };
+  } catch (error) {
+    // Requests set everything up themselves and report what fails; here it only costs the head start.
+    console.warn('isolate warm-up failed; the first request sets up the backend instead', error);
+    status = { state: 'failed', ms: Date.now() - started };
+  }
+}
+
+/**
+ * Starts, when the isolate loads its script, the work every first request would otherwise pay for:
+ * the tfjs wasm backend, the first (baseline-compiled) run of its kernels and of the JPEG codec.
+ * workerd runs promise work at startup (no I/O is allowed there, and none is needed); on Cloudflare
+ * the isolate starts while the TLS handshake of its first request is still going on.
+ *
+ * @example
+ * startWarmUp(); // at module scope of worker/index.ts
+ */
+export function startWarmUp(): void {
+  if (started) return;
+  started = true;
+  void warm();
+}
+
+/** Whether the isolate's warm-up has run, for /v1/info. */
+export const warmUpStatus = (): WarmUp => status;
