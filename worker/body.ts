@@ -1,4 +1,4 @@
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError } from './errors.ts';
+import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, quoted } from './errors.ts';
 
 /** Largest single-image request body. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -18,7 +18,7 @@ export function assertImageType(header: string | null | undefined, where = 'the 
   const type = mediaTypeOf(header);
   if (!(IMAGE_TYPES as readonly string[]).includes(type)) {
     throw new UnsupportedMediaTypeError(
-      `${where} has Content-Type "${type || '(none)'}"; send the image bytes as image/jpeg, image/png or image/webp`,
+      `${where} has Content-Type ${type ? quoted(type) : '(none)'}; send the image bytes as image/jpeg, image/png or image/webp`,
     );
   }
 }

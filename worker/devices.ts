@@ -1,4 +1,4 @@
-import { BadRequestError, ConflictError, NotFoundError } from './errors.ts';
+import { BadRequestError, ConflictError, NotFoundError, quoted } from './errors.ts';
 import { DEVICE_NAME_PATTERN, issueToken } from './tokens.ts';
 
 export interface Device {
@@ -32,12 +32,12 @@ const PIN_PATTERN = /^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/;
 
 function checkPins(pins: string[]): void {
   const bad = pins.find((pin) => !PIN_PATTERN.test(pin));
-  if (bad !== undefined) throw new BadRequestError('invalid_pins', `pin "${bad}" is neither a version name nor "*"`);
+  if (bad !== undefined) throw new BadRequestError('invalid_pins', `pin ${quoted(bad)} is neither a version name nor "*"`);
 }
 
 function checkName(name: string): void {
   if (!DEVICE_NAME_PATTERN.test(name)) {
-    throw new BadRequestError('invalid_device_name', `device name "${name}" must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+    throw new BadRequestError('invalid_device_name', `device name ${quoted(name)} must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
   }
 }
 
@@ -64,7 +64,7 @@ export async function createDevice(
       .run();
   } catch (error) {
     if (/UNIQUE constraint failed/i.test(String((error as Error).message))) {
-      throw new ConflictError('device_exists', `device "${name}" already has an active token; revoke it first`);
+      throw new ConflictError('device_exists', `device ${quoted(name)} already has an active token; revoke it first`);
     }
     throw error;
   }
@@ -76,7 +76,7 @@ export async function setDevicePins(db: DeviceDatabase, name: string, pins: stri
   checkName(name);
   checkPins(pins);
   const result = await db.prepare('UPDATE devices SET pins = ? WHERE name = ? AND revoked_at IS NULL').bind(JSON.stringify(pins), name).run();
-  if (!result.meta.changes) throw new NotFoundError('device_not_found', `device "${name}" has no active token`);
+  if (!result.meta.changes) throw new NotFoundError('device_not_found', `device ${quoted(name)} has no active token`);
   return { name, pins };
 }
 
@@ -87,7 +87,7 @@ export async function revokeDevice(db: DeviceDatabase, name: string): Promise<vo
     .prepare('UPDATE devices SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL')
     .bind(new Date().toISOString(), name)
     .run();
-  if (!result.meta.changes) throw new NotFoundError('device_not_found', `device "${name}" has no active token`);
+  if (!result.meta.changes) throw new NotFoundError('device_not_found', `device ${quoted(name)} has no active token`);
 }
 
 /** The active token row with this id, if any. */

@@ -72,7 +72,15 @@ export class ModelUnavailableError extends HttpError {
 
 // Source locations (file:///..., /work/x/y.ts:12:3, node_modules/...) a runtime message may carry;
 // a request path the message echoes (/console/app.js) has no line number and is kept.
-const INTERNAL_PATH = /\(?(?:file:\/\/\S+|(?:\/[\w.@-]+)+\.(?:[cm]?[jt]s|wasm):\d+(?::\d+)?|\S*node_modules\/\S*)\)?/g;
+// The node_modules word starts where a word starts: `\S*node_modules` tried at every offset of a
+// long word backtracks over all of it, quadratic in the word's length.
+const INTERNAL_PATH = /\(?(?:file:\/\/\S+|(?:\/[\w.@-]+)+\.(?:[cm]?[jt]s|wasm):\d+(?::\d+)?|(?<!\S)\S*?node_modules\/\S*)\)?/g;
+const SHOWN = 500;
+// Messages echo what a client sent (a device name, a pin), which may be 100 000 characters long.
+// Only the first SHOWN are shown, so the patterns never need to look much further; the path
+// pattern stays quadratic on a crafted run of "/x/x/x", and a 100 000-character device name held
+// the isolate for 23 s before this bound.
+const SCANNED = 4 * SHOWN;
 
 /**
  * What a client may see of a message: its first line, without source paths, at most 500
@@ -82,8 +90,29 @@ const INTERNAL_PATH = /\(?(?:file:\/\/\S+|(?:\/[\w.@-]+)+\.(?:[cm]?[jt]s|wasm):\
  * publicMessage('bad\n    at f (/work/main/worker/x.ts:1:2)'); // 'bad'
  */
 export function publicMessage(message: string): string {
-  const line = message.split('\n')[0].replace(INTERNAL_PATH, '[internal]').trim();
-  return line.length > 500 ? `${line.slice(0, 497)}...` : line || 'request refused';
+  const end = message.indexOf('\n');
+  let line = end === -1 ? message : message.slice(0, end);
+  const cut = line.length > SCANNED;
+  if (cut) {
+    line = line.slice(0, SCANNED);
+    // A path the cut splits has lost its line number, so no pattern hides it: drop its start.
+    const word = line.search(/\S+$/);
+    if (word !== -1 && line.includes('/', word)) line = line.slice(0, word);
+  }
+  line = line.replace(INTERNAL_PATH, '[internal]').trim();
+  if (cut || line.length > SHOWN) return `${line.slice(0, SHOWN - 3)}...`;
+  return line || 'request refused';
+}
+
+/**
+ * A value a client sent, quoted for a message, its start only when it is long: the message's
+ * advice (what to send instead) still fits in what publicMessage shows.
+ *
+ * @example
+ * `device name ${quoted(name)} must be 1-64 letters`; // device name "xxxx…" (100000 characters) must be…
+ */
+export function quoted(value: string, max = 80): string {
+  return value.length > max ? `"${value.slice(0, max)}…" (${value.length} characters)` : `"${value}"`;
 }
 
 /** The JSON body every error response carries. */

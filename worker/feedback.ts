@@ -1,6 +1,6 @@
 import type { Database } from './db.ts';
 import type { Device } from './devices.ts';
-import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError } from './errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, quoted } from './errors.ts';
 
 interface PredictionRow {
   version: string;
@@ -32,13 +32,13 @@ export async function recordFeedback(db: Database, device: Device, id: string, l
     .prepare('SELECT version, device, top_label, probabilities FROM predictions WHERE id = ? AND status = 200')
     .bind(id)
     .first<PredictionRow>();
-  if (!prediction) throw new NotFoundError('prediction_not_found', `no classification with id "${id}" is recorded`);
+  if (!prediction) throw new NotFoundError('prediction_not_found', `no classification with id ${quoted(id)} is recorded`);
   if (!device.admin && prediction.device !== device.name) {
     throw new ForbiddenError(`prediction ${id} was made for another device; only that device or an admin token may confirm it`);
   }
   const classes = Object.keys(JSON.parse(prediction.probabilities) as Record<string, number>);
   if (!classes.includes(label)) {
-    throw new UnprocessableError('unknown_label', `"${label}" is not a class of model version ${prediction.version} (classes: ${classes.join(', ')})`);
+    throw new UnprocessableError('unknown_label', `${quoted(label)} is not a class of model version ${prediction.version} (classes: ${classes.join(', ')})`);
   }
   const inserted = await db
     .prepare('INSERT INTO feedback (prediction_id, label, device, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (prediction_id) DO NOTHING')

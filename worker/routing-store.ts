@@ -1,5 +1,5 @@
 import { isUniqueViolation, type Database } from './db.ts';
-import { ConflictError, HttpError, UnprocessableError } from './errors.ts';
+import { ConflictError, HttpError, UnprocessableError, quoted } from './errors.ts';
 import { findVersion, listStoredVersions, readVerifiedVersion, VERSION_PATTERN, type VersionBucket } from './model-files.ts';
 
 // No tfjs here: `npm run route -- --local` runs this same code in Node against the local D1 and R2.
@@ -91,7 +91,7 @@ function checkSplit(split: Record<string, number>): void {
 
 /** Refuses a version that is unknown, half-published, or whose files fail the manifest's sha256. */
 async function checkVersion(bucket: VersionBucket, version: string, role: string): Promise<void> {
-  if (!VERSION_PATTERN.test(version)) throw new UnprocessableError('unknown_version', `${role} "${version}" is not a valid version name`);
+  if (!VERSION_PATTERN.test(version)) throw new UnprocessableError('unknown_version', `${role} ${quoted(version)} is not a valid version name`);
   if (!(await findVersion(bucket, version))) {
     const { complete, incomplete } = await listStoredVersions(bucket);
     if (incomplete.includes(version)) {

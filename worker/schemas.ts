@@ -100,7 +100,7 @@ export const InfoSchema = z
       tfjsVersion: z.string(),
       warmUp: z
         .object({ state: z.enum(['pending', 'done', 'failed']), ms: z.number().nullable() })
-        .openapi({ description: "this isolate's start: the backend, its kernels and the JPEG codec run once before the first request" }),
+        .openapi({ description: "this isolate's start: the backend, its kernels, the JPEG codec, preprocessing and SHA-256 run once before the first request" }),
     }),
     defaultModel: z.object({ version: z.string() }).nullable(),
     models: z

@@ -57,7 +57,7 @@ describe('fuzz', () => {
     const cases = fuzzCases(new Random(seed), { device: devices[0], admin, jpegs, png: fromBase64(images.png), webps: [fromBase64(images.webp), fromBase64(images.webpLossy)], tiny }, 2400);
     const tally = await runFuzz(cases, send);
     const statuses = Object.fromEntries(Object.entries(tally.statuses).sort());
-    summary.fuzz = `fuzz: ${tally.requests} malformed requests, statuses ${JSON.stringify(statuses)}, ${tally.serverErrors} 5xx, ${tally.hangs} hangs, ${tally.decodedAnyway} of them 200 (batches answered part by part, each part a 4xx, or damaged images that still decode), seed ${seed}`;
+    summary.fuzz = `fuzz: ${tally.requests} malformed requests, statuses ${JSON.stringify(statuses)}, ${tally.serverErrors} 5xx, ${tally.hangs} hangs or stalls, ${tally.decodedAnyway} of them 200 (batches answered part by part, each part a 4xx, or damaged images that still decode), seed ${seed}`;
     console.log(summary.fuzz);
     expect(tally.failures.slice(0, 20)).toEqual([]);
     expect(tally.requests).toBeGreaterThanOrEqual(2000);

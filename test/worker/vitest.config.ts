@@ -10,6 +10,7 @@ export default defineConfig(async () => ({
     name: 'worker',
     root,
     include: ['test/worker/**/*.test.ts'],
+    exclude: ['test/worker/**/*.node.test.ts'],
     // Node side: decodes the samples with sharp and runs the model on tfjs cpu for parity.
     globalSetup: ['test/worker/global-setup.ts'],
     setupFiles: ['test/worker/apply-migrations.ts'],

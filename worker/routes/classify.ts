@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../auth.ts';
 import { assertImageType, MAX_BATCH_BODY_BYTES, MAX_BATCH_IMAGES, MAX_BODY_BYTES, mediaTypeOf, readBody } from '../body.ts';
 import { classifyImage } from '../classify.ts';
-import { BadRequestError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError } from '../errors.ts';
+import { BadRequestError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, quoted } from '../errors.ts';
 import { BatchSchema, ClassificationSchema, errorResponses, PinHeaderSchema, VersionQuerySchema } from '../schemas.ts';
 import { requestedPin, serveModel, ServeError, type ServedModel } from '../serve.ts';
 import { recordAfterResponse } from '../stats-queue.ts';
@@ -121,7 +121,7 @@ export const classifyRoutes = new OpenAPIHono<AppEnv>()
   .openapi(batchRoute, async (c) => {
     const type = mediaTypeOf(c.req.header('content-type'));
     if (type !== 'multipart/form-data') {
-      throw new UnsupportedMediaTypeError(`a batch is multipart/form-data with one image per part, not "${type || '(none)'}"`);
+      throw new UnsupportedMediaTypeError(`a batch is multipart/form-data with one image per part, not ${type ? quoted(type) : '(none)'}`);
     }
     const body = await readBody(c.req.raw, MAX_BATCH_BODY_BYTES);
     let form: FormData;

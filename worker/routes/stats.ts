@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { requireAdmin, type AppEnv } from '../auth.ts';
-import { BadRequestError } from '../errors.ts';
+import { BadRequestError, quoted } from '../errors.ts';
 import { recordFeedback } from '../feedback.ts';
 import { recordedSoFar } from '../stats-queue.ts';
 import { FeedbackResultSchema, FeedbackSchema, StatsQuerySchema, StatsSchema } from '../rollout-schemas.ts';
@@ -35,7 +35,7 @@ export const statsRoutes = new OpenAPIHono<AppEnv>()
     const { since } = c.req.valid('query');
     const time = since === undefined ? null : new Date(since);
     if (time && Number.isNaN(time.getTime())) {
-      throw new BadRequestError('invalid_since', `since "${since}" is not an ISO 8601 time; use e.g. 2026-05-01T00:00:00Z`);
+      throw new BadRequestError('invalid_since', `since ${quoted(since!)} is not an ISO 8601 time; use e.g. 2026-05-01T00:00:00Z`);
     }
     const from = time ? time.toISOString() : null;
     await recordedSoFar(c.env);
