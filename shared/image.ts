@@ -40,29 +40,34 @@ export function assertPixelImage(image: PixelImage): void {
 }
 
 /**
- * One output axis of an area (box-filter) resample: for each output cell, the source
- * indices it overlaps and the fraction of the cell each covers. Precomputed once per
- * axis so the 2-D loop is a plain weighted sum.
+ * One output axis of an area (box-filter) resample: for each output cell o, the source indices
+ * it overlaps, `index[offsets[o]]` to `index[offsets[o + 1] - 1]`, and the fraction of the cell
+ * each covers. Precomputed once per axis so the 2-D loop is a plain weighted sum; flat typed
+ * arrays rather than an array per cell, as this runs in every classify request and those small
+ * arrays were a third of the garbage a request left to the Worker's collector.
  */
 function areaWeights(start: number, length: number, outLength: number, limit: number) {
   const step = length / outLength;
-  const index: number[][] = [];
-  const weight: number[][] = [];
+  // A cell of `step` source pixels overlaps at most ceil(step) + 1 of them; one more for rounding.
+  const most = outLength * (Math.ceil(step) + 2);
+  const offsets = new Int32Array(outLength + 1);
+  const index = new Int32Array(most);
+  const weight = new Float64Array(most);
+  let n = 0;
   for (let o = 0; o < outLength; o++) {
+    offsets[o] = n;
     const lo = start + o * step;
     const hi = lo + step;
-    const idx: number[] = [];
-    const w: number[] = [];
     for (let s = Math.floor(lo); s < Math.ceil(hi); s++) {
       const cover = Math.min(hi, s + 1) - Math.max(lo, s);
       if (cover <= 0) continue;
-      idx.push(Math.min(Math.max(s, 0), limit - 1));
-      w.push(cover / step);
+      index[n] = Math.min(Math.max(s, 0), limit - 1);
+      weight[n] = cover / step;
+      n++;
     }
-    index.push(idx);
-    weight.push(w);
   }
-  return { index, weight };
+  offsets[outLength] = n;
+  return { offsets, index, weight };
 }
 
 /**
@@ -79,20 +84,17 @@ export function resizeArea(image: PixelImage, box: Box, outWidth: number, outHei
   const { data, width, height, channels } = image;
   const xs = areaWeights(box.x, box.width, outWidth, width);
   const ys = areaWeights(box.y, box.height, outHeight, height);
+  const { offsets: xo, index: xi, weight: xw } = xs;
   const out = new Uint8Array(outWidth * outHeight * 3);
   const row = new Float64Array(outWidth * 3);
   for (let oy = 0; oy < outHeight; oy++) {
     row.fill(0);
-    const yi = ys.index[oy];
-    const yw = ys.weight[oy];
-    for (let k = 0; k < yi.length; k++) {
-      const base = yi[k] * width * channels;
-      const wy = yw[k];
-      for (let ox = 0; ox < outWidth; ox++) {
-        const xi = xs.index[ox];
-        const xw = xs.weight[ox];
+    for (let k = ys.offsets[oy]; k < ys.offsets[oy + 1]; k++) {
+      const base = ys.index[k] * width * channels;
+      const wy = ys.weight[k];
+      for (let ox = 0, j = xo[0]; ox < outWidth; ox++) {
         let r = 0, g = 0, b = 0;
-        for (let j = 0; j < xi.length; j++) {
+        for (const end = xo[ox + 1]; j < end; j++) {
           const p = base + xi[j] * channels;
           const w = xw[j];
           r += data[p] * w;

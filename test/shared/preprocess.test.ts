@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
-  defaultPreprocessing, normalizePixels, preparationKey, preparePixels, preprocess, resizeArea, stainBox, type PixelImage,
+  defaultPreprocessing, normalizePixels, preparationKey, preparePixels, preprocess, resizeArea, sha256Hex, stainBox, type PixelImage,
 } from '../../shared/index.ts';
 
 function solid(width: number, height: number, rgb: [number, number, number], channels: 3 | 4 = 3): PixelImage {
@@ -27,6 +27,13 @@ describe('resizeArea', () => {
     // 2x1 image, black and white: one output pixel is their mean.
     const image: PixelImage = { data: new Uint8Array([0, 0, 0, 255, 255, 255]), width: 2, height: 1, channels: 3 };
     expect([...resizeArea(image, { x: 0, y: 0, width: 2, height: 1 }, 1, 1)]).toEqual([128, 128, 128]);
+  });
+
+  it('gives, byte for byte, the pixels it always gave for a fractional box past the edge (trained models depend on them)', async () => {
+    const data = new Uint8Array(37 * 29 * 3).map((_, i) => (i * 53 + (i >> 5)) % 256);
+    const out = resizeArea({ data, width: 37, height: 29, channels: 3 }, { x: 3.3, y: -2, width: 21.7, height: 17 }, 9, 7);
+    // Recorded from the implementation every published model was trained with.
+    expect(await sha256Hex(out as Uint8Array<ArrayBuffer>)).toBe('240e6e8cf5edff29850638d3b805232d86a9cd32bc75eb9b3a6ec4dbc67ccd2b');
   });
 
   it('gives the same pixels from RGBA as from RGB', () => {
