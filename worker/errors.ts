@@ -96,8 +96,9 @@ export function publicMessage(message: string): string {
   if (cut) {
     line = line.slice(0, SCANNED);
     // A path the cut splits has lost its line number, so no pattern hides it: drop its start.
-    const word = line.search(/\S+$/);
-    if (word !== -1 && line.includes('/', word)) line = line.slice(0, word);
+    let word = line.length;
+    while (word > 0 && !/\s/.test(line[word - 1])) word--;
+    if (line.includes('/', word)) line = line.slice(0, word);
   }
   line = line.replace(INTERNAL_PATH, '[internal]').trim();
   if (cut || line.length > SHOWN) return `${line.slice(0, SHOWN - 3)}...`;
