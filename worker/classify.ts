@@ -1,5 +1,6 @@
 import { dihedralVariants, finalProbabilities, needsReview, plainInference, preprocess, variantCount, type Manifest, type PixelImage } from '../shared/index.ts';
 import { tf } from './backend.ts';
+import { clockTick } from './clock.ts';
 import { decodeImage } from './decode.ts';
 import type { LoadedModel } from './model-store.ts';
 
@@ -30,16 +31,12 @@ export interface ClassifiedImage {
   preprocessing: Manifest['preprocessing'];
 }
 
-// workerd's clock only moves across I/O (a Spectre mitigation); a zero timer between the
-// phases lets each phase's duration show up.
-const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
-
 /** Decodes image bytes (JPEG, PNG, WebP) and times it. */
 export async function decodeTimed(bytes: Uint8Array): Promise<{ image: PixelImage; decodeMs: number }> {
-  await tick();
+  await clockTick();
   const t0 = Date.now();
   const image = await decodeImage(bytes);
-  await tick();
+  await clockTick();
   return { image, decodeMs: Date.now() - t0 };
 }
 
@@ -90,10 +87,10 @@ export async function classifyImage(bytes: Uint8Array, loaded: LoadedModel): Pro
   const { image, decodeMs } = await decodeTimed(bytes);
   const t1 = Date.now();
   const input = preprocess(image, manifest.preprocessing);
-  await tick();
+  await clockTick();
   const t2 = Date.now();
   const probabilities = await infer(input, loaded);
-  await tick();
+  await clockTick();
   const t3 = Date.now();
   const result = toClassification(manifest, probabilities, { decodeMs, preprocessMs: t2 - t1, inferMs: t3 - t2 });
   return { result, probabilities, classes: manifest.classes, bytes, input, preprocessing: manifest.preprocessing };

@@ -158,7 +158,7 @@ export interface PhaseSplit {
 
 /**
  * The mean of each phase over the timed requests, and the rest of the client's latency. workerd's
- * clock moves in whole milliseconds (and only across I/O), so one request's phases read 0, 1 or 2
+ * clock moves in whole milliseconds (deployed, only across I/O; see worker/clock.ts), so one request's phases read 0, 1 or 2
  * ms and their median is always a whole number; as a phase starts at a random point of a
  * millisecond, the mean of those readings is the phase's mean duration.
  *
