@@ -1,5 +1,5 @@
 import { parseManifest, sha256Hex, type Manifest } from '../shared/index.ts';
-import { HttpError, ModelUnavailableError, NotFoundError } from './errors.ts';
+import { HttpError, ModelUnavailableError, NotFoundError, quoted } from './errors.ts';
 
 // No tfjs here: the Node scripts (`npm run route -- --local`) check versions with this code too.
 
@@ -73,7 +73,7 @@ export async function findVersion(bucket: VersionBucket, version: string): Promi
 /** A version's manifest, parsed and checked to name the version it is filed under. */
 export async function readManifest(bucket: VersionBucket, version: string): Promise<Manifest> {
   const object = await fromStore(`reading ${version}/${MANIFEST_FILE}`, () => bucket.get(`${version}/${MANIFEST_FILE}`));
-  if (!object) throw new NotFoundError('model_not_found', `model version "${version}" is not published`);
+  if (!object) throw new NotFoundError('model_not_found', `model version ${quoted(version)} is not published`);
   const raw = await fromStore(`reading ${version}/${MANIFEST_FILE}`, () => object.arrayBuffer());
   let manifest: Manifest;
   try {
@@ -82,7 +82,7 @@ export async function readManifest(bucket: VersionBucket, version: string): Prom
     throw new ModelUnavailableError('model_invalid', `model ${version}: manifest is invalid: ${(error as Error).message}`);
   }
   if (manifest.version !== version) {
-    throw new ModelUnavailableError('model_invalid', `model ${version}: manifest names version "${manifest.version}"`);
+    throw new ModelUnavailableError('model_invalid', `model ${version}: manifest names version ${quoted(manifest.version)}`);
   }
   return manifest;
 }

@@ -1,6 +1,6 @@
 import { plainInference, type Manifest } from '../shared/index.ts';
 import { ensureBackend, tf } from './backend.ts';
-import { HttpError, ModelUnavailableError, NotFoundError } from './errors.ts';
+import { HttpError, ModelUnavailableError, NotFoundError, quoted } from './errors.ts';
 import { buildNetwork, type Network } from './network.ts';
 import { findVersion, listStoredVersions, readVerifiedVersion, type StoredVersion, type VersionBucket } from './model-files.ts';
 
@@ -27,7 +27,7 @@ export async function resolveVersion(env: Env, requested?: string): Promise<Stor
   const wanted = requested || env.MODEL_VERSION || undefined;
   if (wanted) {
     const stored = await findVersion(env.MODELS, wanted);
-    if (!stored) throw new NotFoundError('model_not_found', `model version "${wanted}" is not published`);
+    if (!stored) throw new NotFoundError('model_not_found', `model version ${quoted(wanted)} is not published`);
     return stored;
   }
   const { complete } = await listStoredVersions(env.MODELS);

@@ -1,6 +1,6 @@
 import { deviceBucket, pickVersion, randomBucket } from './assignment.ts';
 import type { Device } from './devices.ts';
-import { BadRequestError, ForbiddenError, HttpError, NotFoundError } from './errors.ts';
+import { BadRequestError, ForbiddenError, HttpError, NotFoundError, quoted } from './errors.ts';
 import { acquireModel, type ModelLease } from './model-cache.ts';
 import { currentRouting, type RoutingConfig } from './routing-store.ts';
 import { lookUpDefaultVersion, lookUpVersion } from './version-lookup.ts';
@@ -53,7 +53,7 @@ export function mayPin(device: Device, version: string): boolean {
 
 async function lease(env: Env, version: string): Promise<ModelLease> {
   const stored = await lookUpVersion(env, version);
-  if (!stored) throw new NotFoundError('model_not_found', `model version "${version}" is not published`);
+  if (!stored) throw new NotFoundError('model_not_found', `model version ${quoted(version)} is not published`);
   return acquireModel(env, stored);
 }
 
@@ -70,7 +70,7 @@ export async function serveModel(env: Env, device: Device, pin?: string): Promis
   const shadow = routing?.shadow ?? null;
   if (pin) {
     if (!mayPin(device, pin)) {
-      throw new ForbiddenError(`this token may not choose model version "${pin}"; an admin can list it for the device (pins)`);
+      throw new ForbiddenError(`this token may not choose model version ${quoted(pin)}; an admin can list it for the device (pins)`);
     }
     try {
       return { ...(await lease(env, pin)), version: pin, assigned: pin, route: 'pin', shadow };
@@ -111,7 +111,7 @@ export async function serveModel(env: Env, device: Device, pin?: string): Promis
 export function requestedPin(header: string | undefined, query: string | undefined): string | undefined {
   const fromHeader = header?.trim() || undefined;
   if (fromHeader && query && fromHeader !== query) {
-    throw new BadRequestError('conflicting_version', `X-Model-Version "${fromHeader}" and ?version=${query} name different versions; send one`);
+    throw new BadRequestError('conflicting_version', `X-Model-Version ${quoted(fromHeader)} and ?version=${quoted(query)} name different versions; send one`);
   }
   return fromHeader ?? (query || undefined);
 }

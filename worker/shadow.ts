@@ -2,7 +2,7 @@ import { argMax, preprocess } from '../shared/index.ts';
 import { decodeTimed, infer, type ClassifiedImage } from './classify.ts';
 import { acquireModel } from './model-cache.ts';
 import { findVersion } from './model-files.ts';
-import { NotFoundError } from './errors.ts';
+import { NotFoundError, quoted } from './errors.ts';
 import { failureOf, probabilityMap, recordPredictions, recordShadows, type PredictionRecord, type ShadowRecord } from './stats-record.ts';
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -17,7 +17,7 @@ export async function runShadow(env: Env, shadow: string, items: { id: string; c
   const started = Date.now();
   try {
     const stored = await findVersion(env.MODELS, shadow);
-    if (!stored) throw new NotFoundError('model_not_found', `shadow version "${shadow}" is not published`);
+    if (!stored) throw new NotFoundError('model_not_found', `shadow version ${quoted(shadow)} is not published`);
     lease = await acquireModel(env, stored);
   } catch (error) {
     const failure = failureOf(error);

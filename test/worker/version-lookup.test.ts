@@ -30,3 +30,18 @@ describe('version lookups cached per isolate', () => {
     expect((await pinned('late-comer', {})).status).toBe(200);
   });
 });
+
+describe('a version name the client chose is echoed bounded', () => {
+  const long = `v${'x'.repeat(9_999)}`;
+  const shown = `"${long.slice(0, 80)}…" (10000 characters)`;
+  const device = () => newToken(false);
+  it.each([
+    { what: 'an admin pin of an unpublished version', token: () => Promise.resolve(admin), headers: { 'x-model-version': long }, query: '', status: 404, message: `model version ${shown} is not published` },
+    { what: 'a device pin it may not make', token: device, headers: { 'x-model-version': long }, query: '', status: 403, message: `this token may not choose model version ${shown}; an admin can list it for the device (pins)` },
+    { what: 'a header and query that disagree', token: () => Promise.resolve(admin), headers: { 'x-model-version': long }, query: `?version=${long}y`, status: 400, message: `X-Model-Version ${shown} and ?version="${long.slice(0, 80)}…" (10001 characters) name different versions; send one` },
+  ])('$what: $status with the name cut to 80 characters', async ({ token, headers, query, status, message }) => {
+    const res = await settled(`/v1/classify${query}`, { method: 'POST', headers: { authorization: `Bearer ${await token()}`, 'content-type': 'image/jpeg', ...headers }, body: sampleBytes(0) });
+    expect(res.status).toBe(status);
+    expect((await res.json<any>()).error.message).toBe(message);
+  });
+});
