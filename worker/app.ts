@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
+import { timing } from 'hono/timing';
 import { requireToken, type AppEnv } from './auth.ts';
 import { consoleRoutes } from './console/route.ts';
 import { errorBody, HttpError } from './errors.ts';
@@ -33,6 +34,11 @@ export function buildApp() {
 
   // Issue 8: outermost, so errors, 404s and refusals carry the request id and the headers too.
   app.use('*', requestId, securityHeaders, corsFromConfig);
+  // Before auth, so `total` is the Worker's whole share of a classify: a device (or the bench) can
+  // tell it from the network's.
+  const serverTiming = timing({ totalDescription: 'in the Worker' });
+  app.use('/v1/classify', serverTiming);
+  app.use('/v1/classify/batch', serverTiming);
   app.use('/v1/*', requireToken, rateLimit);
   app.route('/', healthRoutes);
   app.route('/', classifyRoutes);

@@ -47,6 +47,42 @@ describe('POST /v1/classify', () => {
   });
 });
 
+describe('Server-Timing', () => {
+  /** `name;dur=1.0;desc="..."` entries as {name: duration}. */
+  const metrics = (res: Response) =>
+    Object.fromEntries((res.headers.get('server-timing') ?? '').split(',').filter(Boolean).map((entry) => {
+      const [name, ...params] = entry.trim().split(';');
+      const dur = params.find((p) => p.startsWith('dur='));
+      return [name, dur ? Number(dur.slice(4)) : null];
+    }));
+
+  it('a classify answers its phases as the body times them, and the Worker\'s total', async () => {
+    const res = await classify(sampleBytes(0), token);
+    const { timing } = await res.json<any>();
+    expect(res.headers.get('server-timing')).toMatch(/^decode;dur=\d+\.0,preprocess;dur=\d+\.0,infer;dur=\d+\.0,total;dur=\d+\.\d;desc="in the Worker"$/);
+    const m = metrics(res);
+    expect({ decode: m.decode, preprocess: m.preprocess, infer: m.infer }).toEqual({ decode: timing.decodeMs, preprocess: timing.preprocessMs, infer: timing.inferMs });
+    expect(m.total).toBeGreaterThanOrEqual(timing.decodeMs + timing.preprocessMs + timing.inferMs);
+  });
+
+  it.each([
+    ['a refused classify (no token)', () => classify(sampleBytes(0), null), 401],
+    ['a batch', () => {
+      const form = new FormData();
+      form.append('image', new Blob([sampleBytes(0)], { type: 'image/jpeg' }), 'a.jpg');
+      return call('/v1/classify/batch', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+    }, 200],
+  ] as const)('%s answers the total', async (_, send, status) => {
+    const res = await send();
+    expect(res.status).toBe(status);
+    expect(Object.keys(metrics(res))).toEqual(['total']);
+  });
+
+  it('other routes answer none', async () => {
+    expect((await call('/healthz')).headers.get('server-timing')).toBeNull();
+  });
+});
+
 describe('public routes', () => {
   it('GET /healthz answers without a token', async () => {
     const res = await call('/healthz');

@@ -24,7 +24,7 @@ export const corsFromConfig = createMiddleware<{ Bindings: Env }>(async (c, next
         origin: origins,
         allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
         allowHeaders: ['authorization', 'content-type', 'x-model-version', 'x-request-id'],
-        exposeHeaders: ['x-request-id', 'x-model-version', 'retry-after'],
+        exposeHeaders: ['x-request-id', 'x-model-version', 'retry-after', 'server-timing'],
         maxAge: 600,
       }),
     };

@@ -1,5 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
+import { setMetric } from 'hono/timing';
 import type { AppEnv } from '../auth.ts';
 import { assertImageType, MAX_BATCH_BODY_BYTES, MAX_BATCH_IMAGES, MAX_BODY_BYTES, mediaTypeOf, readBody } from '../body.ts';
 import { classifyImage } from '../classify.ts';
@@ -109,6 +110,10 @@ export const classifyRoutes = new OpenAPIHono<AppEnv>()
       const classified = await classifyImage(bytes, served.loaded);
       const { result } = classified;
       afterwards(c, [{ ...base, ...servedAs(served), id: result.id, status: 200, errorCode: null, classified, latencyMs: Date.now() - started }], served.shadow);
+      const { decodeMs, preprocessMs, inferMs } = result.timing;
+      setMetric(c, 'decode', decodeMs);
+      setMetric(c, 'preprocess', preprocessMs);
+      setMetric(c, 'infer', inferMs);
       c.header('X-Model-Version', served.version);
       return c.json(result, 200);
     } catch (error) {

@@ -10,6 +10,19 @@ export interface TimedResponse {
   status: number;
   body: string;
   ms: number;
+  /** The Worker's own share, from its `Server-Timing: total;dur=` (null when it sends none). */
+  workerMs: number | null;
+}
+
+/**
+ * The `total` of a Server-Timing header, in milliseconds.
+ *
+ * @example
+ * serverTimingTotal('decode;dur=1.0,total;dur=3.2;desc="in the Worker"'); // 3.2
+ */
+export function serverTimingTotal(header: string | undefined): number | null {
+  const total = header?.match(/(?:^|,)\s*total;(?:[^,]*;)?dur=([\d.]+)/);
+  return total ? Number(total[1]) : null;
 }
 
 export interface BenchClient {
@@ -35,7 +48,12 @@ export function benchClient(port: number): BenchClient {
         const req = http.request({ host: '127.0.0.1', port, path, method: init.method ?? 'GET', headers: init.headers, agent }, (res) => {
           const chunks: Buffer[] = [];
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), ms: performance.now() - started }));
+          res.on('end', () => resolve({
+            status: res.statusCode ?? 0,
+            body: Buffer.concat(chunks).toString('utf8'),
+            ms: performance.now() - started,
+            workerMs: serverTimingTotal(res.headers['server-timing']?.toString()),
+          }));
           res.on('error', reject);
         });
         req.on('error', reject);
