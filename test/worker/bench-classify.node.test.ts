@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { formatClassifyBench, type ClassifyBenchResult } from '../../worker/scripts/bench-classify.ts';
+
+const result = (classify: { p50: number; p99: number }, healthzP50: number, coldMs: number): ClassifyBenchResult => ({
+  model: 'm v1',
+  image: 'a.jpeg',
+  requests: 500,
+  coldFirstClassifyMs: coldMs,
+  coldFirstClassifyRunsMs: [coldMs],
+  classifyMs: { p50: classify.p50, p95: classify.p50, p99: classify.p99 },
+  classifyInWorkerMs: null,
+  healthzMs: { p50: healthzP50, p95: healthzP50, p99: healthzP50 },
+  ratio: classify.p50 / healthzP50,
+  phasesMeanMs: { decode: 1, preprocess: 0.5, infer: 2, rest: 1 },
+  bundle: null,
+  isolateMemory: null,
+});
+
+const row = (table: string, label: string) => table.split('\n').find((line) => line.startsWith(`| ${label}`));
+
+describe('formatClassifyBench targets', () => {
+  it.each([
+    // Judged on the figure as printed, so the verdict never contradicts the number beside it.
+    { name: 'all within', r: result({ p50: 6, p99: 12 }, 2.002, 150), ratio: '3.00x, met (at most 3x)', tail: '2.00x, met (at most 2x)', cold: 'met (at most 150 ms)' },
+    { name: 'all over', r: result({ p50: 6.03, p99: 12.1 }, 2, 150.06), ratio: '3.02x, NOT met (at most 3x)', tail: '2.01x, NOT met (at most 2x)', cold: 'NOT met (at most 150 ms)' },
+  ])('$name', ({ r, ratio, tail, cold }) => {
+    const table = formatClassifyBench(r);
+    expect(row(table, 'classify p50 / healthz p50')).toBe(`| classify p50 / healthz p50 | ${ratio} |`);
+    expect(row(table, 'classify p99 / p50')).toBe(`| classify p99 / p50 | ${tail} |`);
+    expect(row(table, 'cold first classify')).toContain(cold);
+    expect(row(table, 'classify inside the Worker')).toContain('not reported');
+  });
+});
