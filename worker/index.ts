@@ -1,7 +1,16 @@
 import { buildApp } from './app.ts';
+import { pruneOnSchedule } from './retention.ts';
 import { startWarmUp } from './warm-up.ts';
 
 // At module scope: the backend and codecs are ready before the first request, not during it.
 startWarmUp();
 
-export default buildApp() satisfies ExportedHandler<Env>;
+const app = buildApp();
+
+export default {
+  fetch: app.fetch,
+  // wrangler.toml's cron: the outcome retention run.
+  scheduled: async (controller, env) => {
+    await pruneOnSchedule(env, controller.scheduledTime);
+  },
+} satisfies ExportedHandler<Env>;
