@@ -95,7 +95,7 @@ export async function pruneOnSchedule(env: Env, scheduledTime: number, options?:
   if (days === null) return null;
   const removed = await pruneOutcomes(env.DB, scheduledTime, days, options);
   console.info(
-    `outcome retention (${days} days): removed ${removed.predictions} predictions, ${removed.shadowResults} shadow results and ${removed.feedback} feedback created before ${removed.cutoff}${removed.complete ? '' : '; more are due and go in the next run'}`,
+    `outcome retention (${days} days), created before ${removed.cutoff}: removed predictions ${removed.predictions}, shadow results ${removed.shadowResults}, feedback ${removed.feedback}${removed.complete ? '' : '; more are due and go in the next run'}`,
   );
   return removed;
 }

@@ -57,7 +57,10 @@ describe('retentionDays', () => {
 
 describe('the daily retention run', () => {
   it('deletes outcomes older than the retention with their shadow results and feedback, and keeps the rest', async () => {
+    const logged = vi.spyOn(console, 'info').mockImplementation(() => {});
     await runCron({ OUTCOME_RETENTION_DAYS: '30' });
+    expect(logged).toHaveBeenCalledWith(`outcome retention (30 days), created before ${ago(30)}: removed predictions 2, shadow results 1, feedback 2`);
+    logged.mockRestore();
     expect(await ids('predictions', 'id')).toEqual(['new-a', 'new-b']);
     expect(await ids('shadow_results', 'prediction_id')).toEqual(['new-a']);
     expect(await ids('feedback', 'prediction_id')).toEqual(['new-a']);
