@@ -36,9 +36,7 @@ export function buildApp() {
   app.use('*', requestId, securityHeaders, corsFromConfig);
   // Before auth, so `total` is the Worker's whole share of a classify: a device (or the bench) can
   // tell it from the network's.
-  const serverTiming = timing({ totalDescription: 'in the Worker' });
-  app.use('/v1/classify', serverTiming);
-  app.use('/v1/classify/batch', serverTiming);
+  app.use('/v1/classify/*', timing({ totalDescription: 'in the Worker' }));
   app.use('/v1/*', requireToken, rateLimit);
   app.route('/', healthRoutes);
   app.route('/', classifyRoutes);

@@ -1,3 +1,5 @@
+import { quoted } from './errors.ts';
+
 /** What one pruning run removed, and up to when. */
 export interface PruneResult {
   /** Outcomes created before this instant (ISO 8601) were due. */
@@ -36,7 +38,7 @@ export function retentionDays(env: Pick<Env, 'OUTCOME_RETENTION_DAYS'>): number 
   const days = Number(value);
   if (!/^\d+$/.test(value) || days < 1 || days > MAX_DAYS) {
     throw new RetentionConfigError(
-      `OUTCOME_RETENTION_DAYS is "${value.slice(0, 40)}"; set it to a whole number of days from 1 to ${MAX_DAYS} in wrangler.toml [vars], or leave it empty to keep every outcome`,
+      `OUTCOME_RETENTION_DAYS is ${quoted(value, 40)}; set it to a whole number of days from 1 to ${MAX_DAYS} in wrangler.toml [vars], or leave it empty to keep every outcome`,
     );
   }
   return days;
