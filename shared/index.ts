@@ -2,6 +2,7 @@ export { assertPixelImage, resizeArea, type Box, type PixelImage } from './image
 export {
   cropBoxFor,
   defaultPreprocessing,
+  jpegScaleFor,
   normalizePixels,
   preparationKey,
   preparePixels,
@@ -9,6 +10,7 @@ export {
   stainBox,
   stainCentroid,
   STAIN_MARGIN,
+  type JpegScaleMode,
   type PreprocessingParams,
 } from './preprocess.ts';
 export {
@@ -39,5 +41,7 @@ export {
   type InferencePolicy,
 } from './inference.ts';
 export { SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, selfTestSchema, type SelfTest } from './self-test.ts';
+export { createJpegDecoder, decodeJpegFor, JpegDecodeError, type JpegDecoder, type JpegScale } from './jpeg-decoder.ts';
+export { applyOrientation, exifOrientation } from './orientation.ts';
 export { mulberry32 } from './random.ts';
 export { compileForward, type CompileOptions, type ForwardPlan } from './fused-model.ts';

@@ -4,8 +4,7 @@ import { selfTestSchema } from './self-test.ts';
 
 const rgbTriple = z.tuple([z.number(), z.number(), z.number()]);
 
-export const preprocessingSchema = z.object({
-  version: z.literal(1),
+const preprocessingFields = {
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   crop: z.enum(['full', 'stain']),
@@ -14,7 +13,13 @@ export const preprocessingSchema = z.object({
   colorSpace: z.literal('rgb'),
   mean: rgbTriple,
   std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
-});
+};
+
+/** Version 1 predates `jpegScale` (JPEGs decoded in full); version 2 states it. */
+export const preprocessingSchema = z.discriminatedUnion('version', [
+  z.object({ version: z.literal(1), ...preprocessingFields }),
+  z.object({ version: z.literal(2), ...preprocessingFields, jpegScale: z.enum(['full', 'reduced']) }),
+]);
 
 export const classMetricsSchema = z.object({
   precision: z.number(),

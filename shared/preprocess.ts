@@ -1,12 +1,28 @@
 import { assertPixelImage, resizeArea, type Box, type PixelImage } from './image.ts';
+import type { JpegScale } from './jpeg-decoder.ts';
+
+/** How a JPEG photo is decoded; see {@link PreprocessingParams}. */
+export type JpegScaleMode = 'full' | 'reduced';
 
 /**
  * Every parameter that turns decoded pixels into the model's input. Written into each
  * model version's manifest and read back by the Worker, so serving repeats training.
+ * `version` is bumped when the meaning of a field changes, so an old manifest is refused,
+ * not misread: version 2 added `jpegScale`, version 1 decoded every JPEG in full.
  */
-export interface PreprocessingParams {
-  /** Bumped when the meaning of a field changes, so an old manifest is refused, not misread. */
-  version: 1;
+export type PreprocessingParams =
+  | (PreprocessingFields & { version: 1; jpegScale?: undefined })
+  | (PreprocessingFields & {
+      version: 2;
+      /**
+       * `reduced`: a JPEG is decoded at 1/2, 1/4 or 1/8 scale inside libjpeg's IDCT, the
+       * smallest at which the crop still has the input's pixels across ({@link jpegScaleFor});
+       * `full`: every stored pixel. Other formats are always decoded in full.
+       */
+      jpegScale: JpegScaleMode;
+    });
+
+interface PreprocessingFields {
   /** Model input size in pixels. */
   width: number;
   height: number;
@@ -32,18 +48,43 @@ export interface PreprocessingParams {
  * @example
  * const params = defaultPreprocessing(64, 'stain');
  */
-export function defaultPreprocessing(size: number, crop: PreprocessingParams['crop'] = 'full'): PreprocessingParams {
-  return {
-    version: 1,
+export function defaultPreprocessing(size: number, crop: PreprocessingParams['crop'] = 'full', jpegScale: JpegScaleMode = 'full'): PreprocessingParams {
+  const fields = {
     width: size,
     height: size,
     crop,
     cropFraction: 0.75,
-    resize: 'area',
-    colorSpace: 'rgb',
-    mean: [0.5, 0.5, 0.5],
-    std: [0.25, 0.25, 0.25],
+    resize: 'area' as const,
+    colorSpace: 'rgb' as const,
+    mean: [0.5, 0.5, 0.5] as [number, number, number],
+    std: [0.25, 0.25, 0.25] as [number, number, number],
   };
+  // A full decode is what version 1 always meant: such models stay readable by older Workers.
+  return jpegScale === 'full' ? { version: 1, ...fields } : { version: 2, ...fields, jpegScale };
+}
+
+/** Side of the square `stain` window in an image of `width` x `height`. */
+function stainSide(width: number, height: number, cropFraction: number): number {
+  return Math.max(1, Math.round(Math.min(width, height) * cropFraction));
+}
+
+/**
+ * The scale (as libjpeg's denominator) a JPEG of `width` x `height` upright pixels is decoded
+ * at: the smallest image whose crop window still spans at least the model input on each
+ * axis, so the resize only ever shrinks. Always 1 unless `params.jpegScale` is `reduced`.
+ * libjpeg's output at 1/d is ceil(side / d), which is what is tested here.
+ *
+ * @example
+ * jpegScaleFor(320, 240, defaultPreprocessing(64, 'stain', 'reduced')); // 2: a 90-pixel window of 160x120
+ */
+export function jpegScaleFor(width: number, height: number, params: PreprocessingParams): JpegScale {
+  if (params.jpegScale !== 'reduced') return 1;
+  for (const scale of [8, 4, 2] as const) {
+    const w = Math.ceil(width / scale), h = Math.ceil(height / scale);
+    const side = params.crop === 'stain' ? stainSide(w, h, params.cropFraction) : undefined;
+    if ((side ?? w) >= params.width && (side ?? h) >= params.height) return scale;
+  }
+  return 1;
 }
 
 /** Grid step of the stain search: the window is coarse anyway, and this keeps it ~1 ms. */
@@ -86,7 +127,7 @@ export function stainCentroid(image: PixelImage): { x: number; y: number } | nul
  */
 export function stainBox(image: PixelImage, cropFraction: number): Box {
   const { width, height } = image;
-  const side = Math.max(1, Math.round(Math.min(width, height) * cropFraction));
+  const side = stainSide(width, height, cropFraction);
   const centre = stainCentroid(image) ?? { x: width / 2, y: height / 2 };
   const clamp = (v: number, max: number) => Math.min(Math.max(v, 0), max);
   return {
@@ -152,8 +193,9 @@ export function preprocess(image: PixelImage, params: PreprocessingParams): Floa
  * A stable text key of the parameters that change `preparePixels`' output, for caches.
  *
  * @example
- * preparationKey(params); // "v1:64x64:stain:0.75:area:rgb"
+ * preparationKey(params); // "v1:64x64:stain:0.75:area:rgb", or "v2:...:jpeg-reduced"
  */
 export function preparationKey(params: PreprocessingParams): string {
-  return `v${params.version}:${params.width}x${params.height}:${params.crop}:${params.cropFraction}:${params.resize}:${params.colorSpace}`;
+  const key = `v${params.version}:${params.width}x${params.height}:${params.crop}:${params.cropFraction}:${params.resize}:${params.colorSpace}`;
+  return params.version === 1 ? key : `${key}:jpeg-${params.jpegScale}`;
 }

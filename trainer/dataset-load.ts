@@ -1,8 +1,17 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { preparationKey, preparePixels, type PixelImage, type PreprocessingParams } from '../shared/index.ts';
+import {
+  createJpegDecoder,
+  decodeJpegFor,
+  preparationKey,
+  preparePixels,
+  type JpegDecoder,
+  type PixelImage,
+  type PreprocessingParams,
+} from '../shared/index.ts';
 import { DESCRIPTOR_LENGTH, groupDescriptor } from './grouping.ts';
 import { PixelCache } from './pixel-cache.ts';
 import type { ScannedDataset } from './dataset-scan.ts';
@@ -52,9 +61,33 @@ export async function decodeImageFile(bytes: Uint8Array): Promise<PixelImage> {
   return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height, channels: 3 };
 }
 
+let jpegDecoder: JpegDecoder | undefined;
+
+function isJpeg(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff;
+}
+
+/**
+ * A photo as `params` has the model see it. JPEG goes through the shared libjpeg-turbo
+ * decoder the Worker runs (its full-scale pixels are sharp's, and `jpegScale: 'reduced'`
+ * is honoured); every other format through sharp.
+ *
+ * @example
+ * const rgb = preparePixels(await decodeForModel(bytes, params), params);
+ */
+export async function decodeForModel(bytes: Uint8Array, params: PreprocessingParams): Promise<PixelImage> {
+  if (!isJpeg(bytes)) return decodeImageFile(bytes);
+  jpegDecoder ??= createJpegDecoder(new WebAssembly.Module(readFileSync(new URL('../shared/jpeg/jpeg-decoder.wasm', import.meta.url))));
+  try {
+    return decodeJpegFor(jpegDecoder, bytes, params);
+  } catch (err) {
+    throw new Error(`not a decodable JPEG: ${(err as Error).message}`);
+  }
+}
+
 /**
  * Loads every scanned file: prepared pixels and descriptor from the cache when present,
- * else decoded with sharp and cached. An unreadable or corrupt file is skipped and named.
+ * else decoded (decodeForModel; the grouping descriptor from sharp's full decode) and cached. An unreadable or corrupt file is skipped and named.
  */
 export async function loadDataset(scan: ScannedDataset, params: PreprocessingParams, options: LoadOptions): Promise<LoadedDataset> {
   const cache = new PixelCache(options.cacheDir, `${preparationKey(params)}|desc-v2`);
@@ -74,7 +107,7 @@ export async function loadDataset(scan: ScannedDataset, params: PreprocessingPar
       } else {
         const image = await decodeImageFile(bytes);
         entry = new Uint8Array(entryBytes);
-        entry.set(preparePixels(image, params), 0);
+        entry.set(preparePixels(await decodeForModel(bytes, params), params), 0);
         entry.set(new Uint8Array(groupDescriptor(image).buffer), pixelBytes);
         await cache.set(contentHash, entry);
       }

@@ -18,6 +18,7 @@ export function addRecipeFlags(command: Command): Command {
     .option('--quantize <dtype>', 'weight storage: uint8, uint16, float16 or none', quantizeFlag, 'uint8')
     .option('--backend <name>', 'auto (tfjs-node if installed, else wasm), wasm, node or cpu', choiceFlag('backend', backendChoices), 'auto')
     .option('--crop <mode>', 'full: whole photo; stain: square window centred on the stained cell', choiceFlag('crop', ['full', 'stain'] as const), 'full')
+    .option('--jpeg-scale <mode>', 'full: decode every JPEG pixel; reduced: decode at 1/2, 1/4 or 1/8 scale when the crop still covers the input (the Worker decodes faster; check its accuracy with npm run cv)', choiceFlag('jpeg-scale', ['full', 'reduced'] as const), 'full')
     .option('--group-pattern <regex>', 'group near-duplicates by file name (first capture group), e.g. "^_(\\d+)_"; default: by image similarity', regexFlag)
     .option('--group-threshold <d>', 'similarity distance under which two images count as copies of one photo', numberFlag('group-threshold', 0, 10), 0.05)
     .option('--validation <fraction>', 'share of each class held out for validation, by whole groups', numberFlag('validation', 0.05, 0.5), 0.2)
@@ -46,7 +47,7 @@ type Recipe = Omit<TrainOptions, 'out' | 'version' | 'name' | 'resume' | 'allowQ
 export function recipeFrom(o: Record<string, never>): Recipe {
   return {
     data: o.data, epochs: o.epochs, seed: o.seed, arch: o.arch, inputSize: o.inputSize, quantize: o.quantize, backend: o.backend,
-    crop: o.crop, groupPattern: o.groupPattern, groupThreshold: o.groupThreshold, validationFraction: o.validation,
+    crop: o.crop, jpegScale: o.jpegScale, groupPattern: o.groupPattern, groupThreshold: o.groupThreshold, validationFraction: o.validation,
     batchSize: o.batchSize, workers: o.workers, learningRate: o.learningRate, schedule: o.schedule, labelSmoothing: o.labelSmoothing,
     perClass: o.perClass, patience: o.patience, augment: o.augment, tta: o.tta, targetAccuracy: o.targetAccuracy,
     minCoverage: o.minCoverage, cacheDir: o.cacheDir,

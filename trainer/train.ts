@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { plainInference, type Manifest, type PreprocessingParams, type QuantizationDtype } from '../shared/index.ts';
+import { plainInference, type JpegScaleMode, type Manifest, type PreprocessingParams, type QuantizationDtype } from '../shared/index.ts';
 import { defaultAugment, noAugment } from './augment.ts';
 import { setupBackend, type BackendChoice } from './backend.ts';
 import { calibrate } from './calibration.ts';
@@ -29,6 +29,8 @@ export interface TrainOptions {
   backend: BackendChoice;
   resume: boolean;
   crop: PreprocessingParams['crop'];
+  /** JPEG decode scale (PreprocessingParams.jpegScale); default `full`. */
+  jpegScale?: JpegScaleMode;
   groupPattern?: string;
   groupThreshold: number;
   validationFraction: number;

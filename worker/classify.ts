@@ -31,11 +31,11 @@ export interface ClassifiedImage {
   preprocessing: Manifest['preprocessing'];
 }
 
-/** Decodes image bytes (JPEG, PNG, WebP) and times it. */
-export async function decodeTimed(bytes: Uint8Array): Promise<{ image: PixelImage; decodeMs: number }> {
+/** Decodes image bytes (JPEG, PNG, WebP) as `params` has the model see them, and times it. */
+export async function decodeTimed(bytes: Uint8Array, params: Manifest['preprocessing']): Promise<{ image: PixelImage; decodeMs: number }> {
   await clockTick();
   const t0 = Date.now();
-  const image = await decodeImage(bytes);
+  const image = await decodeImage(bytes, params);
   await clockTick();
   return { image, decodeMs: Date.now() - t0 };
 }
@@ -84,7 +84,7 @@ export function toClassification(manifest: Manifest, probabilities: number[], ti
  */
 export async function classifyImage(bytes: Uint8Array, loaded: LoadedModel): Promise<ClassifiedImage> {
   const { manifest } = loaded;
-  const { image, decodeMs } = await decodeTimed(bytes);
+  const { image, decodeMs } = await decodeTimed(bytes, manifest.preprocessing);
   const t1 = Date.now();
   const input = preprocess(image, manifest.preprocessing);
   await clockTick();

@@ -33,7 +33,7 @@ export async function runShadow(env: Env, shadow: string, items: { id: string; c
         // The answering version's input is reused when the shadow preprocesses the same way.
         const input = sameJson(manifest.preprocessing, classified.preprocessing)
           ? classified.input
-          : preprocess((await decodeTimed(classified.bytes)).image, manifest.preprocessing);
+          : preprocess((await decodeTimed(classified.bytes, manifest.preprocessing)).image, manifest.preprocessing);
         const probabilities = await infer(input, lease.loaded);
         const top = argMax(probabilities);
         records.push({

@@ -49,7 +49,7 @@ async function warm(): Promise<void> {
   try {
     await ensureBackend();
     await runKernels();
-    await decodeImage(Uint8Array.from(atob(TINY_JPEG), (ch) => ch.charCodeAt(0)));
+    await decodeImage(Uint8Array.from(atob(TINY_JPEG), (ch) => ch.charCodeAt(0)), defaultPreprocessing(64, 'stain'));
     // A camera-sized frame, so the crop search and the resize loops get compiled, not just parsed.
     preprocess(syntheticFrame(320, 240), defaultPreprocessing(64, 'stain'));
     // Token checks hash with WebCrypto; its first digest sets it up.

@@ -63,7 +63,7 @@ describe.each(models)('the folded forward pass of the %s', (name, fixture) => {
     model = await layersModelOf(fixture());
     // Real photos through the Worker's own decode and the version's preprocessing.
     inputs = [];
-    for (const sample of inject('samples')) inputs.push(preprocess(await decodeImage(fromBase64(sample.base64)), loaded.manifest.preprocessing));
+    for (const sample of inject('samples')) inputs.push(preprocess(await decodeImage(fromBase64(sample.base64), loaded.manifest.preprocessing), loaded.manifest.preprocessing));
   });
   afterAll(() => {
     loaded.network.dispose();

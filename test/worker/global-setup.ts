@@ -9,7 +9,7 @@ import sharp from 'sharp';
 import type { TestProject } from 'vitest/node';
 import { plainInference, preparePixels } from '../../shared/index.ts';
 import { predictAll } from '../../trainer/batches.ts';
-import { decodeImageFile } from '../../trainer/dataset-load.ts';
+import { decodeForModel } from '../../trainer/dataset-load.ts';
 import { loadModel } from '../../trainer/model-io.ts';
 import { architectures } from '../../trainer/models.ts';
 import { defaultModelDir } from '../../worker/scripts/default-model.ts';
@@ -53,7 +53,7 @@ async function otherArchitectures(defaultArch: string): Promise<Record<string, M
 /**
  * Runs in Node before the workerd tests: reads the repository's default model and the
  * bundled samples, and computes the expected probabilities the way `npm run evaluate` does
- * (sharp decode, shared preprocess, the model on tfjs cpu). workerd has no file system, so
+ * (the trainer's decode, shared preprocess, the model on tfjs cpu). workerd has no file system, so
  * everything reaches the tests through `provide`.
  */
 export default async function setup(project: TestProject) {
@@ -63,11 +63,11 @@ export default async function setup(project: TestProject) {
   await tf.setBackend('cpu');
   const model = await loadModel(dir);
 
-  // `npm run evaluate`'s path: sharp decode, shared preparation, then predictAll with the
+  // `npm run evaluate`'s path: the trainer's decode, shared preparation, then predictAll with the
   // manifest's inference policy (test-time averaging, temperature).
   const policy = manifest.inference ?? plainInference;
   const expect = async (bytes: Uint8Array) => {
-    const image = await decodeImageFile(bytes);
+    const image = await decodeForModel(bytes, manifest.preprocessing);
     return Array.from(await predictAll(model, [{ pixels: preparePixels(image, manifest.preprocessing), label: 0 }], manifest.preprocessing, manifest.classes.length, policy));
   };
 

@@ -2,27 +2,50 @@ import { describe, expect, inject, it } from 'vitest';
 import { decodeImage } from '../../worker/decode.ts';
 import { HttpError } from '../../worker/errors.ts';
 import { readImageHeader, sniffFormat } from '../../worker/image-header.ts';
-import { applyOrientation, exifOrientation } from '../../worker/orientation.ts';
+import { applyOrientation, defaultPreprocessing, exifOrientation } from '../../shared/index.ts';
 import { fromBase64, sampleBytes } from './helpers.ts';
 
 describe('readImageHeader and decodeImage', () => {
   const images = () => inject('images');
+  const full = defaultPreprocessing(64, 'stain', 'full');
+  // JPEG comes from the shared libjpeg-turbo decoder as RGB; PNG and WebP from jsquash as RGBA.
   it.each([
-    ['JPEG sample', () => sampleBytes(0), 'jpeg', 320, 240],
-    ['PNG', () => fromBase64(images().png), 'png', 320, 240],
-    ['lossless WebP (VP8L)', () => fromBase64(images().webp), 'webp', 320, 240],
-    ['lossy WebP (VP8)', () => fromBase64(images().webpLossy), 'webp', 320, 240],
-    ['WebP with alpha (VP8X)', () => fromBase64(images().webpAlpha), 'webp', 320, 240],
-    ['5000-pixel-wide PNG', () => fromBase64(images().wide), 'png', 5000, 8],
-  ] as const)('reads the size of a %s from its header', async (_, bytes, format, width, height) => {
+    ['JPEG sample', () => sampleBytes(0), 'jpeg', 320, 240, 3],
+    ['PNG', () => fromBase64(images().png), 'png', 320, 240, 4],
+    ['lossless WebP (VP8L)', () => fromBase64(images().webp), 'webp', 320, 240, 4],
+    ['lossy WebP (VP8)', () => fromBase64(images().webpLossy), 'webp', 320, 240, 4],
+    ['WebP with alpha (VP8X)', () => fromBase64(images().webpAlpha), 'webp', 320, 240, 4],
+    ['5000-pixel-wide PNG', () => fromBase64(images().wide), 'png', 5000, 8, 4],
+  ] as const)('reads the size of a %s from its header', async (_, bytes, format, width, height, channels) => {
     expect(sniffFormat(bytes())).toBe(format);
     expect(readImageHeader(bytes())).toEqual({ format, width, height });
     if (width <= 4096) {
-      const image = await decodeImage(bytes());
-      expect([image.width, image.height, image.channels, image.data.length]).toEqual([width, height, 4, width * height * 4]);
+      const image = await decodeImage(bytes(), full);
+      expect([image.width, image.height, image.channels, image.data.length]).toEqual([width, height, channels, width * height * channels]);
     } else {
-      await expect(decodeImage(bytes())).rejects.toMatchObject({ status: 413, code: 'image_too_large' });
+      await expect(decodeImage(bytes(), full)).rejects.toMatchObject({ status: 413, code: 'image_too_large' });
     }
+  });
+
+  it.each([
+    ['a version 1 manifest (before jpegScale)', { ...full, version: 1, jpegScale: undefined } as const, 320, 240],
+    ['jpegScale full', full, 320, 240],
+    ['jpegScale reduced, stain crop to 64', defaultPreprocessing(64, 'stain', 'reduced'), 160, 120],
+    ['jpegScale reduced, whole photo to 32 (1/8 would leave 30 rows)', defaultPreprocessing(32, 'full', 'reduced'), 80, 60],
+    ['jpegScale reduced, input too large to shrink', defaultPreprocessing(200, 'stain', 'reduced'), 320, 240],
+  ] as const)('decodes a JPEG for %s', async (_, params, width, height) => {
+    const image = await decodeImage(sampleBytes(0), params);
+    expect([image.format, image.width, image.height, image.channels]).toEqual(['jpeg', width, height, 3]);
+  });
+
+  it('refuses a JPEG libjpeg cannot decode with a 400 naming its reason, then decodes the next', async () => {
+    const broken = sampleBytes(0).slice();
+    // Zero the start-of-frame's component count: the header parses, the frame does not.
+    const sof = broken.findIndex((b, i) => b === 0xff && broken[i + 1] === 0xc0);
+    broken[sof + 9] = 0;
+    await expect(decodeImage(broken, full)).rejects.toMatchObject({ status: 400, code: 'invalid_image' });
+    await expect(decodeImage(broken, full)).rejects.toThrow(/could not decode the jpeg image: .+/);
+    expect((await decodeImage(sampleBytes(0), full)).width).toBe(320);
   });
 
   it.each([

@@ -69,7 +69,7 @@ export function footerSection(d: ReportData): Raw {
 <dl>
 <dt>Command</dt><dd><code>${m.training.command}</code></dd>
 <dt>Dataset fingerprint</dt><dd><code>${m.training.datasetFingerprint}</code></dd>
-<dt>Preprocessing</dt><dd>${p.crop === 'stain' ? `crop around the stain (${f.percent(p.cropFraction, 0)})` : 'full photo'}, ${p.resize} resize to ${p.width}×${p.height}, per-channel normalisation</dd>
+<dt>Preprocessing</dt><dd>${p.crop === 'stain' ? `crop around the stain (${f.percent(p.cropFraction, 0)})` : 'full photo'}, ${p.version === 2 && p.jpegScale === 'reduced' ? 'JPEG decoded at reduced scale, ' : ''}${p.resize} resize to ${p.width}×${p.height}, per-channel normalisation</dd>
 <dt>Files</dt><dd>${m.files.map((file, i) => html`${i ? ', ' : ''}<code>${file.path}</code> ${f.bytes(file.bytes)} (sha256 ${file.sha256.slice(0, 12)}…)`)}</dd>
 </dl>
 <p>This report is a single self-contained file: it loads nothing from the network.</p>

@@ -1,9 +1,14 @@
 /**
- * EXIF orientation for JPEG. MozJPEG returns pixels as stored; the trainer's sharp
- * `.rotate()` shows them upright, so the Worker applies the same turn to stay in parity.
+ * EXIF orientation for JPEG. libjpeg returns pixels as stored; trainer and Worker both turn
+ * them upright with this code, as sharp's `.rotate()` does for the formats sharp decodes.
  */
 
-/** Orientation tag (1-8) of a JPEG's EXIF block; 1 when absent or unreadable. */
+/**
+ * Orientation tag (1-8) of a JPEG's EXIF block; 1 when absent or unreadable.
+ *
+ * @example
+ * exifOrientation(bytes); // 6: stored turned 90 degrees
+ */
 export function exifOrientation(bytes: Uint8Array): number {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = 2;
