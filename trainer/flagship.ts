@@ -3,7 +3,8 @@
  * grouped 5-fold cross-validation of the recipe (the honest accuracy figure), then the model
  * itself, trained on a grouped split with the cross-validation results in its manifest and
  * report. Flags: `--data DIR` (default ../shared/data/blood-cells/TRAIN), `--out DIR`
- * (default models), `--version NAME`, `--folds K` (default 5; 0 skips cross-validation).
+ * (default models), `--version NAME`, `--folds K` (default 5; 0 skips cross-validation),
+ * `--jpeg-scale full|reduced` (default: the recipe's).
  */
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -11,7 +12,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import { defaultVersion, intFlag, repoRoot, versionFlag } from './cli-options.ts';
+import { choiceFlag, defaultVersion, intFlag, repoRoot, versionFlag } from './cli-options.ts';
 
 /** The recipe, chosen by grouped cross-validation on TRAIN (see the README's ablation). */
 export const flagshipRecipe = [
@@ -44,6 +45,7 @@ const program = new Command('train:flagship')
   .option('--out <dir>', 'folder the model version is written into', path.join(repoRoot, 'models'))
   .option('--version <name>', 'version name (default: bloodcell- and the date)', versionFlag)
   .option('--folds <k>', 'cross-validation folds; 0 skips it', intFlag('folds', 0, 50), 5)
+  .option('--jpeg-scale <mode>', 'full or reduced JPEG decode (see `npm run train -- --help`)', choiceFlag('jpeg-scale', ['full', 'reduced'] as const), 'full')
   .action(async (o) => {
     if (!existsSync(o.data)) {
       process.stderr.write(`error: --data ${o.data}: no such folder; pass the blood-cell TRAIN folder with --data DIR\n`);
@@ -53,7 +55,7 @@ const program = new Command('train:flagship')
     const dir = await mkdtemp(path.join(tmpdir(), 'cellsense-flagship-'));
     const cvFile = path.join(dir, 'cv.json');
     try {
-      const common = ['--data', o.data, ...flagshipRecipe];
+      const common = ['--data', o.data, ...flagshipRecipe, '--jpeg-scale', o.jpegScale];
       if (o.folds) await run(['cv', ...common, '--folds', String(o.folds), '--json-out', cvFile]);
       const version = o.version ?? `bloodcell-${defaultVersion().slice(0, 8)}`;
       await run(['train', ...common, '--name', 'bloodcell', '--out', o.out, '--version', version, ...(o.folds ? ['--cv-results', cvFile] : [])]);
