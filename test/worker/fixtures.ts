@@ -24,6 +24,10 @@ declare module 'vitest' {
     /** Re-encoded samples carrying EXIF orientation tags, with the Node path's expectations. */
     oriented: SampleFixture[];
     /** Images made with sharp for format and limit tests, base64. */
-    images: { png: string; webp: string; webpLossy: string; webpAlpha: string; wide: string; flopped: string; tiny: string; pngOf: string };
+    images: {
+      /** The first sample as the model's JPEG decode sees it, losslessly re-encoded. */
+      asSeen: { png: string; webp: string };
+      png: string; webp: string; webpLossy: string; webpAlpha: string; wide: string; flopped: string; tiny: string; pngOf: string;
+    };
   }
 }

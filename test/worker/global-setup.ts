@@ -89,9 +89,14 @@ export default async function setup(project: TestProject) {
   }
   model.dispose();
 
-  // Lossless re-encodings of the first sample: decoding them must give the JPEG's exact pixels.
+  // Re-encodings of the first sample, at full size.
   const first = Buffer.from(samples[0].base64, 'base64');
   const pixels = sharp(first).rotate().removeAlpha();
+  // Lossless re-encodings of it as the model's JPEG decode sees it (at the manifest's
+  // jpegScale): decoding them in full must give those exact pixels.
+  const seen = await decodeForModel(first, manifest.preprocessing);
+  const seenPixels = sharp(seen.data, { raw: { width: seen.width, height: seen.height, channels: seen.channels } });
+  const asSeen = { png: b64(await seenPixels.clone().png().toBuffer()), webp: b64(await seenPixels.clone().webp({ lossless: true }).toBuffer()) };
   const png = await pixels.clone().png().toBuffer();
   const webp = await pixels.clone().webp({ lossless: true }).toBuffer();
   const webpLossy = await pixels.clone().webp({ quality: 80 }).toBuffer();
@@ -107,5 +112,5 @@ export default async function setup(project: TestProject) {
   project.provide('otherArchitectures', await otherArchitectures(manifest.training.arch));
   project.provide('samples', samples);
   project.provide('oriented', oriented);
-  project.provide('images', { png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path });
+  project.provide('images', { asSeen, png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path });
 }
