@@ -49,7 +49,9 @@ describe.skipIf(!hasChromium)('lab console in chromium', () => {
   });
 
   it('serves the page with a strict CSP, from the printed URL', async () => {
-    const res = await page.goto(`${dev.url}/console`);
+    // 'domcontentloaded', not 'load': on a stalled 2-core VM the load event once took over 30 s
+    // to come, and every step below waits for the elements it needs anyway.
+    const res = await page.goto(`${dev.url}/console`, { waitUntil: 'domcontentloaded' });
     expect(page.url()).toBe(`${dev.url}/console/`);
     const csp = res!.headers()['content-security-policy'];
     expect(csp).toContain("script-src 'self'");
@@ -138,7 +140,7 @@ describe.skipIf(!hasChromium)('lab console in chromium', () => {
   it('classifies a real image: label, probabilities, review flag, version, timing; Live counts it within seconds', async () => {
     // A second tab watches the Live view; it must update without reloading.
     const live = await context.newPage();
-    await live.goto(`${dev.url}/console/#live`);
+    await live.goto(`${dev.url}/console/#live`, { waitUntil: 'domcontentloaded' });
     await signIn(live, tokens.admin);
     await live.locator('#live-cards[aria-busy="false"]').waitFor();
     await live.evaluate(() => ((window as any).notReloaded = true));
