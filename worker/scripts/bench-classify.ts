@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchClient, startQuietWorker, type BenchClient, type QuietWorker } from './bench-http.ts';
-import { measureTable, percentiles, runIfMain, type Percentiles } from './bench-report.ts';
+import { measureTable, percentiles, runIfMain, slowNeighbours, type Percentiles, type SlowNeighbours } from './bench-report.ts';
 import { bundleSize } from './bundle-size.ts';
 import { readIsolateMemory, type IsolateMemory } from './isolate-memory.ts';
 import { defaultModelDir } from './default-model.ts';
@@ -45,6 +45,8 @@ export interface ClassifyBenchResult {
    */
   classifyInWorkerMs: Percentiles | null;
   healthzMs: Percentiles;
+  /** Classify requests over 2x its p50, and how many of them had a `/healthz` next to them over 2x its own p50. */
+  slowClassify: SlowNeighbours;
   /** classify p50 / healthz p50. */
   ratio: number;
   /** Where a classify request's time goes, as means: see {@link phaseSplit}. */
@@ -140,6 +142,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
       classifyMs,
       classifyInWorkerMs: inWorker.length === runs.length ? percentiles(inWorker) : null,
       healthzMs,
+      slowClassify: slowNeighbours(runs.map((r) => r.ms), health),
       ratio: classifyMs.p50 / healthzMs.p50,
       phasesMeanMs: phaseSplit(runs),
       bundle: options.skipBundle ? null : bundleSize(),
@@ -208,6 +211,8 @@ export function formatClassifyBench(r: ClassifyBenchResult): string {
       : 'not reported'],
     ['/healthz p50 / p95 / p99', `${ms(r.healthzMs.p50)} / ${ms(r.healthzMs.p95)} / ${ms(r.healthzMs.p99)}`],
     ['classify p99 / p50', judged(r.classifyMs.p99 / r.classifyMs.p50, 2, CLASSIFY_TARGETS.tail, 'x')],
+    ['classify requests over 2x p50; of them, with the /healthz just before or after also over 2x its p50 (the machine stalled, not the classify)',
+      `${r.slowClassify.slow}; ${r.slowClassify.withSlowNeighbour}${r.slowClassify.slow ? ` (${Math.round((100 * r.slowClassify.withSlowNeighbour) / r.slowClassify.slow)}%)` : ''}`],
     ['classify p50 / healthz p50', judged(r.ratio, 2, CLASSIFY_TARGETS.ratio, 'x')],
     [`cold first classify (median of ${r.coldFirstClassifyRunsMs.length} fresh starts)`, `${judged(r.coldFirstClassifyMs, 1, CLASSIFY_TARGETS.coldMs, ' ms')}; fresh starts ${r.coldFirstClassifyRunsMs.map((v) => v.toFixed(0)).join(', ')} ms`],
     ['classify mean: in-Worker decode / preprocess / infer, and the rest (HTTP, dev proxy, auth, routing, JSON)', formatPhases(r.phasesMeanMs)],

@@ -35,6 +35,9 @@ describe('runClassifyBench', () => {
     expect(result.classifyInWorkerMs!.p50).toBeGreaterThan(0);
     expect(result.classifyInWorkerMs!.p50).toBeLessThan(result.classifyMs.p50);
     expect(result.ratio).toBeCloseTo(result.classifyMs.p50 / result.healthzMs.p50, 10);
+    // Under 2x p50 for at least half the requests, by definition of the median.
+    expect(result.slowClassify.slow).toBeLessThanOrEqual(result.requests / 2);
+    expect(result.slowClassify.withSlowNeighbour).toBeLessThanOrEqual(result.slowClassify.slow);
     const { decode, preprocess, infer, rest } = result.phasesMeanMs;
     for (const phase of [decode, preprocess, infer]) expect(phase).toBeGreaterThanOrEqual(0);
     // The model runs in every request, and HTTP plus the dev proxy always take some time.
