@@ -45,7 +45,7 @@ export interface ClassifyBenchResult {
    */
   classifyInWorkerMs: Percentiles | null;
   healthzMs: Percentiles;
-  /** Classify requests over 2x its p50, and how many of them had a `/healthz` next to them over 2x its own p50. */
+  /** Classify requests over 2x the classify p50, and how many of them had a `/healthz` next to them over 2x the `/healthz` p50. */
   slowClassify: SlowNeighbours;
   /** classify p50 / healthz p50. */
   ratio: number;
@@ -211,7 +211,7 @@ export function formatClassifyBench(r: ClassifyBenchResult): string {
       : 'not reported'],
     ['/healthz p50 / p95 / p99', `${ms(r.healthzMs.p50)} / ${ms(r.healthzMs.p95)} / ${ms(r.healthzMs.p99)}`],
     ['classify p99 / p50', judged(r.classifyMs.p99 / r.classifyMs.p50, 2, CLASSIFY_TARGETS.tail, 'x')],
-    ['classify requests over 2x p50; of them, with the /healthz just before or after also over 2x its p50 (the machine stalled, not the classify)',
+    ['classify requests over 2x p50; of them, with the /healthz just before or after also over 2x its p50 (a stall that met both)',
       `${r.slowClassify.slow}; ${r.slowClassify.withSlowNeighbour}${r.slowClassify.slow ? ` (${Math.round((100 * r.slowClassify.withSlowNeighbour) / r.slowClassify.slow)}%)` : ''}`],
     ['classify p50 / healthz p50', judged(r.ratio, 2, CLASSIFY_TARGETS.ratio, 'x')],
     [`cold first classify (median of ${r.coldFirstClassifyRunsMs.length} fresh starts)`, `${judged(r.coldFirstClassifyMs, 1, CLASSIFY_TARGETS.coldMs, ' ms')}; fresh starts ${r.coldFirstClassifyRunsMs.map((v) => v.toFixed(0)).join(', ')} ms`],
