@@ -2,7 +2,8 @@ import { defaultPreprocessing, preprocess, sha256Hex, type PixelImage } from '..
 import { ensureBackend, tf } from './backend.ts';
 import { liveClock } from './clock.ts';
 import { decodeImage } from './decode.ts';
-import { WARM_UP_JPEG_BASE64 } from './warm-up-image.ts';
+// A real smear photo from the shipped sample (320x240, 4:2:0), bundled as bytes (wrangler.toml's Data rule).
+import warmUpPhoto from '../data/sample/LYMPHOCYTE/_0_1349.jpeg';
 
 
 /** What the isolate did before its first request. */
@@ -50,7 +51,7 @@ async function warm(): Promise<void> {
     // A real photo, through both JPEG scales a manifest may ask for: V8 then compiles the codec's
     // and preprocessing's loops for the sizes and pixel types requests bring (a 16x16 JPEG and an
     // RGBA frame alone left the first request's decode and preprocess at 15 ms against 5.5 ms).
-    const photo = Uint8Array.from(atob(WARM_UP_JPEG_BASE64), (ch) => ch.charCodeAt(0));
+    const photo = new Uint8Array(warmUpPhoto);
     for (const params of [defaultPreprocessing(64, 'stain', 'reduced'), defaultPreprocessing(64, 'stain')]) {
       preprocess(await decodeImage(photo, params), params);
     }

@@ -3,3 +3,9 @@ declare module '*.wasm' {
   const module: WebAssembly.Module;
   export default module;
 }
+
+// ... and the bytes to a `.jpeg` import (wrangler.toml's Data rule).
+declare module '*.jpeg' {
+  const bytes: ArrayBuffer;
+  export default bytes;
+}
