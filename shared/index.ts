@@ -45,3 +45,5 @@ export { createJpegDecoder, decodeJpegFor, JpegDecodeError, type JpegDecoder, ty
 export { applyOrientation, exifOrientation } from './orientation.ts';
 export { mulberry32 } from './random.ts';
 export { compileForward, type CompileOptions, type ForwardPlan } from './fused-model.ts';
+export { heapF64, kernelsOn, ptr, scratchF32, withScratch, type SimdKernels } from './wasm-kernels.ts';
+export { WINOGRAD_TILES, winogradApplies, winogradConv2D, winogradFusedConv2D } from './winograd-conv.ts';

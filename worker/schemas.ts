@@ -98,6 +98,7 @@ export const InfoSchema = z
       simd: z.boolean(),
       threads: z.boolean(),
       tfjsVersion: z.string(),
+      convolutions: z.enum(['winograd', 'xnnpack']).openapi({ description: "kernels of the 3x3 convolutions: the project's Winograd ones where they apply, else tfjs's XNNPACK" }),
       warmUp: z
         .object({ state: z.enum(['pending', 'done', 'failed']), ms: z.number().nullable() })
         .openapi({ description: "this isolate's start: the backend, its kernels, the JPEG codec, preprocessing and SHA-256 run once before the first request" }),

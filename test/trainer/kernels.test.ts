@@ -157,12 +157,14 @@ describe.each(kernelBuilds)('on the %s helper kernels', (build) => {
       expect(relativeError(result)).toBeLessThan(TOLERANCE);
     });
 
-    it('fused conv2d with bias and relu (what tfjs-layers runs) matches cpu', () => {
-      const xv = random([2, 9, 9, 4], 4), wv = random([3, 3, 4, 8], 5), bv = random([8], 6), dyv = random([2, 9, 9, 8], 7);
+    // 4 input channels: wasm's own FusedConv2D; 8: the Winograd one the Worker also runs.
+    it.each([4, 8])('fused conv2d with bias and relu (what tfjs-layers and the folded pass run), %i input channels, matches cpu', (ci) => {
+      const xv = random([2, 9, 9, ci], 4), wv = random([3, 3, ci, 8], 5), bv = random([8], 6), dyv = random([2, 9, 9, 8], 7);
       const result = onBoth(() => {
-        const g = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
-          tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 1, pad: 'same', activation: 'relu' }));
-        return g([tf.tensor(xv, [2, 9, 9, 4]), tf.tensor(wv, [3, 3, 4, 8]), tf.tensor(bv, [8])], tf.tensor(dyv, [2, 9, 9, 8]));
+        const f = (x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+          tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, bias: b, strides: 1, pad: 'same', activation: 'relu' });
+        const inputs = [tf.tensor(xv, [2, 9, 9, ci]), tf.tensor(wv, [3, 3, ci, 8]), tf.tensor(bv, [8])] as const;
+        return [f(...inputs), ...tf.grads(f)([...inputs], tf.tensor(dyv, [2, 9, 9, 8]))];
       });
       expect(relativeError(result)).toBeLessThan(TOLERANCE);
     });

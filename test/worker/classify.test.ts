@@ -90,11 +90,11 @@ describe('public routes', () => {
     expect(await res.json()).toEqual({ status: 'ok' });
   });
 
-  it('GET /v1/info reports the wasm backend with SIMD, never cpu', async () => {
+  it('GET /v1/info reports the wasm backend with SIMD (never cpu) and the Winograd convolutions', async () => {
     const res = await call('/v1/info', { headers: { authorization: `Bearer ${token}` } });
     expect(res.status).toBe(200);
     const body = await res.json<any>();
-    expect(body.backend).toMatchObject({ name: 'wasm', simd: true, threads: false });
+    expect(body.backend).toMatchObject({ name: 'wasm', simd: true, threads: false, convolutions: 'winograd' });
     expect(body.formats).toEqual(['image/jpeg', 'image/png', 'image/webp']);
   });
 

@@ -17,7 +17,7 @@ const PACK_COST = 4;
 const FEW_ROWS = 256;
 
 /**
- * The SIMD GEMMs of simd/kernels.c for a single product whose shape suits them, reading both
+ * The SIMD GEMMs of shared/kernels/kernels.c for a single product whose shape suits them, reading both
  * operands where they lie (no transposes, no packing); null when none fits.
  */
 function directProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, outShape: number[]): TensorInfo | null {
@@ -39,7 +39,7 @@ function directProduct(backend: BackendWasm, a: TensorInfo, b: TensorInfo, trans
 /**
  * wasm's BatchMatMul runs XNNPACK's GEMM only for a single, untransposed product and falls back to
  * a scalar triple loop otherwise, which is what every dense-layer gradient asks for (x^T dy, dy W^T).
- * Shapes the SIMD GEMMs of simd/kernels.c take (a dense layer's forward pass and both its gradients)
+ * Shapes the SIMD GEMMs of shared/kernels/kernels.c take (a dense layer's forward pass and both its gradients)
  * go there: no transposes and no packing, where XNNPACK spent longer packing the 8192x128 weights
  * than multiplying. Other transposed products materialise the transposes to reach XNNPACK's GEMM;
  * when the right operand is the big one, computing C^T = B'^T A'^T makes the small one the weights.

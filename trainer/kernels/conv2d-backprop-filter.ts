@@ -1,5 +1,6 @@
 import { backend_util, Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
-import { convInput, winogradApplies, winogradFilterGrad } from './conv2d.ts';
+import { winogradApplies } from '../../shared/index.ts';
+import { convInput, winogradFilterGrad } from './conv2d.ts';
 import { ptr, simd } from './simd.ts';
 import { disposeAll, fastTranspose, makeF32, run, type BackendWasm } from './wasm-ops.ts';
 
@@ -21,7 +22,7 @@ function patchesByTap(backend: BackendWasm, x: TensorInfo, info: backend_util.Co
 /**
  * dW[i, j, c, o] = sum over (b, y, x) of x[b, y*s + i - pad, x*s + j - pad, c] * dy[b, y, x, o]: a GEMM
  * of the patches [pixels, kh*kw*ci] with dy as [pixels, co]. wasm ships no kernel for this at all
- * (tfjs issue 8474). Output channels in multiples of 8 take conv_filter_grad of simd/kernels.c, which
+ * (tfjs issue 8474). Output channels in multiples of 8 take conv_filter_grad of shared/kernels/kernels.c, which
  * reads the patches where they lie in x; others a tap-major patch matrix on XNNPACK through wasm's
  * BatchMatMul (whose weight packing costs more).
  */

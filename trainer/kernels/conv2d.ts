@@ -1,4 +1,5 @@
-import { backend_util, Conv2D, type Conv2DAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { backend_util, Conv2D, FusedConv2D, type Conv2DAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { WINOGRAD_TILES, winogradApplies, winogradConv2D, winogradFusedConv2D } from '../../shared/index.ts';
 import { ptr, simd, withScratch } from './simd.ts';
 import { disposeAll, makeF32, originalKernel, padSpatial, type BackendWasm } from './wasm-ops.ts';
 
@@ -31,48 +32,18 @@ export function convInput(backend: BackendWasm, x: TensorInfo, info: backend_uti
 }
 
 /**
- * conv(x, filter) on simd/kernels.c's conv_forward when it applies (NHWC float32, no dilation,
+ * conv(x, filter) on shared/kernels/kernels.c's conv_forward when it applies (NHWC float32, no dilation,
  * output channels in multiples of 8), else null. It reads patches where they lie in x and the filter
  * as it is; XNNPACK repacks the filter on every call and, on these shapes, multiplies more slowly.
  */
 export function directConv2D(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
   const { batchSize: nb, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   if (co % 8 !== 0 || info.dilationHeight !== 1 || info.dilationWidth !== 1 || x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
-  if (winogradApplies(info)) return winogradConv2D(backend, x, filter, info);
+  if (winogradApplies(info)) return winogradConv2D(backend, simd(backend), x, filter, info);
   const y = makeF32(backend, info.outShape);
   const input = convInput(backend, x, info);
   simd(backend).conv_forward(input.at, ptr(backend, filter), ptr(backend, y), nb, input.h, input.w, ci, oh, ow, co, kh, kw, sh, sw, input.top, input.left);
   input.release();
-  return y;
-}
-
-/** Tiles of simd/kernels.c's winograd_conv per block (WG_TILES there). */
-const WINOGRAD_TILES = 64;
-/** Fewest input channels for Winograd: with 3 (an RGB input) the transforms cost more than the products saved. */
-const WINOGRAD_MIN_CHANNELS = 8;
-
-/** Whether winogradConv2D computes this convolution: 3x3, stride 1, channels in fours and eights. */
-export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
-  return info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 && info.strideWidth === 1
-    && info.dilationHeight === 1 && info.dilationWidth === 1
-    && info.inChannels % 4 === 0 && info.inChannels >= WINOGRAD_MIN_CHANNELS && info.outChannels % 8 === 0;
-}
-
-/**
- * conv(x, filter) by Winograd's F(2x2, 3x3) on simd/kernels.c (2.25x fewer multiplications than
- * the direct kernel; the padding stays implicit). The filter is transformed on every call: it
- * changes every training step, and the transform costs 1/(2 tiles) of one block's products.
- */
-function winogradConv2D(backend: BackendWasm, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
-  const { batchSize: nb, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, inHeight: h, inWidth: w } = info;
-  const y = makeF32(backend, info.outShape);
-  const floats = { u: 16 * ci * co, v: 16 * WINOGRAD_TILES * ci, m: 16 * WINOGRAD_TILES * co };
-  withScratch(backend, 4 * (floats.u + floats.v + floats.m), (at) => {
-    const u = at, v = u + 4 * floats.u, m = v + 4 * floats.v;
-    const kernels = simd(backend);
-    kernels.winograd_filter(ptr(backend, filter), u, ci, co);
-    kernels.winograd_conv(ptr(backend, x), u, ptr(backend, y), v, m, nb, h, w, ci, oh, ow, co, info.padInfo.top, info.padInfo.left);
-  });
   return y;
 }
 
@@ -88,7 +59,7 @@ export function winogradFilterGrad(backend: BackendWasm, x: TensorInfo, dy: Tens
   return dW;
 }
 
-/** Conv2D, the unfused convolution of a training step (inference runs FusedConv2D, left to XNNPACK). */
+/** Conv2D, the unfused convolution of a training step (inference runs FusedConv2D, below). */
 function conv2d(args: { inputs: { x: TensorInfo; filter: TensorInfo }; backend: BackendWasm; attrs: Conv2DAttrs }): TensorInfo {
   const { inputs: { x, filter }, backend, attrs } = args;
   const original = () => originalKernel(Conv2D).kernelFunc(args as never) as TensorInfo;
@@ -103,3 +74,14 @@ export const conv2dConfig: KernelConfig = {
   backendName: 'wasm',
   kernelFunc: conv2d as unknown as KernelConfig['kernelFunc'],
 };
+
+/**
+ * FusedConv2D, what the folded forward pass of validation, evaluation and the bench runs: the
+ * same Winograd kernel the Worker serves with (shared/winograd-conv.ts) where it applies, wasm's
+ * own (XNNPACK) otherwise, so the accuracy reported is that of the Worker's arithmetic.
+ */
+export const fusedConv2dConfig: KernelConfig = winogradFusedConv2D(simd, {
+  kernelName: FusedConv2D,
+  backendName: 'wasm',
+  kernelFunc: (args) => originalKernel(FusedConv2D).kernelFunc(args),
+});

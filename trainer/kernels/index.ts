@@ -4,7 +4,7 @@ import { batchMatMulConfig } from './batch-mat-mul.ts';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { batchNormTrainConfig, batchNormTrainGradConfig, useFastBatchNorm } from './batch-norm.ts';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.ts';
-import { conv2dConfig } from './conv2d.ts';
+import { conv2dConfig, fusedConv2dConfig } from './conv2d.ts';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
 import { castConfig, identityConfig } from './identity.ts';
 import { useLeanConvGradients } from './lean-conv.ts';
@@ -20,7 +20,7 @@ export const missingKernels: KernelConfig[] = [conv2dBackpropFilterConfig];
 
 /** Kernels wasm has but runs slowly for training; ours call the original for cases they skip. */
 export const fasterKernels: KernelConfig[] = [
-  conv2dConfig, conv2dBackpropInputConfig, batchMatMulConfig, maxPoolGradConfig, tileConfig, sumConfig, meanConfig, identityConfig, castConfig,
+  conv2dConfig, fusedConv2dConfig, conv2dBackpropInputConfig, batchMatMulConfig, maxPoolGradConfig, tileConfig, sumConfig, meanConfig, identityConfig, castConfig,
 ];
 
 /**

@@ -4,7 +4,7 @@ import { makeF32, originalKernel, type BackendWasm } from './wasm-ops.ts';
 
 /**
  * Routes each dy value to the first maximum of its window (row-major, strict >), as the cpu
- * backend does, in simd/kernels.c. Walking the windows with the channel axis innermost reads memory
+ * backend does, in shared/kernels/kernels.c. Walking the windows with the channel axis innermost reads memory
  * in order; wasm's own kernel walks it per channel and takes far longer on training-sized tensors.
  */
 function maxPoolGrad(args: { inputs: { dy: TensorInfo; input: TensorInfo; output: TensorInfo }; backend: BackendWasm; attrs: MaxPoolGradAttrs }): TensorInfo {

@@ -9,7 +9,7 @@ interface ReduceAttrs {
 
 /**
  * Sum or mean over the leading axes (a bias or batch-norm gradient: every axis but channels), as
- * a row-by-row SIMD accumulation flushed to float64 (simd/kernels.c). wasm's kernels first transpose the reduced axes to the
+ * a row-by-row SIMD accumulation flushed to float64 (shared/kernels/kernels.c). wasm's kernels first transpose the reduced axes to the
  * inside, a full extra pass at a slow stride. Other axis sets go to wasm's own kernel.
  */
 export function leadingAxesReduce(kernelName: 'Sum' | 'Mean') {
