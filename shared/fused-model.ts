@@ -20,6 +20,8 @@ export type ForwardPlan = ((x: tf.Tensor4D) => tf.Tensor2D) & {
   inputShape: [number, number, number];
   /** Bytes of the tensors the plan holds (the weights it runs on, batch norm already folded in). */
   bytes: number;
+  /** Its convolutions' filter shapes and strides, for what a backend's kernels keep per filter (the Worker's Winograd transforms). */
+  convs: { filterShape: number[]; strides: [number, number] }[];
   /** Frees every tensor the plan holds. */
   dispose(): void;
 };
@@ -232,6 +234,7 @@ export function compileForward(topology: unknown, weights: tf.NamedTensorMap, op
   return Object.assign(run, {
     inputShape,
     bytes: [...held].reduce((n, t) => n + t.size * 4, 0),
+    convs: ops.flatMap((op) => (op.kind === 'conv' ? [{ filterShape: op.weight.shape, strides: op.strides }] : [])),
     dispose: () => tf.dispose([...held]),
   });
 }

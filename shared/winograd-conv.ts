@@ -15,30 +15,69 @@ const WINOGRAD_MIN_CHANNELS = 8;
  * winogradApplies(backend_util.computeConv2DInfo([1, 32, 32, 24], [3, 3, 24, 32], 1, 1, 'same')); // true
  */
 export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
-  return info.filterHeight === 3 && info.filterWidth === 3 && info.strideHeight === 1 && info.strideWidth === 1
-    && info.dilationHeight === 1 && info.dilationWidth === 1
-    && info.inChannels % 4 === 0 && info.inChannels >= WINOGRAD_MIN_CHANNELS && info.outChannels % 8 === 0;
+  return info.dilationHeight === 1 && info.dilationWidth === 1
+    && winogradTransformBytes([info.filterHeight, info.filterWidth, info.inChannels, info.outChannels], [info.strideHeight, info.strideWidth]) > 0;
+}
+
+/**
+ * Bytes of a filter's Winograd transform (16 floats per input and output channel pair) when an
+ * undilated convolution with it and `strides` runs by Winograd, else 0: what a served version's
+ * kept transforms add to its weights.
+ *
+ * @example
+ * winogradTransformBytes([3, 3, 24, 32], [1, 1]); // 49152
+ */
+export function winogradTransformBytes(filterShape: readonly number[], strides: readonly [number, number]): number {
+  const [kh, kw, ci, co] = filterShape;
+  const applies = kh === 3 && kw === 3 && strides[0] === 1 && strides[1] === 1 && ci % 4 === 0 && ci >= WINOGRAD_MIN_CHANNELS && co % 8 === 0;
+  return applies ? 4 * 16 * ci * co : 0;
 }
 
 /**
  * conv(x, filter) by Winograd's F(2x2, 3x3) (2.25x fewer multiplications than a direct
  * convolution; the padding stays implicit), for a convolution `winogradApplies` to. NHWC
- * float32. The filter is transformed on every call: in training it changes every step, and the
+ * float32. The filter is transformed on every call unless `transformed` (the heap offset of
+ * `winogradFilter`'s output for it) is given: in training it changes every step, and the
  * transform costs 1/(2 tiles) of one block's products.
  *
  * @example
  * const y = winogradConv2D(backend, kernels, x, filter, info);
  */
-export function winogradConv2D(backend: BackendWasm, kernels: SimdKernels, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
+export function winogradConv2D(backend: BackendWasm, kernels: SimdKernels, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo, transformed?: number): TensorInfo {
   const { batchSize: nb, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, inHeight: h, inWidth: w } = info;
   const y = backend.makeOutput(info.outShape, 'float32');
-  const floats = { u: 16 * ci * co, v: 16 * WINOGRAD_TILES * ci, m: 16 * WINOGRAD_TILES * co };
+  const floats = { u: transformed === undefined ? 16 * ci * co : 0, v: 16 * WINOGRAD_TILES * ci, m: 16 * WINOGRAD_TILES * co };
   withScratch(backend, 4 * (floats.u + floats.v + floats.m), (at) => {
-    const u = at, v = u + 4 * floats.u, m = v + 4 * floats.v;
-    kernels.winograd_filter(ptr(backend, filter), u, ci, co);
+    const u = transformed ?? at, v = at + 4 * floats.u, m = v + 4 * floats.v;
+    if (transformed === undefined) kernels.winograd_filter(ptr(backend, filter), u, ci, co);
     kernels.winograd_conv(ptr(backend, x), u, ptr(backend, y), v, m, nb, h, w, ci, oh, ow, co, info.padInfo.top, info.padInfo.left);
   });
   return y;
+}
+
+/**
+ * The Winograd transforms of filters that never change, kept per filter tensor (a served
+ * version's weights): the transform is then done once, at the version's load-time self-test,
+ * instead of in every request. A transform is freed at the first call after its filter's data
+ * has left the backend (the version was unloaded).
+ */
+function filterTransforms() {
+  const kept = new Map<object, { backend: BackendWasm; u: TensorInfo }>();
+  return (backend: BackendWasm, kernels: SimdKernels, filter: TensorInfo): number => {
+    for (const [dataId, entry] of kept) {
+      if (entry.backend.dataIdMap.has(dataId as never)) continue;
+      entry.backend.disposeData(entry.u.dataId);
+      kept.delete(dataId);
+    }
+    let entry = kept.get(filter.dataId);
+    if (!entry) {
+      const [, , ci, co] = filter.shape;
+      entry = { backend, u: backend.makeOutput([16 * ci * co], 'float32') };
+      kernels.winograd_filter(ptr(backend, filter), ptr(backend, entry.u), ci, co);
+      kept.set(filter.dataId, entry);
+    }
+    return ptr(backend, entry.u);
+  };
 }
 
 interface FusedConvArgs {
@@ -60,17 +99,23 @@ function biasAndRelu(backend: BackendWasm, kernels: SimdKernels, y: TensorInfo, 
   });
 }
 
+export interface WinogradFusedConv2DOptions {
+  /** Filters are never written once made (a served model's weights, not a trained one's): transform each once. */
+  constantFilters?: boolean;
+}
+
 /**
  * A FusedConv2D kernel for the wasm backend that runs the convolutions `winogradApplies` to on
  * kernels/kernels.c (with bias and ReLU, the ops a folded network is made of) and hands every
  * other case to `original`, the backend's own (XNNPACK). For one 64x64 image of the compact CNN,
- * its three Winograd-eligible layers ran 0.43 + 0.32 + 0.28 ms against XNNPACK's fused
- * 1.16 + 0.86 + 0.61 ms (Node 20, simd128 build of tfjs-backend-wasm, 2026-12-03).
+ * its three Winograd-eligible layers took 0.85 ms against XNNPACK's 1.33–1.44 (Node 20, plain
+ * SIMD builds of both, 2026-12-03), the filter transforms 0.15 ms of the 0.85.
  *
  * @example
- * registerKernel(winogradFusedConv2D(() => kernelsOn(backend, kernelsModule), getKernel(FusedConv2D, 'wasm')!));
+ * registerKernel(winogradFusedConv2D((backend) => kernelsOn(backend, kernelsModule), getKernel(FusedConv2D, 'wasm')!, { constantFilters: true }));
  */
-export function winogradFusedConv2D(kernelsFor: (backend: BackendWasm) => SimdKernels, original: KernelConfig): KernelConfig {
+export function winogradFusedConv2D(kernelsFor: (backend: BackendWasm) => SimdKernels, original: KernelConfig, options: WinogradFusedConv2DOptions = {}): KernelConfig {
+  const transformOf = options.constantFilters ? filterTransforms() : undefined;
   const kernelFunc = (args: FusedConvArgs): TensorInfo => {
     const { inputs: { x, filter, bias, preluActivationWeights }, backend, attrs } = args;
     const fallback = () => original.kernelFunc(args as never) as TensorInfo;
@@ -82,7 +127,7 @@ export function winogradFusedConv2D(kernelsFor: (backend: BackendWasm) => SimdKe
       attrs.strides, attrs.dilations, attrs.pad, attrs.dimRoundingMode);
     if (!winogradApplies(info)) return fallback();
     const kernels = kernelsFor(backend);
-    const y = winogradConv2D(backend, kernels, x, filter, info);
+    const y = winogradConv2D(backend, kernels, x, filter, info, transformOf?.(backend, kernels, filter));
     if (bias || activation === 'relu') biasAndRelu(backend, kernels, y, bias, activation === 'relu');
     return y;
   };

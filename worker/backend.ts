@@ -62,7 +62,8 @@ function useWinogradConvolutions(): void {
   const original = tf.getKernel(tf.FusedConv2D, 'wasm');
   if (!original) throw new ModelUnavailableError('backend_unavailable', 'the wasm backend has no FusedConv2D kernel');
   tf.unregisterKernel(tf.FusedConv2D, 'wasm');
-  tf.registerKernel(winogradFusedConv2D((backend: BackendWasm) => kernelsOn(backend, kernelsModule), original));
+  // A served version's weights never change: each filter's Winograd transform is made once, at load.
+  tf.registerKernel(winogradFusedConv2D((backend: BackendWasm) => kernelsOn(backend, kernelsModule), original, { constantFilters: true }));
   winogradInstalled = true;
 }
 

@@ -1,6 +1,6 @@
 import * as tfl from '@tensorflow/tfjs-layers';
-import { compileForward, SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, type ForwardPlan, type SelfTest } from '../shared/index.ts';
-import { tf } from './backend.ts';
+import { compileForward, SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, winogradTransformBytes, type ForwardPlan, type SelfTest } from '../shared/index.ts';
+import { ensureBackend, tf } from './backend.ts';
 import { ModelUnavailableError } from './errors.ts';
 
 /** A version's network, ready to run. */
@@ -11,7 +11,7 @@ export interface Network {
   kind: 'plan' | 'layers';
   /** Height, width and channels of one input image. */
   inputShape: [number, number, number];
-  /** Bytes its tensors hold in the wasm heap. */
+  /** Bytes its tensors hold in the wasm heap, with the Winograd transforms kept for its filters. */
   bytes: number;
   dispose(): void;
 }
@@ -23,11 +23,12 @@ export interface SavedModel {
   weightData: ArrayBuffer;
 }
 
-const fromPlan = (plan: ForwardPlan): Network => ({
+// With the Winograd convolutions on, each eligible filter's transform is kept beside it (backend.ts).
+const fromPlan = (plan: ForwardPlan, winograd: boolean): Network => ({
   run: (x) => plan(x),
   kind: 'plan',
   inputShape: plan.inputShape,
-  bytes: plan.bytes,
+  bytes: plan.bytes + (winograd ? plan.convs.reduce((n, c) => n + winogradTransformBytes(c.filterShape, c.strides), 0) : 0),
   dispose: () => plan.dispose(),
 });
 
@@ -81,7 +82,7 @@ export async function buildNetwork(version: string, saved: SavedModel, classes: 
   if (!plan) tf.dispose(Object.values(weights));
   const check = selfTest ?? CHECK;
   if (plan) {
-    const folded = fromPlan(plan);
+    const folded = fromPlan(plan, (await ensureBackend()).convolutions === 'winograd');
     const { values, units } = await outputOn(folded, check);
     assertUnits(version, units, classes, folded);
     let expected: ArrayLike<number> = selfTest?.outputs ?? [];

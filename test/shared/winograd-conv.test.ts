@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kernelsOn, winogradFusedConv2D } from '../../shared/index.ts';
+import { kernelsOn, winogradFusedConv2D, winogradTransformBytes, type SimdKernels } from '../../shared/index.ts';
 
 // The Worker's build (plain SIMD): the one every wasm runtime with SIMD compiles.
 const kernelsModule = new WebAssembly.Module(readFileSync(new URL('../../shared/kernels/kernels.wasm', import.meta.url)));
@@ -83,5 +84,53 @@ describe('winogradFusedConv2D', () => {
     for (let i = 0; i < 50; i++) run();
     expect(tf.memory()).toMatchObject({ numTensors: tensors, numBytes: bytes });
     tf.dispose([x, filter, bias]);
+  });
+});
+
+describe('winogradFusedConv2D with constantFilters (the Worker)', () => {
+  it('transforms a filter once, answers as without the cache, and frees the transform once the filter is gone', () => {
+    tf.setBackend('wasm');
+    const backend = tf.backend() as BackendWasm;
+    const kernels = kernelsOn(backend, kernelsModule);
+    let transforms = 0;
+    const counted: SimdKernels = { ...kernels, winograd_filter: (...args) => (transforms++, kernels.winograd_filter(...args)) };
+    const cached = winogradFusedConv2D(() => counted, original, { constantFilters: true });
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'relu' } as const;
+    const x = tf.tensor4d(random([1, 16, 16, 16], 4), [1, 16, 16, 16]), bias = tf.tensor1d(random([24], 5));
+    const run = (filter: tf.Tensor4D) => {
+      const y = cached.kernelFunc({ inputs: { x, filter, bias }, backend, attrs: attrs as never }) as tf.TensorInfo;
+      const values = backend.readSync(y.dataId) as Float32Array;
+      backend.disposeData(y.dataId);
+      return values;
+    };
+    const uncached = (filter: tf.Tensor4D) => tf.tidy(() => tf.fused.conv2d({ x, filter, bias, ...attrs }).dataSync() as Float32Array);
+    const first = tf.tensor4d(random([3, 3, 16, 24], 6), [3, 3, 16, 24]);
+    const base = backend.numDataIds();
+    expect(run(first)).toEqual(uncached(first));
+    expect(run(first)).toEqual(uncached(first));
+    expect(transforms).toBe(1);
+    expect(backend.numDataIds()).toBe(base + 1);
+    const second = tf.tensor4d(random([3, 3, 16, 24], 7), [3, 3, 16, 24]);
+    first.dispose();
+    expect(run(second)).toEqual(uncached(second));
+    expect(transforms).toBe(2);
+    // The first filter's transform went with it; the second's is kept.
+    expect(backend.numDataIds()).toBe(base + 1);
+    tf.dispose([x, bias, second]);
+  });
+});
+
+describe('winogradTransformBytes', () => {
+  it.each([
+    [[3, 3, 24, 32], [1, 1], 4 * 16 * 24 * 32],
+    [[3, 3, 8, 8], [1, 1], 4 * 16 * 8 * 8],
+    [[3, 3, 3, 24], [1, 1], 0],
+    [[3, 3, 12, 16], [1, 1], 4 * 16 * 12 * 16],
+    [[3, 3, 10, 16], [1, 1], 0],
+    [[3, 3, 16, 12], [1, 1], 0],
+    [[3, 3, 16, 16], [2, 2], 0],
+    [[5, 5, 16, 16], [1, 1], 0],
+  ] as [number[], [number, number], number][])('filter %j strides %j: %i bytes', (shape, strides, bytes) => {
+    expect(winogradTransformBytes(shape, strides)).toBe(bytes);
   });
 });

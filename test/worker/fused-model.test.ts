@@ -46,6 +46,17 @@ function foldedBytes(model: tfl.LayersModel): number {
   }, 0);
 }
 
+/** What the Worker keeps beside each 3x3 stride-1 filter with input channels in fours (8 or more) and output channels in eights: its Winograd transform, 16 floats per channel pair. */
+function winogradBytes(model: tfl.LayersModel): number {
+  return model.layers.reduce((n, layer) => {
+    if (layer.getClassName() !== 'Conv2D') return n;
+    const [kh, kw, ci, co] = layer.getWeights()[0].shape;
+    const strides = [layer.getConfig().strides].flat();
+    const winograd = kh === 3 && kw === 3 && strides.every((s) => s === 1) && ci >= 8 && ci % 4 === 0 && co % 8 === 0;
+    return n + (winograd ? 4 * 16 * ci * co : 0);
+  }, 0);
+}
+
 const models: [string, () => ModelFixture][] = [
   ['default model', () => inject('model')],
   ...Object.keys(inject('otherArchitectures')).map((arch): [string, () => ModelFixture] => [`${arch} fixture model`, () => inject('otherArchitectures')[arch]]),
@@ -75,10 +86,10 @@ describe.each(models)('the folded forward pass of the %s', (name, fixture) => {
     return tf.tensor4d(data, [count, height, width, channels]);
   };
 
-  it('is built at load time from the saved files, holding only the folded kernels and biases', () => {
+  it('is built at load time from the saved files, holding only the folded kernels and biases (and the Winograd transforms of its filters)', () => {
     expect(loaded.network.kind).toBe('plan');
     expect(loaded.bytes).toBe(loaded.network.bytes);
-    expect(loaded.network.bytes).toBe(foldedBytes(model));
+    expect(loaded.network.bytes).toBe(foldedBytes(model) + winogradBytes(model));
     const weights = model.weights.reduce((n, w) => n + w.read().size * 4, 0);
     console.log(`fused plan (${name}): ${loaded.network.bytes} bytes, against ${weights} bytes of the layers model's weights`);
   });

@@ -19,7 +19,7 @@ describe('resident versions', () => {
     expect(models.budgetBytes).toBe(64 * 1024 * 1024);
     expect(models.residentBytes).toBe(models.versions[0].bytes + models.versions[1].bytes);
     expect(models.residentBytes).toBeLessThan(64 * 1024 * 1024);
-    console.log(`memory: two versions resident: weights ${models.residentBytes} bytes (${(models.residentBytes / 1048576).toFixed(2)} MiB), wasm heap ${(models.heapBytes / 1048576).toFixed(1)} MiB`);
+    console.log(`memory: two versions resident: weights and Winograd transforms ${models.residentBytes} bytes (${(models.residentBytes / 1048576).toFixed(2)} MiB), wasm heap ${(models.heapBytes / 1048576).toFixed(1)} MiB`);
   });
 
   it('past the budget, the least recently used version is unloaded first', async () => {
