@@ -37,7 +37,7 @@ export function winogradTransformBytes(filterShape: readonly number[], strides: 
  * conv(x, filter) by Winograd's F(2x2, 3x3) (2.25x fewer multiplications than a direct
  * convolution; the padding stays implicit), for a convolution `winogradApplies` to. NHWC
  * float32. The filter is transformed on every call unless `transformed` (the heap offset of
- * `winogradFilter`'s output for it) is given: in training it changes every step, and the
+ * kernels.c's winograd_filter output for it) is given: in training it changes every step, and the
  * transform costs 1/(2 tiles) of one block's products.
  *
  * @example
