@@ -44,11 +44,13 @@ describe('train bench suite', () => {
     const result: TrainSuiteResult = {
       results: [project('compact', defaultWorkers('wasm'), 140)], pytorch: [torch('compact', 1, 280)], skipped: [{ backend: 'cpu', reason: 'too slow' }],
       ratios: ratios([project('compact', defaultWorkers('wasm'), 140)], [torch('compact', 1, 280)]),
-      epochSkipped: 'not requested', machine: { cores: 2, load: { start: 1.5 } }, rounds: 3, peakRssMB: 400,
+      epochSkipped: 'not requested', machine: { cores: 2, load: { start: 1.5 }, cpuLoopMs: { start: { ms: [1320, 780] }, round1: { skipped: 'no taskset' } } }, rounds: 3, peakRssMB: 400,
     };
     const text = formatTrainSuite(result, 32);
     expect(text).toContain('best of 3 interleaved rounds');
     expect(text).toContain('load average: start 1.50');
+    expect(text).toContain('(start: the same loop pinned to each CPU: 1320 / 780 ms (slowest 1.69x the fastest))');
+    expect(text).toContain('(round1: per-CPU loop not measured: no taskset)');
     expect(text).toMatch(/compact\s+140\.0\s+280\.0\s+0\.50\s+>= 0\.7 NOT met\s+\S+ \(0\.50\)\s+0\.50\s+0\.50$/m);
     expect(text).toContain('skipped cpu: too slow');
     expect(text).toContain('epoch timing skipped: not requested');

@@ -2,6 +2,7 @@ import { availableParallelism, loadavg } from 'node:os';
 import { architectures } from '../models.ts';
 import { defaultWorkers } from '../parallel/data-parallel.ts';
 import { runEpochBench, type EpochBench } from './epoch-bench.ts';
+import { cpuLoopMs, formatCpuLoop, type CpuLoopMs } from './cpu-speed.ts';
 import { runTorchBaseline, type TorchRow } from './torch-baseline.ts';
 import { runTrainBench, type SkippedBackend, type TrainBenchOptions, type TrainBenchRow } from './train-bench.ts';
 
@@ -45,8 +46,11 @@ export interface TrainSuiteResult {
   pytorchSkipped?: string;
   epoch?: EpochBench;
   epochSkipped?: string;
-  /** Other work on the machine skews every figure: the 1-minute load average around each part. */
-  machine: { cores: number; load: Record<string, number> };
+  /**
+   * Other work on the machine skews every figure: the 1-minute load average around each part, and
+   * how fast each CPU ran the same loop at the start and after each round (see cpuLoopMs).
+   */
+  machine: { cores: number; load: Record<string, number>; cpuLoopMs?: Record<string, CpuLoopMs> };
   rounds: number;
   peakRssMB: number;
 }
@@ -90,6 +94,7 @@ export function bestOf<T extends Measured>(rounds: T[][], key: (row: T) => strin
  */
 export async function runTrainSuite(options: TrainSuiteOptions): Promise<TrainSuiteResult> {
   const load: Record<string, number> = { start: loadavg()[0] };
+  const cpus: Record<string, CpuLoopMs> = { start: cpuLoopMs() };
   const archs = (options.archs ?? Object.keys(architectures)).map((arch) => ({ arch, inputSize: architectures[arch].defaultInputSize }));
   const projectRounds: TrainBenchRow[][] = [], torchRounds: TorchRow[][] = [];
   let skipped: SkippedBackend[] = [], pytorchSkipped: string | undefined = options.torch ? undefined : 'not requested (--no-pytorch)';
@@ -99,11 +104,13 @@ export async function runTrainSuite(options: TrainSuiteOptions): Promise<TrainSu
     projectRounds.push(project.rows);
     skipped = project.skipped;
     load[`round${round}Project`] = loadavg()[0];
-    if (pytorchSkipped) continue;
-    const torch = await runTorchBaseline({ archs, batch: options.batch, steps: options.steps, log: options.log });
-    if ('skipped' in torch) pytorchSkipped = torch.skipped;
-    else torchRounds.push(torch.rows);
-    load[`round${round}Pytorch`] = loadavg()[0];
+    if (!pytorchSkipped) {
+      const torch = await runTorchBaseline({ archs, batch: options.batch, steps: options.steps, log: options.log });
+      if ('skipped' in torch) pytorchSkipped = torch.skipped;
+      else torchRounds.push(torch.rows);
+      load[`round${round}Pytorch`] = loadavg()[0];
+    }
+    cpus[`round${round}`] = cpuLoopMs();
   }
   const rows = bestOf(projectRounds, (r) => `${r.arch} ${r.backend} ${r.workers}`);
   const pytorch = bestOf(torchRounds, (r) => `${r.arch} ${r.threads}`);
@@ -113,7 +120,7 @@ export async function runTrainSuite(options: TrainSuiteOptions): Promise<TrainSu
     results: rows, pytorch, ratios: ratios(rows, pytorch), skipped,
     ...(pytorchSkipped ? { pytorchSkipped } : {}),
     ...('skipped' in epoch ? { epochSkipped: epoch.skipped } : { epoch }),
-    machine: { cores: availableParallelism(), load }, rounds: options.rounds,
+    machine: { cores: availableParallelism(), load, cpuLoopMs: cpus }, rounds: options.rounds,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -132,6 +139,7 @@ export function formatTrainSuite(r: TrainSuiteResult, batch: number): string {
   const parts = [
     `Training throughput, random inputs, batch ${batch}, steady state, best of ${r.rounds} interleaved rounds`,
     `(${r.machine.cores} cores; 1-minute load average: ${load})`,
+    ...Object.entries(r.machine.cpuLoopMs ?? {}).map(([when, loop]) => `(${when}: ${formatCpuLoop(loop)})`),
   ];
   const rows = [
     ...r.results.map((x) => [x.arch, `${x.inputSize}x${x.inputSize}`, x.kernels ? `${x.backend} (${x.kernels})` : x.backend, String(x.workers), f1(x.trainImagesPerSecond), f1(x.inferImagesPerSecond), f1(x.trainImagesPerCpuSecond)]),
