@@ -53,6 +53,8 @@ describe('train bench suite', () => {
     expect(text).toContain('(round1: per-CPU loop not measured: no taskset)');
     expect(text).toMatch(/compact\s+140\.0\s+280\.0\s+0\.50\s+>= 0\.7 NOT met\s+\S+ \(0\.50\)\s+0\.50\s+0\.50$/m);
     expect(text).toContain('skipped cpu: too slow');
+    expect(text).toContain("PyTorch's rows: glibc malloc keeps freed memory");
+    expect(formatTrainSuite({ ...result, pytorch: [] }, 32)).not.toContain("PyTorch's rows");
     expect(text).toContain('epoch timing skipped: not requested');
   });
 });
