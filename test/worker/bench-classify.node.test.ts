@@ -15,6 +15,7 @@ const result = (classify: { p50: number; p99: number }, healthzP50: number, cold
   phasesMeanMs: { decode: 1, preprocess: 0.5, infer: 2, rest: 1 },
   bundle: null,
   isolateMemory: null,
+  machine: { loopbackMs: { p50: 0.19, p95: 0.6, p99: 2.52 }, kernelReclaim: true },
 });
 
 const row = (table: string, label: string) => table.split('\n').find((line) => line.startsWith(`| ${label}`));
@@ -31,5 +32,18 @@ describe('formatClassifyBench targets', () => {
     expect(row(table, 'cold first classify')).toContain(cold);
     expect(row(table, 'classify inside the Worker')).toContain('not reported');
     expect(row(table, 'classify requests over 2x p50')).toMatch(/ \| 8; 6 \(75%\) \|$/);
+    expect(row(table, 'machine: the same client against an idle Node HTTP server')).toMatch(/, 1000 requests, p50 \/ p99 .* \| 0\.19 \/ 2\.52 ms, 13\.3x \|$/);
+  });
+});
+
+describe('formatClassifyBench machine rows', () => {
+  it.each([
+    { kernelReclaim: true, shown: 'running' },
+    { kernelReclaim: false, shown: 'off' },
+    { kernelReclaim: null, shown: 'no DAMON on this kernel' },
+  ])('kernel reclaim $kernelReclaim', ({ kernelReclaim, shown }) => {
+    const r = result({ p50: 6, p99: 12 }, 2, 100);
+    const table = formatClassifyBench({ ...r, machine: { ...r.machine, kernelReclaim } });
+    expect(row(table, "machine: the kernel's DAMON reclaim thread")).toMatch(new RegExp(` \\| ${shown} \\|$`));
   });
 });

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchClient, startQuietWorker, type BenchClient, type QuietWorker } from './bench-http.ts';
+import { machineFloor, type MachineFloor } from './bench-machine.ts';
 import { measureTable, percentiles, runIfMain, slowNeighbours, type Percentiles, type SlowNeighbours } from './bench-report.ts';
 import { bundleSize } from './bundle-size.ts';
 import { readIsolateMemory, type IsolateMemory } from './isolate-memory.ts';
@@ -57,6 +58,8 @@ export interface ClassifyBenchResult {
    * and a log line if that could not be read) and the tfjs wasm heap the model runs in (/v1/info).
    */
   isolateMemory: (IsolateMemory & { wasmHeapBytes: number | null }) | null;
+  /** The same client against a server that does nothing, and the kernel's reclaim thread: the tail the machine brings. */
+  machine: MachineFloor;
 }
 
 /**
@@ -128,6 +131,8 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
     const info = await warm.request('/v1/info', { headers: { authorization: `Bearer ${admin}` } });
     const wasmHeapBytes = info.status === 200 ? ((JSON.parse(info.body) as { models: { heapBytes: number | null } }).models.heapBytes ?? null) : null;
     const isolateMemory = heap && { ...heap, wasmHeapBytes };
+    log(`bench classify: ${requests * 2} requests to an idle Node server on loopback (the machine's floor)`);
+    const machine = await machineFloor(requests * 2);
     const classifyMs = percentiles(runs.map((r) => r.ms));
     const inWorker = runs.map((r) => r.workerMs).filter((ms) => ms !== null);
     const healthzMs = percentiles(health);
@@ -147,6 +152,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
       phasesMeanMs: phaseSplit(runs),
       bundle: options.skipBundle ? null : bundleSize(),
       isolateMemory,
+      machine,
     };
     if (!options.json) process.stdout.write(`\nClassify latency (Worker in wrangler dev on loopback)\n${formatClassifyBench(result)}\n`);
     return result;
@@ -219,6 +225,9 @@ export function formatClassifyBench(r: ClassifyBenchResult): string {
     ['isolate memory after the run: JS heap used / reserved (V8 inspector), tfjs wasm heap', r.isolateMemory
       ? `${mib(r.isolateMemory.jsHeapUsedBytes)} / ${mib(r.isolateMemory.jsHeapTotalBytes)}, ${r.isolateMemory.wasmHeapBytes === null ? 'not reported' : mib(r.isolateMemory.wasmHeapBytes)}`
       : 'not read'],
+    [`machine: the same client against an idle Node HTTP server in its own process, ${r.requests * 2} requests, p50 / p99 (the loopback and scheduler floor)`,
+      `${r.machine.loopbackMs.p50.toFixed(2)} / ${r.machine.loopbackMs.p99.toFixed(2)} ms, ${(r.machine.loopbackMs.p99 / r.machine.loopbackMs.p50).toFixed(1)}x`],
+    ['machine: the kernel\'s DAMON reclaim thread (kdamond), which holds a CPU for milliseconds at a time', r.machine.kernelReclaim === null ? 'no DAMON on this kernel' : r.machine.kernelReclaim ? 'running' : 'off'],
     ['bundle (wrangler deploy --dry-run)', r.bundle ? `${r.bundle.totalKiB.toFixed(1)} KiB, gzip ${r.bundle.gzipKiB.toFixed(1)} KiB` : 'skipped'],
   ];
   return measureTable(rows);

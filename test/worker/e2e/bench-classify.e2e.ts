@@ -44,6 +44,10 @@ describe('runClassifyBench', () => {
     expect(decode + preprocess + infer).toBeGreaterThan(0);
     expect(rest).toBeGreaterThan(0);
     expect(result.bundle).toBeNull();
+    // The machine's own floor: an idle server answers faster than the Worker's /healthz.
+    expect(result.machine.loopbackMs.p50).toBeGreaterThan(0);
+    expect(result.machine.loopbackMs.p50).toBeLessThan(result.healthzMs.p50);
+    expect([true, false, null]).toContain(result.machine.kernelReclaim);
     const table = formatClassifyBench(result);
     expect(table).toMatch(/\| classify mean: in-Worker decode \/ preprocess \/ infer, and the rest .* \| \d+\.\d\d \/ \d+\.\d\d \/ \d+\.\d\d ms, rest \d+\.\d\d ms \|/);
     expect(table).toContain('| bundle (wrangler deploy --dry-run) | skipped |');
