@@ -7,8 +7,8 @@ import { defaultWorkers } from '../../trainer/parallel/data-parallel.ts';
 const project = (arch: string, workers: number, train: number): TrainBenchRow => ({
   arch, inputSize: 64, backend: 'wasm', batch: 32, workers, trainImagesPerSecond: train, inferImagesPerSecond: 500, trainImagesPerCpuSecond: train,
 });
-const torch = (arch: string, threads: number, train: number): TorchRow => ({
-  arch, inputSize: 64, backend: 'pytorch 1.13 cpu', batch: 32, threads, trainImagesPerSecond: train, inferImagesPerSecond: 600, trainImagesPerCpuSecond: train,
+const torch = (arch: string, threads: number, train: number, freedMemoryKept = true): TorchRow => ({
+  arch, inputSize: 64, backend: 'pytorch 1.13 cpu', batch: 32, threads, freedMemoryKept, trainImagesPerSecond: train, inferImagesPerSecond: 600, trainImagesPerCpuSecond: train,
 });
 
 describe('train bench suite', () => {
@@ -55,6 +55,7 @@ describe('train bench suite', () => {
     expect(text).toContain('skipped cpu: too slow');
     expect(text).toContain("PyTorch's rows: glibc malloc keeps freed memory");
     expect(formatTrainSuite({ ...result, pytorch: [] }, 32)).not.toContain("PyTorch's rows");
+    expect(formatTrainSuite({ ...result, pytorch: [torch('compact', 1, 280, false)] }, 32)).toContain("PyTorch's rows: the allocator was left as it is");
     expect(text).toContain('epoch timing skipped: not requested');
   });
 });

@@ -15,7 +15,7 @@ const result = (classify: { p50: number; p99: number }, healthzP50: number, cold
   phasesMeanMs: { decode: 1, preprocess: 0.5, infer: 2, rest: 1 },
   bundle: null,
   isolateMemory: null,
-  machine: { loopbackMs: { p50: 0.19, p95: 0.6, p99: 2.52 }, kernelReclaim: true },
+  machine: { loopbackMs: { p50: 0.19, p95: 0.6, p99: 2.52 }, loopbackRequests: 1000, kernelReclaim: true },
 });
 
 const row = (table: string, label: string) => table.split('\n').find((line) => line.startsWith(`| ${label}`));

@@ -11,6 +11,8 @@ const script = fileURLToPath(new URL('./torch-bench.py', import.meta.url));
 export interface TorchRow extends Omit<TrainBenchRow, 'workers'> {
   /** torch.set_num_threads for this row. */
   threads: number;
+  /** Whether glibc was told to keep freed memory (torch-bench.py's keep_freed_memory) before torch ran. */
+  freedMemoryKept?: boolean;
 }
 
 export type TorchBaseline = { rows: TorchRow[] } | { skipped: string };

@@ -146,7 +146,11 @@ export function formatTrainSuite(r: TrainSuiteResult, batch: number): string {
     ...r.pytorch.map((x) => [x.arch, `${x.inputSize}x${x.inputSize}`, x.backend, `${x.threads} thr`, f1(x.trainImagesPerSecond), f1(x.inferImagesPerSecond), f1(x.trainImagesPerCpuSecond)]),
   ];
   parts.push(table(['arch', 'input', 'backend', 'workers', 'train img/s', 'infer img/s', 'train img/cpu-s'], rows, 3));
-  if (r.pytorch.length) parts.push("PyTorch's rows: glibc malloc keeps freed memory (torch-bench.py), so every run is PyTorch's fast one, as with jemalloc or tcmalloc");
+  if (r.pytorch.length) {
+    parts.push(r.pytorch.every((x) => x.freedMemoryKept)
+      ? "PyTorch's rows: glibc malloc keeps freed memory (torch-bench.py), so every run is PyTorch's fast one, as with jemalloc or tcmalloc"
+      : "PyTorch's rows: the allocator was left as it is (glibc's mallopt not available or --glibc-default), so some of PyTorch's runs may be its slow ones");
+  }
   for (const s of r.skipped) parts.push(`skipped ${s.backend}: ${s.reason}`);
   if (r.pytorchSkipped) parts.push(`PyTorch baseline skipped: ${r.pytorchSkipped}`);
   if (r.ratios.length) {

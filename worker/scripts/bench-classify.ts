@@ -225,7 +225,7 @@ export function formatClassifyBench(r: ClassifyBenchResult): string {
     ['isolate memory after the run: JS heap used / reserved (V8 inspector), tfjs wasm heap', r.isolateMemory
       ? `${mib(r.isolateMemory.jsHeapUsedBytes)} / ${mib(r.isolateMemory.jsHeapTotalBytes)}, ${r.isolateMemory.wasmHeapBytes === null ? 'not reported' : mib(r.isolateMemory.wasmHeapBytes)}`
       : 'not read'],
-    [`machine: the same client against an idle Node HTTP server in its own process, ${r.requests * 2} requests, p50 / p99 (the loopback and scheduler floor)`,
+    [`machine: the same client against an idle Node HTTP server in its own process, ${r.machine.loopbackRequests} requests, p50 / p99 (the loopback and scheduler floor)`,
       `${r.machine.loopbackMs.p50.toFixed(2)} / ${r.machine.loopbackMs.p99.toFixed(2)} ms, ${(r.machine.loopbackMs.p99 / r.machine.loopbackMs.p50).toFixed(1)}x`],
     ['machine: the kernel\'s DAMON reclaim thread (kdamond), which holds a CPU for milliseconds at a time', r.machine.kernelReclaim === null ? 'no DAMON on this kernel' : r.machine.kernelReclaim ? 'running' : 'off'],
     ['bundle (wrangler deploy --dry-run)', r.bundle ? `${r.bundle.totalKiB.toFixed(1)} KiB, gzip ${r.bundle.gzipKiB.toFixed(1)} KiB` : 'skipped'],

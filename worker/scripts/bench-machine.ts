@@ -9,6 +9,8 @@ import { freePort } from './local-setup.ts';
 export interface MachineFloor {
   /** A server with nothing to do, in a process of its own, through the bench's own client. */
   loopbackMs: Percentiles;
+  /** Timed requests behind loopbackMs. */
+  loopbackRequests: number;
   /** Whether the kernel's DAMON thread (kdamond) runs; null where the kernel has no DAMON. */
   kernelReclaim: boolean | null;
 }
@@ -76,5 +78,5 @@ export function kernelReclaimRunning(root = '/sys/kernel/mm/damon/admin/kdamonds
 
 /** Both, for the classify bench. */
 export async function machineFloor(requests = 1000): Promise<MachineFloor> {
-  return { loopbackMs: await loopbackFloor(requests), kernelReclaim: kernelReclaimRunning() };
+  return { loopbackMs: await loopbackFloor(requests), loopbackRequests: requests, kernelReclaim: kernelReclaimRunning() };
 }
