@@ -17,6 +17,10 @@ export interface SimdKernels {
   channel_sums(x: number, dy: number, rows: number, cols: number, center: number, mode: 0 | 2, part: number, total: number, gate: number): void;
   bn_forward(x: number, out: number, rows: number, cols: number, mean: number, scale: number, beta: number, relu: 0 | 1): void;
   bn_backward(dy: number, x: number, dx: number, rows: number, cols: number, mean: number, a: number, b: number, d: number, gate: number): void;
+  bn_relu_pool(x: number, out: number, xmax: number, where: number, nb: number, h: number, w: number, ch: number,
+    mean: number, scale: number, beta: number): void;
+  bn_relu_pool_backward(dy: number, out: number, where: number, x: number, dx: number, nb: number, h: number, w: number, ch: number,
+    mean: number, a: number, b: number, d: number): void;
   relu_grad(dy: number, x: number, dx: number, n: number): void;
   adam(w: number, g: number, m: number, v: number, w2: number, m2: number, v2: number, n: number,
     b1: number, oneMinusB1: number, b2: number, oneMinusB2: number, c1: number, c2: number, eps: number, negLr: number): void;

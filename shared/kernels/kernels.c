@@ -315,6 +315,87 @@ void bn_backward(const float *dy, const float *x, float *dx, int rows, int cols,
   }
 }
 
+/* Batch norm, ReLU and a 2x2 max-pool of stride 2 (valid padding) in one pass over x [nb, h, w, ch]
+ * (a conv block's tail): out = max(0, max over each window of (x - mean[c]) * scale[c] + beta[c]),
+ * without writing the full-size normalised activation that MaxPool would read back. For the
+ * backward pass, xmax keeps x at each window's maximum and where its position (0..3, row-major,
+ * the first of equal values as MaxPool's gradient takes it). A last odd row or column is in no
+ * window, as with valid padding. The maximum is taken before ReLU: ReLU is monotonic, so it is the
+ * same position wherever the gradient passes (out > 0). */
+static inline __attribute__((always_inline)) v128_t bn4(v128_t x, v128_t mean, v128_t scale, v128_t beta) {
+  return wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(x, mean), scale), beta);
+}
+
+EXPORT(bn_relu_pool)
+void bn_relu_pool(const float *x, float *out, float *xmax, unsigned char *where, int nb, int h, int w, int ch,
+                  const float *mean, const float *scale, const float *beta) {
+  int oh = h / 2, ow = w / 2;
+  for (int b = 0; b < nb; b++)
+    for (int yo = 0; yo < oh; yo++)
+      for (int xo = 0; xo < ow; xo++) {
+        const float *p0 = x + (((long)b * h + 2 * yo) * w + 2 * xo) * ch;
+        const float *p[4] = {p0, p0 + ch, p0 + (long)w * ch, p0 + (long)w * ch + ch};
+        long o = (((long)b * oh + yo) * ow + xo) * ch;
+        int c = 0;
+        for (; c + 4 <= ch; c += 4) {
+          v128_t m = wasm_v128_load(mean + c), s = wasm_v128_load(scale + c), be = wasm_v128_load(beta + c);
+          v128_t bestx = wasm_v128_load(p[0] + c), best = bn4(bestx, m, s, be), at = wasm_i32x4_splat(0);
+          for (int k = 1; k < 4; k++) {
+            v128_t v = wasm_v128_load(p[k] + c), y = bn4(v, m, s, be), gt = wasm_f32x4_gt(y, best);
+            best = wasm_v128_bitselect(y, best, gt);
+            bestx = wasm_v128_bitselect(v, bestx, gt);
+            at = wasm_v128_bitselect(wasm_i32x4_splat(k), at, gt);
+          }
+          wasm_v128_store(out + o + c, wasm_f32x4_max(best, wasm_f32x4_splat(0)));
+          wasm_v128_store(xmax + o + c, bestx);
+          v128_t bytes = wasm_u8x16_narrow_i16x8(wasm_u16x8_narrow_i32x4(at, at), wasm_i16x8_splat(0));
+          wasm_v128_store32_lane(where + o + c, bytes, 0);
+        }
+        for (; c < ch; c++) {
+          float bestx = p[0][c], best = (bestx - mean[c]) * scale[c] + beta[c];
+          int at = 0;
+          for (int k = 1; k < 4; k++) {
+            float v = p[k][c], y = (v - mean[c]) * scale[c] + beta[c];
+            if (y > best) best = y, bestx = v, at = k;
+          }
+          out[o + c] = best > 0 ? best : (best != best ? best : 0);
+          xmax[o + c] = bestx;
+          where[o + c] = (unsigned char)at;
+        }
+      }
+}
+
+/* bn_relu_pool's input gradient: dx = a[c] * routed + b[c] * (x - mean[c]) + d[c] over all of x,
+ * where routed is the pooled dy at each window's maximum (where) if out > 0 there, else 0. */
+EXPORT(bn_relu_pool_backward)
+void bn_relu_pool_backward(const float *dy, const float *out, const unsigned char *where, const float *x, float *dx,
+                           int nb, int h, int w, int ch, const float *mean, const float *a, const float *b, const float *d) {
+  int oh = h / 2, ow = w / 2;
+  for (int n = 0; n < nb; n++)
+    for (int y = 0; y < h; y++)
+      for (int xx = 0; xx < w; xx++) {
+        long i = (((long)n * h + y) * w + xx) * ch;
+        int pooled = y / 2 < oh && xx / 2 < ow, k = (y & 1) * 2 + (xx & 1);
+        long o = pooled ? (((long)n * oh + y / 2) * ow + xx / 2) * ch : 0;
+        int c = 0;
+        for (; c + 4 <= ch; c += 4) {
+          v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(b + c), wasm_f32x4_sub(wasm_v128_load(x + i + c), wasm_v128_load(mean + c))),
+                                    wasm_v128_load(d + c));
+          if (pooled) {
+            v128_t at = wasm_u32x4_extend_low_u16x8(wasm_u16x8_extend_low_u8x16(wasm_v128_load32_zero(where + o + c)));
+            v128_t g = wasm_v128_and(relu_gated(wasm_v128_load(dy + o + c), out + o + c), wasm_i32x4_eq(at, wasm_i32x4_splat(k)));
+            v = wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(a + c), g));
+          }
+          wasm_v128_store(dx + i + c, v);
+        }
+        for (; c < ch; c++) {
+          float v = b[c] * (x[i + c] - mean[c]) + d[c];
+          if (pooled && where[o + c] == k) v += a[c] * relu_gated1(dy[o + c], out + o + c);
+          dx[i + c] = v;
+        }
+      }
+}
+
 /* dx = dy where x > 0, else 0: ReLU's gradient in one pass (tfjs composes step, cast and multiply). */
 EXPORT(relu_grad)
 void relu_grad(const float *dy, const float *x, float *dx, int n) {

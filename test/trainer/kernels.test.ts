@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import '@tensorflow/tfjs-backend-cpu';
-import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { architectures } from '../../trainer/models.ts';
 import { fastAdam, fasterKernels, missingKernels, projectKernels, registerWasmTrainingKernels, prepareModelForTraining } from '../../trainer/kernels/index.ts';
@@ -10,44 +8,9 @@ import { batchNormTraining } from '../../trainer/kernels/batch-norm.ts';
 import { wasmKernelBuilds as kernelBuilds, type WasmKernelBuild as KernelBuild } from '../../shared/index.ts';
 import { chooseKernelBuild, KERNEL_BUILD_VARIABLE, kernelBuild, useKernelBuild } from '../../trainer/kernels/simd.ts';
 import { UserError } from '../../trainer/errors.ts';
+import { onBoth, random, relativeError, TOLERANCE, trainingKernelNames, type Arrays } from './kernel-helpers.ts';
 
 type Pad = 'same' | 'valid';
-type Arrays = Float32Array[];
-
-/** Random data made once on cpu, so both backends see identical inputs. */
-function random(shape: number[], seed: number): Float32Array {
-  tf.setBackend('cpu');
-  return tf.tidy(() => tf.randomNormal(shape, 0, 1, 'float32', seed).dataSync() as Float32Array);
-}
-
-/** Runs `f` on cpu and on wasm (with our kernels) and returns both results' values. */
-function onBoth(f: () => tf.Tensor[]): { cpu: Arrays; wasm: Arrays } {
-  const read = (backend: string) => {
-    tf.setBackend(backend);
-    return tf.tidy(f).map((t) => {
-      const v = t.dataSync() as Float32Array;
-      t.dispose();
-      return v;
-    });
-  };
-  const cpu = read('cpu');
-  const wasm = read('wasm');
-  return { cpu, wasm };
-}
-
-/** Largest |wasm - cpu| over all outputs, relative to the largest |cpu| value (at least 1). */
-function relativeError({ cpu, wasm }: { cpu: Arrays; wasm: Arrays }): number {
-  expect(wasm.map((a) => a.length)).toEqual(cpu.map((a) => a.length));
-  let worst = 0;
-  cpu.forEach((expected, k) => {
-    let scale = 1;
-    for (const v of expected) scale = Math.max(scale, Math.abs(v));
-    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(wasm[k][i] - expected[i]) / scale);
-  });
-  return worst;
-}
-
-const TOLERANCE = 1e-4;
 
 function cpuFlags(): string {
   try {
@@ -296,23 +259,20 @@ describe.each(kernelBuilds)('on the %s helper kernels', (build) => {
       expect(relativeError(result)).toBeLessThan(TOLERANCE);
     });
 
-    it('fuses the ReLU layer after each batch norm of the compact model into it', async () => {
-      tf.setBackend('wasm');
+    it('fuses the ReLU layer after each batch norm of the compact model into it, and the max-pool after that', async () => {
       const model = architectures.compact.build({ inputSize: 16, classCount: 3, seed: 7 });
       prepareModelForTraining(model);
-      const optimizer = tf.train.sgd(0.1);
       const x = tf.randomUniform([2, 16, 16, 3]), y = tf.oneHot(tf.tensor1d([0, 2], 'int32'), 3);
-      const loss = () => tf.mean(tfl.metrics.categoricalCrossentropy(y, model.apply(x, { training: true }) as tf.Tensor)) as tf.Scalar;
-      const { kernels } = await tf.profile(() => optimizer.minimize(loss, true)!);
-      const names = kernels.map((k) => k.name);
-      expect(names.filter((n) => n === 'CellsenseBatchNormTrain')).toHaveLength(4);
-      expect(names).not.toContain('Relu');
-      expect(names).not.toContain('CellsenseReluGrad');
-      // Inference keeps tfjs-layers' own layers, ReLU included.
+      const names = await trainingKernelNames(model, x, y);
+      // Three blocks end in a 2x2 max-pool (batch-norm-pool.ts), the last in global pooling.
+      expect(names.filter((n) => n === 'CellsenseBatchNormReluPoolTrain')).toHaveLength(3);
+      expect(names.filter((n) => n === 'CellsenseBatchNormTrain')).toHaveLength(1);
+      for (const unfused of ['Relu', 'CellsenseReluGrad', 'MaxPool', 'MaxPoolGrad']) expect(names).not.toContain(unfused);
+      // Inference keeps tfjs-layers' own layers, ReLU and pooling included.
       const { kernels: inference } = await tf.profile(() => model.predict(x) as tf.Tensor);
       expect(inference.map((k) => k.name).filter((n) => n === 'Relu')).toHaveLength(4);
+      expect(inference.map((k) => k.name).filter((n) => n === 'MaxPool')).toHaveLength(3);
       tf.dispose([x, y]);
-      optimizer.dispose();
       model.dispose();
     });
   });

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
+import { batchNormReluPoolTraining } from './batch-norm-pool.ts';
+import { backwardCoefficients, batchStatistics, channelSums, shapeOf, wasmKernel, withVectors, type BatchNormAttrs, type Info } from './batch-norm-stats.ts';
 import { patchTrainingCall } from './layer-patch.ts';
-import { sumOverReplicas } from './replica-sum.ts';
-import { heapF64, ptr, scratchF32, simd, withScratch } from './simd.ts';
-import { heapF32, makeF32, type BackendWasm } from './wasm-ops.ts';
+import { ptr, simd } from './simd.ts';
+import { makeF32, type BackendWasm } from './wasm-ops.ts';
 
 /**
  * Project kernels: batch normalisation in training mode over every axis but the last, forward
@@ -17,73 +18,18 @@ import { heapF32, makeF32, type BackendWasm } from './wasm-ops.ts';
 export const BatchNormTrain = 'CellsenseBatchNormTrain';
 export const BatchNormTrainGrad = 'CellsenseBatchNormTrainGrad';
 
-type Info = tf.TensorInfo;
-
-function shapeOf(x: Info): { rows: number; cols: number } {
-  const cols = x.shape[x.shape.length - 1];
-  return { rows: x.shape.reduce((a, b) => a * b, 1) / cols, cols };
-}
-
-/**
- * Per-channel sums of simd's channel_sums in float64, 2 x channels of them, with the local row
- * count appended: [sum x, sum x^2, rows] or, given dy and the mean, [sum dy, sum dy (x - mean), rows]
- * (dy taken where gate > 0 only, given a gate).
- */
-function channelSums(backend: BackendWasm, x: Info, grad?: { dy: Info; mean: Info; gate?: Info }): Float64Array {
-  const { rows, cols } = shapeOf(x);
-  const gate = grad?.gate ? ptr(backend, grad.gate) : 0;
-  return withScratch(backend, cols * 24 + 8, (at) => {
-    const total = at, part = at + cols * 16;
-    simd(backend).channel_sums(ptr(backend, x), grad ? ptr(backend, grad.dy) : 0, rows, cols, grad ? ptr(backend, grad.mean) : 0, grad ? 2 : 0, part, total, gate);
-    const sums = new Float64Array(2 * cols + 1);
-    sums.set(heapF64(backend, total, 2 * cols));
-    sums[2 * cols] = rows;
-    return sums;
-  });
-}
-
-/** Runs `fn` with float32 per-channel vectors copied into heap scratch: their byte offsets. */
-function withVectors<T>(backend: BackendWasm, vectors: Float32Array[], fn: (at: number[]) => T): T {
-  const n = vectors[0].length;
-  return withScratch(backend, vectors.length * n * 4, (at) => {
-    const offsets = vectors.map((_, i) => at + i * n * 4);
-    vectors.forEach((v, i) => scratchF32(backend, offsets[i], n).set(v));
-    return fn(offsets);
-  });
-}
-
-interface BatchNormAttrs {
-  epsilon: number;
-  /** Apply ReLU to the output (forward only; the backward pass is told by its `gate` input). */
-  relu?: boolean;
-}
-
 function batchNormTrain(args: { inputs: { x: Info; gamma: Info; beta: Info }; backend: BackendWasm; attrs: BatchNormAttrs }): Info[] {
   const { inputs: { x, gamma, beta }, backend, attrs: { epsilon, relu } } = args;
   const { rows, cols } = shapeOf(x);
   const y = makeF32(backend, x.shape);
-  const mean = makeF32(backend, [cols]);
-  const variance = makeF32(backend, [cols]);
-  // One exchange between replicas per layer and pass: the variance comes from the same sums.
-  const sums = sumOverReplicas(channelSums(backend, x));
-  const n = sums[2 * cols];
-  const meanValues = sums.subarray(0, cols).map((s) => s / n);
-  heapF32(backend, mean).set(meanValues);
-  heapF32(backend, variance).set(sums.subarray(cols, 2 * cols).map((s, c) => Math.max(0, s / n - meanValues[c] * meanValues[c])));
-  const v = heapF32(backend, variance), g = heapF32(backend, gamma);
-  const scale = new Float32Array(cols).map((_, c) => g[c] / Math.sqrt(v[c] + epsilon));
+  const { mean, variance, scale } = batchStatistics(backend, x, gamma, epsilon);
   withVectors(backend, [scale], ([scaleAt]) => {
     simd(backend).bn_forward(ptr(backend, x), ptr(backend, y), rows, cols, ptr(backend, mean), scaleAt, ptr(backend, beta), relu ? 1 : 0);
   });
   return [y, mean, variance];
 }
 
-/**
- * With k = gamma / sigma and sums over the whole (all-replica) batch of N values per channel:
- * dx = k * dy - k * sum(dy) / N - k / sigma^2 * (x - mean) * sum(dy * (x - mean)) / N.
- * dgamma and dbeta are this replica's share; the optimizer step adds the replicas' shares. With a
- * `gate` (the forward output of a batch norm fused with ReLU), dy counts only where gate > 0.
- */
+/** The input gradient with batch-norm-stats' backwardCoefficients; ReLU's too, given the `gate`. */
 function batchNormTrainGrad(args: {
   inputs: Record<'dy' | 'x' | 'gamma' | 'mean' | 'variance', Info> & { gate?: Info };
   backend: BackendWasm;
@@ -92,39 +38,14 @@ function batchNormTrainGrad(args: {
   const { inputs: { dy, x, gamma, mean, variance, gate }, backend, attrs: { epsilon } } = args;
   const { rows, cols } = shapeOf(x);
   const dx = makeF32(backend, x.shape);
-  const dgamma = makeF32(backend, [cols]);
-  const dbeta = makeF32(backend, [cols]);
-  const local = channelSums(backend, x, { dy, mean, gate });
-  const v = heapF32(backend, variance), g = heapF32(backend, gamma);
-  const invStd = Array.from(v, (vc) => 1 / Math.sqrt(vc + epsilon));
-  heapF32(backend, dbeta).set(local.subarray(0, cols));
-  heapF32(backend, dgamma).set(local.subarray(cols, 2 * cols).map((s, c) => s * invStd[c]));
-  const total = sumOverReplicas(local.slice());
-  const n = total[2 * cols];
-  const a = new Float32Array(cols), b = new Float32Array(cols), d = new Float32Array(cols);
-  for (let c = 0; c < cols; c++) {
-    const k = g[c] * invStd[c];
-    a[c] = k;
-    b[c] = (-k * invStd[c] * invStd[c] * total[cols + c]) / n;
-    d[c] = (-k * total[c]) / n;
-  }
+  const { dgamma, dbeta, a, b, d } = backwardCoefficients(backend, channelSums(backend, x, { dy, mean, gate }), gamma, variance, epsilon);
   withVectors(backend, [a, b, d], ([aAt, bAt, dAt]) => {
     simd(backend).bn_backward(ptr(backend, dy), ptr(backend, x), ptr(backend, dx), rows, cols, ptr(backend, mean), aAt, bAt, dAt, gate ? ptr(backend, gate) : 0);
   });
   return [dx, dgamma, dbeta];
 }
-
-export const batchNormTrainConfig: tf.KernelConfig = {
-  kernelName: BatchNormTrain,
-  backendName: 'wasm',
-  kernelFunc: batchNormTrain as unknown as tf.KernelConfig['kernelFunc'],
-};
-
-export const batchNormTrainGradConfig: tf.KernelConfig = {
-  kernelName: BatchNormTrainGrad,
-  backendName: 'wasm',
-  kernelFunc: batchNormTrainGrad as unknown as tf.KernelConfig['kernelFunc'],
-};
+export const batchNormTrainConfig = wasmKernel(BatchNormTrain, batchNormTrain);
+export const batchNormTrainGradConfig = wasmKernel(BatchNormTrainGrad, batchNormTrainGrad);
 
 /**
  * Training-mode batch norm over all axes but the last, on the kernels above (wasm only), followed
@@ -172,37 +93,56 @@ function movingAverage(variable: tfl.LayerVariable, value: tf.Tensor, momentum: 
   });
 }
 
-/** Whether a ReLU activation layer alone takes this layer's output (conv, batch norm, ReLU in a Sequential). */
-function feedsOnlyRelu(layer: tfl.layers.Layer): boolean {
-  const nodes = (layer as unknown as { outboundNodes: { outboundLayer: tfl.layers.Layer }[] }).outboundNodes;
-  if (nodes.length !== 1) return false;
-  const next = nodes[0].outboundLayer;
-  return next.getClassName() === 'Activation' && next.getConfig().activation === 'relu';
+type Layer = tfl.layers.Layer;
+
+/** The one layer that takes this layer's output, if only one does (as in a Sequential). */
+function soleConsumer(layer: Layer): Layer | null {
+  const nodes = (layer as unknown as { outboundNodes: { outboundLayer: Layer }[] }).outboundNodes;
+  return nodes.length === 1 ? nodes[0].outboundLayer : null;
 }
 
-/** Data of batch-norm outputs that had ReLU applied already: the ReLU layer after passes them on. */
+function isRelu(layer: Layer | null): layer is Layer {
+  return layer?.getClassName() === 'Activation' && layer.getConfig().activation === 'relu';
+}
+
+/** A MaxPooling2D of 2x2 windows, stride 2, valid padding, channels last: what bn_relu_pool computes. */
+function isHalvingPool(layer: Layer | null): boolean {
+  if (layer?.getClassName() !== 'MaxPooling2D') return false;
+  const { poolSize, strides, padding, dataFormat } = layer.getConfig() as { poolSize: number[]; strides: number[]; padding: string; dataFormat: string };
+  return `${poolSize}` === '2,2' && `${strides}` === '2,2' && padding === 'valid' && dataFormat === 'channelsLast';
+}
+
+/** Data of batch-norm outputs that had ReLU (and max-pooling) applied already: those layers pass them on. */
 const reluApplied = new WeakSet<object>();
+const poolApplied = new WeakSet<object>();
 
 /**
  * Makes the model's BatchNormalization layers run training steps on the kernels above on wasm
  * (channels-last input, with scale and centre), fused with the ReLU layer that follows where one
- * does; everything else keeps tfjs-layers' code.
+ * does, and with the 2x2 max-pooling after that ReLU where one follows (batch-norm-pool.ts);
+ * everything else keeps tfjs-layers' code.
  */
 export function useFastBatchNorm(model: tfl.LayersModel): void {
-  const fused = new Set(model.layers.filter((layer) => layer.getClassName() === 'BatchNormalization' && feedsOnlyRelu(layer)));
-  patchTrainingCall<BatchNormLayer & tfl.layers.Layer>(model, 'BatchNormalization', (bn, x) => {
+  const norms = model.layers.filter((layer) => layer.getClassName() === 'BatchNormalization');
+  const fused = new Set(norms.filter((layer) => isRelu(soleConsumer(layer))));
+  const pooled = new Set([...fused].filter((layer) => isHalvingPool(soleConsumer(soleConsumer(layer)!))));
+  patchTrainingCall<BatchNormLayer & Layer>(model, 'BatchNormalization', (bn, x) => {
     const axis = bn.axis >= 0 ? bn.axis : bn.axis + x.rank;
     if (axis !== x.rank - 1 || !bn.gamma || !bn.beta || x.dtype !== 'float32') return null;
-    const relu = fused.has(bn);
+    const relu = fused.has(bn), pool = pooled.has(bn) && x.rank === 4;
     const out = tf.tidy(() => {
-      const { y, mean, variance } = batchNormTraining(x, bn.gamma!.read(), bn.beta!.read(), bn.epsilon, relu);
+      const { y, mean, variance } = pool
+        ? batchNormReluPoolTraining(x as tf.Tensor4D, bn.gamma!.read(), bn.beta!.read(), bn.epsilon)
+        : batchNormTraining(x, bn.gamma!.read(), bn.beta!.read(), bn.epsilon, relu);
       movingAverage(bn.movingMean, mean, bn.momentum);
       movingAverage(bn.movingVariance, variance, bn.momentum);
       tf.dispose([mean, variance]);
       return y;
     });
     if (relu) reluApplied.add(out.dataId);
+    if (pool) poolApplied.add(out.dataId);
     return out;
   });
   patchTrainingCall(model, 'Activation', (_, x) => (reluApplied.has(x.dataId) ? x : null));
+  patchTrainingCall(model, 'MaxPooling2D', (_, x) => (poolApplied.has(x.dataId) ? x : null));
 }

@@ -3,6 +3,7 @@ import { adamUpdateConfig } from './adam.ts';
 import { batchMatMulConfig } from './batch-mat-mul.ts';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { batchNormTrainConfig, batchNormTrainGradConfig, useFastBatchNorm } from './batch-norm.ts';
+import { batchNormReluPoolTrainConfig, batchNormReluPoolTrainGradConfig } from './batch-norm-pool.ts';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.ts';
 import { conv2dConfig, fusedConv2dConfig } from './conv2d.ts';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
@@ -25,9 +26,12 @@ export const fasterKernels: KernelConfig[] = [
 
 /**
  * The project's own kernels, under names of their own, for fused training steps tfjs composes of
- * many small kernels: batch norm (batch-norm.ts), ReLU's gradient, Adam's update (adam.ts).
+ * many small kernels: batch norm (batch-norm.ts) and batch norm + ReLU + max-pool (batch-norm-pool.ts),
+ * ReLU's gradient, Adam's update (adam.ts).
  */
-export const projectKernels: KernelConfig[] = [batchNormTrainConfig, batchNormTrainGradConfig, reluGradConfig, adamUpdateConfig];
+export const projectKernels: KernelConfig[] = [
+  batchNormTrainConfig, batchNormTrainGradConfig, batchNormReluPoolTrainConfig, batchNormReluPoolTrainGradConfig, reluGradConfig, adamUpdateConfig,
+];
 
 export interface WasmTrainingKernelsOptions {
   /** Also replace wasm's slow kernels (default true); false registers only the missing ones, for comparison. */
