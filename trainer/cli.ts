@@ -3,7 +3,7 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { backendChoices } from './backend.ts';
 import { defaultEpochData } from './bench/epoch-bench.ts';
-import { choiceFlag, defaultCacheDir, defaultDataDir, defaultModelsDir, defaultVersion, intFlag, versionFlag } from './cli-options.ts';
+import { choiceFlag, defaultCacheDir, defaultDataDir, defaultModelsDir, defaultVersion, intFlag, numberFlag, versionFlag } from './cli-options.ts';
 import { crossValidateFolds } from './cross-validate.ts';
 import { formatCrossValidation, runFolds, summarizeFolds, writeFoldResults } from './cv-command.ts';
 import { UserError } from './errors.ts';
@@ -129,6 +129,7 @@ program
   .option('--json', 'print one JSON object on stdout instead of tables', false)
   .option('--batch <n>', 'images per step for the train bench', intFlag('batch', 1, 1024), 32)
   .option('--steps <n>', 'measured steps per row of the train bench', intFlag('steps', 1, 1000), 10)
+  .option('--warmup <seconds>', 'seconds of training steps per row before the measured ones (two replicas settle in ~2.5 s)', numberFlag('warmup', 0, 600), 3)
   .option('--rounds <n>', 'alternating rounds of project and PyTorch measurements; each figure is its best round', intFlag('rounds', 1, 20), 3)
   .option('--archs <list>', `architectures for the train bench, comma-separated (default: ${Object.keys(architectures).join(',')})`, listFlag('archs', Object.keys(architectures)))
   .option('--backends <list>', 'backends for the train bench, comma-separated: wasm, tensorflow, cpu (default: every one that loads, but cpu)', listFlag('backends', ['wasm', 'tensorflow', 'cpu']))
@@ -144,7 +145,7 @@ program
     if (parts.includes('train')) {
       const { runTrainSuite, formatTrainSuite } = await import('./bench/train-suite.ts');
       const suite = await runTrainSuite({
-        batch: o.batch, steps: o.steps, rounds: o.rounds, archs: o.archs, backends: o.backends, workers: o.workers, torch: o.pytorch,
+        batch: o.batch, steps: o.steps, warmupSeconds: o.warmup, rounds: o.rounds, archs: o.archs, backends: o.backends, workers: o.workers, torch: o.pytorch,
         epochData: o.epoch ? o.data : null, log,
       });
       Object.assign(result, suite);

@@ -4,8 +4,9 @@ import type { TorchRow } from '../../trainer/bench/torch-baseline.ts';
 import type { TrainBenchRow } from '../../trainer/bench/train-bench.ts';
 import { defaultWorkers } from '../../trainer/parallel/data-parallel.ts';
 
-const project = (arch: string, workers: number, train: number): TrainBenchRow => ({
+const project = (arch: string, workers: number, train: number, warmup?: number): TrainBenchRow => ({
   arch, inputSize: 64, backend: 'wasm', batch: 32, workers, trainImagesPerSecond: train, inferImagesPerSecond: 500, trainImagesPerCpuSecond: train,
+  ...(warmup ? { warmupImagesPerSecond: warmup } : {}),
 });
 const torch = (arch: string, threads: number, train: number, freedMemoryKept = true): TorchRow => ({
   arch, inputSize: 64, backend: 'pytorch 1.13 cpu', batch: 32, threads, freedMemoryKept, trainImagesPerSecond: train, inferImagesPerSecond: 600, trainImagesPerCpuSecond: train,
@@ -42,12 +43,15 @@ describe('train bench suite', () => {
 
   it('prints tables with the load, the ratio against the target and what was skipped', () => {
     const result: TrainSuiteResult = {
-      results: [project('compact', defaultWorkers('wasm'), 140)], pytorch: [torch('compact', 1, 280)], skipped: [{ backend: 'cpu', reason: 'too slow' }],
+      results: [project('compact', defaultWorkers('wasm'), 140, 101.5)], pytorch: [torch('compact', 1, 280)], skipped: [{ backend: 'cpu', reason: 'too slow' }],
       ratios: ratios([project('compact', defaultWorkers('wasm'), 140)], [torch('compact', 1, 280)]),
-      epochSkipped: 'not requested', machine: { cores: 2, load: { start: 1.5 }, cpuLoopMs: { start: { ms: [1320, 780] }, round1: { skipped: 'no taskset' } } }, rounds: 3, peakRssMB: 400,
+      epochSkipped: 'not requested', machine: { cores: 2, load: { start: 1.5 }, cpuLoopMs: { start: { ms: [1320, 780] }, round1: { skipped: 'no taskset' } } }, rounds: 3, warmupSeconds: 3, peakRssMB: 400,
     };
     const text = formatTrainSuite(result, 32);
-    expect(text).toContain('best of 3 interleaved rounds');
+    expect(text).toContain('steady state (after 3 s of warm-up steps), best of 3 interleaved rounds');
+    // The warm-up's own figure beside the steady one; a row without one (PyTorch's here) shows '-'.
+    expect(text).toMatch(/compact\s+64x64\s+wasm\s+\d+\s+140\.0\s+101\.5\s+500\.0\s+140\.0$/m);
+    expect(text).toMatch(/compact\s+64x64\s+pytorch 1\.13 cpu\s+1 thr\s+280\.0\s+-\s+600\.0\s+280\.0$/m);
     expect(text).toContain('load average: start 1.50');
     expect(text).toContain('(start: the same loop pinned to each CPU: 1320 / 780 ms (slowest 1.69x the fastest))');
     expect(text).toContain('(round1: per-CPU loop not measured: no taskset)');

@@ -21,6 +21,8 @@ export interface TorchBaselineOptions {
   archs: { arch: string; inputSize: number }[];
   batch: number;
   steps: number;
+  /** Seconds of training steps before the measured ones (TrainBenchOptions.warmupSeconds). */
+  warmupSeconds: number;
   /** Thread counts to measure (PyTorch's figure is the best of them); default [cores, 1]. */
   threads?: number[];
   log?: (line: string) => void;
@@ -43,7 +45,7 @@ export async function runTorchBaseline(options: TorchBaselineOptions): Promise<T
   if (!existsSync(debianPython)) return { skipped: `${debianPython} not found: PyTorch's baseline needs Debian's python3 and python3-torch (apt-get install python3-torch)` };
   const rows: TorchRow[] = [];
   for (const threads of [...new Set(options.threads ?? [availableParallelism(), 1])]) {
-    const args = [script, '--batch', String(options.batch), '--steps', String(options.steps), '--threads', String(threads),
+    const args = [script, '--batch', String(options.batch), '--steps', String(options.steps), '--warmup-seconds', String(options.warmupSeconds), '--threads', String(threads),
       ...options.archs.flatMap((a) => ['--arch', `${a.arch}:${a.inputSize}`])];
     const { code, stdout, stderr } = await run(args);
     if (code === 3) return { skipped: `PyTorch is not installed for ${debianPython} (${stderr.trim()}); install it with \`apt-get install python3-torch\`` };

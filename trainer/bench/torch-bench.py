@@ -1,10 +1,10 @@
 """PyTorch baseline for `npm run bench -- train`: the project's architectures rebuilt layer for layer
 (trainer/models.ts) and timed the way trainer/bench/train-bench.ts times them - random inputs, Adam,
-categorical cross-entropy, warm-up steps, then the mean of the measured steps.
+categorical cross-entropy, warm-up steps for --warmup-seconds, then the mean of the measured steps.
 
 Run with Debian's interpreter (`/usr/bin/python3`, package python3-torch). Prints one JSON object
 per line: {"arch", "inputSize", "backend", "batch", "trainImagesPerSecond", "inferImagesPerSecond",
-"trainImagesPerCpuSecond", "freedMemoryKept"}.
+"trainImagesPerCpuSecond", "freedMemoryKept", "warmupImagesPerSecond" (with a warm-up)}.
 Exit code 3 (and a message on stderr) when torch is not importable.
 """
 import argparse
@@ -78,6 +78,16 @@ def timed(runs: int, fn) -> float:
     return (time.perf_counter() - start) / runs
 
 
+def warm_up(seconds: float, fn) -> float | None:
+    """Three untimed runs, then runs until `seconds` have passed: seconds per run over those, or None."""
+    timed(3, fn)
+    start, runs = time.perf_counter(), 0
+    while time.perf_counter() - start < seconds:
+        fn()
+        runs += 1
+    return (time.perf_counter() - start) / runs if runs else None
+
+
 def timed_cpu(runs: int, fn) -> tuple[float, float]:
     """Wall and CPU (all threads of the process) seconds per run."""
     cpu = time.process_time()
@@ -85,7 +95,7 @@ def timed_cpu(runs: int, fn) -> tuple[float, float]:
     return wall, (time.process_time() - cpu) / runs
 
 
-def bench(arch: str, size: int, batch: int, steps: int, classes: int) -> dict:
+def bench(arch: str, size: int, batch: int, steps: int, classes: int, warmup_seconds: float) -> dict:
     torch.manual_seed(1)
     model = ARCHS[arch](size, classes)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.001)
@@ -104,7 +114,7 @@ def bench(arch: str, size: int, batch: int, steps: int, classes: int) -> dict:
             torch.softmax(model(x), dim=1)
 
     model.train()
-    timed(3, train_step)
+    warmup_s = warm_up(warmup_seconds, train_step)
     train_s, train_cpu_s = timed_cpu(steps, train_step)
     model.eval()
     timed(2, infer_step)
@@ -113,6 +123,7 @@ def bench(arch: str, size: int, batch: int, steps: int, classes: int) -> dict:
         "arch": arch, "inputSize": size, "backend": f"pytorch {torch.__version__.split('+')[0]} cpu",
         "batch": batch, "trainImagesPerSecond": batch / train_s, "inferImagesPerSecond": batch / infer_s,
         "trainImagesPerCpuSecond": batch / train_cpu_s, "freedMemoryKept": FREED_MEMORY_KEPT,
+        **({"warmupImagesPerSecond": batch / warmup_s} if warmup_s else {}),
     }
 
 
@@ -121,6 +132,7 @@ def main() -> None:
     parser.add_argument("--arch", action="append", help="arch:inputSize, repeatable (default tutorial:64, compact:64)")
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=10)
+    parser.add_argument("--warmup-seconds", type=float, default=3.0, help="training steps before the measured ones, in seconds")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--classes", type=int, default=4)
     parser.add_argument("--glibc-default", action="store_true", help="leave glibc's malloc thresholds as they are (see keep_freed_memory)")
@@ -130,7 +142,7 @@ def main() -> None:
         arch, _, size = spec.partition(":")
         if arch not in ARCHS:
             sys.exit(f"unknown arch '{arch}': use one of {', '.join(ARCHS)}")
-        print(json.dumps(bench(arch, int(size or 64), args.batch, args.steps, args.classes)), flush=True)
+        print(json.dumps(bench(arch, int(size or 64), args.batch, args.steps, args.classes, args.warmup_seconds)), flush=True)
 
 
 if __name__ == "__main__":

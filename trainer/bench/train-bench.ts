@@ -18,6 +18,11 @@ export interface TrainBenchRow {
   /** Training replicas (threads); 1 for tfjs-node and cpu, which do not use them. */
   workers: number;
   trainImagesPerSecond: number;
+  /**
+   * Training images/s over the warm-up (TrainBenchOptions.warmupSeconds, after two untimed steps):
+   * what the first seconds of a run get, before tfjs' JIT and the replicas' threads settle.
+   */
+  warmupImagesPerSecond?: number;
   inferImagesPerSecond: number;
   /**
    * Training images per CPU-second, all threads: what the work costs, whatever else the machine
@@ -37,6 +42,12 @@ export interface TrainBenchOptions {
   batch: number;
   /** Measured steps per row after warm-up. */
   steps: number;
+  /**
+   * Seconds of training steps before the measured ones. With two replicas a step takes ~1.4x its
+   * steady time at first, falling over the first ~40 steps (~2.5 s) while V8 compiles and collects
+   * on the same two cores (one replica shows no such slope): without it the figure is the ramp's.
+   */
+  warmupSeconds: number;
   archs?: string[];
   /** Backends to measure; default every one that loads, except cpu (see cpuSkipReason). */
   backends?: string[];
@@ -47,6 +58,18 @@ export interface TrainBenchOptions {
 
 export const cpuSkipReason = 'pure-JavaScript cpu backend trains at ~0.5 images/s (a batch of 32 takes a minute); run it with --backends cpu --steps 1';
 
+/** Two untimed runs, then runs until `seconds` have passed: ms per run over those, or undefined. */
+async function warmUp(seconds: number, fn: () => Promise<void>): Promise<number | undefined> {
+  for (let i = 0; i < 2; i++) await fn();
+  const start = performance.now();
+  let runs = 0;
+  while (performance.now() - start < seconds * 1000) {
+    await fn();
+    runs++;
+  }
+  return runs ? (performance.now() - start) / runs : undefined;
+}
+
 async function timeIt(runs: number, fn: () => Promise<void>): Promise<number> {
   const start = performance.now();
   for (let i = 0; i < runs; i++) await fn();
@@ -55,8 +78,8 @@ async function timeIt(runs: number, fn: () => Promise<void>): Promise<number> {
 
 /**
  * Steady-state throughput of one architecture on one backend as `npm run train` runs it (its loss,
- * optimizer, batch norm and replicas): random inputs (decoding is not what is measured here), two
- * warm-up steps, then the mean of `steps` steps. Inference: the served forward pass (servingForward) on the same batch.
+ * optimizer, batch norm and replicas): random inputs (decoding is not what is measured here), a
+ * warm-up (warmupSeconds), then the mean of `steps` steps. Inference: the served forward pass (servingForward) on the same batch.
  */
 async function benchOne(arch: string, backend: string, workers: number, options: TrainBenchOptions): Promise<TrainBenchRow> {
   const kernels = await activate(backend);
@@ -73,7 +96,7 @@ async function benchOne(arch: string, backend: string, workers: number, options:
   const steps = backend === 'cpu' ? 1 : options.steps;
   try {
     const trainStep = async () => void (await runner.step(x, y));
-    await timeIt(backend === 'cpu' ? 1 : 2, trainStep);
+    const warmupMs = backend === 'cpu' ? void (await trainStep()) : await warmUp(options.warmupSeconds, trainStep);
     const cpuStart = process.cpuUsage();
     const trainMs = await timeIt(steps, trainStep);
     const cpu = process.cpuUsage(cpuStart);
@@ -94,6 +117,7 @@ async function benchOne(arch: string, backend: string, workers: number, options:
     return {
       arch, inputSize: size, backend, ...(kernels ? { kernels } : {}), batch: options.batch, workers: runner.workers,
       trainImagesPerSecond: (options.batch * 1000) / trainMs,
+      ...(warmupMs ? { warmupImagesPerSecond: (options.batch * 1000) / warmupMs } : {}),
       inferImagesPerSecond: (options.batch * 1000) / inferMs,
       trainImagesPerCpuSecond: (options.batch * steps * 1e6) / (cpu.user + cpu.system),
     };

@@ -52,6 +52,8 @@ export interface TrainSuiteResult {
    */
   machine: { cores: number; load: Record<string, number>; cpuLoopMs?: Record<string, CpuLoopMs> };
   rounds: number;
+  /** Seconds of training steps before each row's measured ones. */
+  warmupSeconds: number;
   peakRssMB: number;
 }
 
@@ -105,7 +107,7 @@ export async function runTrainSuite(options: TrainSuiteOptions): Promise<TrainSu
     skipped = project.skipped;
     load[`round${round}Project`] = loadavg()[0];
     if (!pytorchSkipped) {
-      const torch = await runTorchBaseline({ archs, batch: options.batch, steps: options.steps, log: options.log });
+      const torch = await runTorchBaseline({ archs, batch: options.batch, steps: options.steps, warmupSeconds: options.warmupSeconds, log: options.log });
       if ('skipped' in torch) pytorchSkipped = torch.skipped;
       else torchRounds.push(torch.rows);
       load[`round${round}Pytorch`] = loadavg()[0];
@@ -120,7 +122,7 @@ export async function runTrainSuite(options: TrainSuiteOptions): Promise<TrainSu
     results: rows, pytorch, ratios: ratios(rows, pytorch), skipped,
     ...(pytorchSkipped ? { pytorchSkipped } : {}),
     ...('skipped' in epoch ? { epochSkipped: epoch.skipped } : { epoch }),
-    machine: { cores: availableParallelism(), load, cpuLoopMs: cpus }, rounds: options.rounds,
+    machine: { cores: availableParallelism(), load, cpuLoopMs: cpus }, rounds: options.rounds, warmupSeconds: options.warmupSeconds,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
   };
 }
@@ -137,15 +139,17 @@ const f1 = (v: number) => v.toFixed(1);
 export function formatTrainSuite(r: TrainSuiteResult, batch: number): string {
   const load = Object.entries(r.machine.load).map(([k, v]) => `${k} ${v.toFixed(2)}`).join(', ');
   const parts = [
-    `Training throughput, random inputs, batch ${batch}, steady state, best of ${r.rounds} interleaved rounds`,
+    `Training throughput, random inputs, batch ${batch}, steady state (after ${r.warmupSeconds} s of warm-up steps), best of ${r.rounds} interleaved rounds`,
     `(${r.machine.cores} cores; 1-minute load average: ${load})`,
     ...Object.entries(r.machine.cpuLoopMs ?? {}).map(([when, loop]) => `(${when}: ${formatCpuLoop(loop)})`),
   ];
+  const figures = (x: TrainBenchRow | TorchRow) =>
+    [f1(x.trainImagesPerSecond), x.warmupImagesPerSecond ? f1(x.warmupImagesPerSecond) : '-', f1(x.inferImagesPerSecond), f1(x.trainImagesPerCpuSecond)];
   const rows = [
-    ...r.results.map((x) => [x.arch, `${x.inputSize}x${x.inputSize}`, x.kernels ? `${x.backend} (${x.kernels})` : x.backend, String(x.workers), f1(x.trainImagesPerSecond), f1(x.inferImagesPerSecond), f1(x.trainImagesPerCpuSecond)]),
-    ...r.pytorch.map((x) => [x.arch, `${x.inputSize}x${x.inputSize}`, x.backend, `${x.threads} thr`, f1(x.trainImagesPerSecond), f1(x.inferImagesPerSecond), f1(x.trainImagesPerCpuSecond)]),
+    ...r.results.map((x) => [x.arch, `${x.inputSize}x${x.inputSize}`, x.kernels ? `${x.backend} (${x.kernels})` : x.backend, String(x.workers), ...figures(x)]),
+    ...r.pytorch.map((x) => [x.arch, `${x.inputSize}x${x.inputSize}`, x.backend, `${x.threads} thr`, ...figures(x)]),
   ];
-  parts.push(table(['arch', 'input', 'backend', 'workers', 'train img/s', 'infer img/s', 'train img/cpu-s'], rows, 3));
+  parts.push(table(['arch', 'input', 'backend', 'workers', 'train img/s', 'warm-up img/s', 'infer img/s', 'train img/cpu-s'], rows, 3));
   if (r.pytorch.length) {
     parts.push(r.pytorch.every((x) => x.freedMemoryKept)
       ? "PyTorch's rows: glibc malloc keeps freed memory (torch-bench.py), so every run is PyTorch's fast one, as with jemalloc or tcmalloc"
