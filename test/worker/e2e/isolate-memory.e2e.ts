@@ -38,14 +38,15 @@ describe('readIsolateMemory', () => {
       client.close();
     }
     const busy = await readIsolateMemory(inspectorPort);
-    // Sizes, not a growth: a collection between the two readings can take back what loading allocated.
+    // The readings are the Worker's isolate, which holds tfjs and the model (loaded by the warm-up
+    // at isolate start, before either reading): more than 4 MiB live (the classify bench reads
+    // 15-16 MiB). Sizes, not a growth between the readings: since the warm-up nothing has to grow,
+    // and a collection in between can leave less live than before (seen: 9.4 after 12.5 MB).
     for (const memory of [idle, busy]) {
-      expect(memory.jsHeapUsedBytes).toBeGreaterThan(1 << 20);
+      expect(memory.jsHeapUsedBytes).toBeGreaterThan(4 << 20);
       expect(memory.jsHeapUsedBytes).toBeLessThan(512 << 20);
       expect(memory.jsHeapTotalBytes).toBeGreaterThanOrEqual(memory.jsHeapUsedBytes);
     }
-    // tfjs, tfjs-layers' fallback and the model's plan exist only in the second reading.
-    expect(busy.jsHeapTotalBytes).toBeGreaterThan(idle.jsHeapTotalBytes);
   });
 
   it('fails with a reason when no inspector listens on the port', async () => {
