@@ -512,10 +512,54 @@ void conv_filter_grad(const float *x, const float *dy, float *dw, int nb, int h,
     }
 }
 
+/* y[r][o] = sum over filter rows i < kh and taps p < kk of x[i * rs + r * ps + p] * wt[i][p][o], for m
+ * pixels r, co a multiple of 8: an output row's interior pixels when all kh filter rows lie inside
+ * the image. Each 4x8 block sums all kh * kk products in registers and stores y once; done one
+ * filter row at a time (gemm_acc), y would be read and written kh times, which for a first layer's
+ * short rows (kk = 3 taps x 3 channels) costs about as much as the products. */
+static void conv_rows(const float *x, long rs, long ps, const float *wt, float *y, int m, int co, int kh, int kk) {
+  int r = 0;
+  for (; r + 4 <= m; r += 4)
+    for (int o = 0; o < co; o += 8) {
+      v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+      for (int i = 0; i < kh; i++) {
+        const float *a0 = x + i * rs + r * ps, *a1 = a0 + ps, *a2 = a1 + ps, *a3 = a2 + ps;
+        const float *bp = wt + (long)i * kk * co + o;
+        for (int p = 0; p < kk; p++, bp += co) {
+          v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+          v128_t x0 = wasm_v128_load32_splat(a0 + p), x1 = wasm_v128_load32_splat(a1 + p);
+          v128_t x2 = wasm_v128_load32_splat(a2 + p), x3 = wasm_v128_load32_splat(a3 + p);
+          c00 = MADD(c00, x0, b0); c01 = MADD(c01, x0, b1);
+          c10 = MADD(c10, x1, b0); c11 = MADD(c11, x1, b1);
+          c20 = MADD(c20, x2, b0); c21 = MADD(c21, x2, b1);
+          c30 = MADD(c30, x3, b0); c31 = MADD(c31, x3, b1);
+        }
+      }
+      float *cp = y + (long)r * co + o;
+      wasm_v128_store(cp, c00); wasm_v128_store(cp + 4, c01); cp += co;
+      wasm_v128_store(cp, c10); wasm_v128_store(cp + 4, c11); cp += co;
+      wasm_v128_store(cp, c20); wasm_v128_store(cp + 4, c21); cp += co;
+      wasm_v128_store(cp, c30); wasm_v128_store(cp + 4, c31);
+    }
+  for (; r < m; r++)
+    for (int o = 0; o < co; o += 8) {
+      v128_t c0 = wasm_f32x4_splat(0), c1 = c0;
+      for (int i = 0; i < kh; i++) {
+        const float *a0 = x + i * rs + r * ps, *bp = wt + (long)i * kk * co + o;
+        for (int p = 0; p < kk; p++, bp += co) {
+          v128_t x0 = wasm_v128_load32_splat(a0 + p);
+          c0 = MADD(c0, x0, wasm_v128_load(bp)); c1 = MADD(c1, x0, wasm_v128_load(bp + 4));
+        }
+      }
+      wasm_v128_store(y + (long)r * co + o, c0); wasm_v128_store(y + (long)r * co + o + 4, c1);
+    }
+}
+
 /* NHWC convolution y = conv(x, w), w [kh][kw][ci][co], co a multiple of 8, no dilation. Per output
  * row and filter row i, the pixels whose whole filter row lies inside the image form a GEMM with
  * the filter row [kw*ci][co] straight from x (a pixel's (j, c) values are one contiguous run), with
- * nothing packed; border pixels add their in-image taps one by one. */
+ * nothing packed; border pixels add their in-image taps one by one. Rows whose filter rows all lie
+ * inside take their interior pixels in one pass over every filter row (conv_rows). */
 EXPORT(conv_forward)
 void conv_forward(const float *x, const float *wt, float *y, int nb, int h, int w, int ci, int oh, int ow, int co,
                   int kh, int kw, int sh, int sw, int top, int left) {
@@ -525,13 +569,20 @@ void conv_forward(const float *x, const float *wt, float *y, int nb, int h, int 
   for (int b = 0; b < nb; b++)
     for (int yo = 0; yo < oh; yo++) {
       float *yr = y + ((long)b * oh + yo) * ow * co;
-      for (long q = 0; q < (long)ow * co; q++) yr[q] = 0;
+      int y0 = yo * sh - top, whole = xb > xa && y0 >= 0 && y0 + kh <= h;
+      if (whole) {
+        conv_rows(x + (((long)b * h + y0) * w + xa * sw - left) * ci, (long)w * ci, (long)sw * ci, wt, yr + (long)xa * co, xb - xa, co, kh, kw * ci);
+        for (long q = 0; q < (long)xa * co; q++) yr[q] = 0;
+        for (long q = (long)xb * co; q < (long)ow * co; q++) yr[q] = 0;
+      } else {
+        for (long q = 0; q < (long)ow * co; q++) yr[q] = 0;
+      }
       for (int i = 0; i < kh; i++) {
-        int yy = yo * sh + i - top;
+        int yy = y0 + i;
         if (yy < 0 || yy >= h) continue;
         const float *xr = x + ((long)b * h + yy) * w * ci;
         const float *wi = wt + (long)i * kw * ci * co;
-        if (xb > xa) gemm_acc(xr + (long)(xa * sw - left) * ci, (long)sw * ci, 1, wi, yr + (long)xa * co, xb - xa, co, kw * ci);
+        if (xb > xa && !whole) gemm_acc(xr + (long)(xa * sw - left) * ci, (long)sw * ci, 1, wi, yr + (long)xa * co, xb - xa, co, kw * ci);
         for (int xo = 0; xo < ow; xo++) {
           if (xo == xa && xb > xa) xo = xb;
           if (xo >= ow) break;
