@@ -148,6 +148,16 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int nb, int h, in
  * multiple of 8: a GEMM whose operands are read where they lie, without packing; 4x8 outputs at a time
  * in registers (then 2x8 and 1x8 for the last rows), summed from zero over the k terms and then added to c (stored, without add). Inlined into each caller, so
  * a constant stride (1) and a constant add compile to fixed offsets and one kind of store. */
+/* One step of a 4x8 block in registers c00..c31: four a values (one per row, splat) times 8 of b. */
+#define MADD_4X8(pa0, pa1, pa2, pa3, pb) do { \
+    v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load((pb) + 4); \
+    v128_t x0 = wasm_v128_load32_splat(pa0), x1 = wasm_v128_load32_splat(pa1); \
+    v128_t x2 = wasm_v128_load32_splat(pa2), x3 = wasm_v128_load32_splat(pa3); \
+    c00 = MADD(c00, x0, b0); c01 = MADD(c01, x0, b1); \
+    c10 = MADD(c10, x1, b0); c11 = MADD(c11, x1, b1); \
+    c20 = MADD(c20, x2, b0); c21 = MADD(c21, x2, b1); \
+    c30 = MADD(c30, x3, b0); c31 = MADD(c31, x3, b1); \
+  } while (0)
 #define PUT(p, v) wasm_v128_store((p), add ? wasm_f32x4_add(wasm_v128_load(p), (v)) : (v))
 static inline __attribute__((always_inline)) void gemm_into(const float *a, long ars, long aps, const float *b, float *c, int m, int n, int k, int add) {
   int r = 0;
@@ -157,13 +167,7 @@ static inline __attribute__((always_inline)) void gemm_into(const float *a, long
       const float *a0 = a + r * ars, *a1 = a0 + ars, *a2 = a1 + ars, *a3 = a2 + ars;
       const float *bp = b + o;
       for (int p = 0; p < k; p++, a0 += aps, a1 += aps, a2 += aps, a3 += aps, bp += n) {
-        v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-        v128_t x0 = wasm_v128_load32_splat(a0), x1 = wasm_v128_load32_splat(a1);
-        v128_t x2 = wasm_v128_load32_splat(a2), x3 = wasm_v128_load32_splat(a3);
-        c00 = MADD(c00, x0, b0); c01 = MADD(c01, x0, b1);
-        c10 = MADD(c10, x1, b0); c11 = MADD(c11, x1, b1);
-        c20 = MADD(c20, x2, b0); c21 = MADD(c21, x2, b1);
-        c30 = MADD(c30, x3, b0); c31 = MADD(c31, x3, b1);
+        MADD_4X8(a0, a1, a2, a3, bp);
       }
       float *cp = c + (long)r * n + o;
       PUT(cp, c00); PUT(cp + 4, c01); cp += n;
@@ -526,13 +530,7 @@ static void conv_rows(const float *x, long rs, long ps, const float *wt, float *
         const float *a0 = x + i * rs + r * ps, *a1 = a0 + ps, *a2 = a1 + ps, *a3 = a2 + ps;
         const float *bp = wt + (long)i * kk * co + o;
         for (int p = 0; p < kk; p++, bp += co) {
-          v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-          v128_t x0 = wasm_v128_load32_splat(a0 + p), x1 = wasm_v128_load32_splat(a1 + p);
-          v128_t x2 = wasm_v128_load32_splat(a2 + p), x3 = wasm_v128_load32_splat(a3 + p);
-          c00 = MADD(c00, x0, b0); c01 = MADD(c01, x0, b1);
-          c10 = MADD(c10, x1, b0); c11 = MADD(c11, x1, b1);
-          c20 = MADD(c20, x2, b0); c21 = MADD(c21, x2, b1);
-          c30 = MADD(c30, x3, b0); c31 = MADD(c31, x3, b1);
+          MADD_4X8(a0 + p, a1 + p, a2 + p, a3 + p, bp);
         }
       }
       float *cp = y + (long)r * co + o;
