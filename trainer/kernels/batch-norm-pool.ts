@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { backwardCoefficients, batchStatistics, channelSums, shapeOf, wasmKernel, withVectors, type BatchNormAttrs, type Info } from './batch-norm-stats.ts';
+import type * as tf from '@tensorflow/tfjs-core';
+import { backwardCoefficients, batchNormOp, batchStatistics, channelSums, shapeOf, wasmKernel, withVectors, type BatchNormAttrs, type Info } from './batch-norm-stats.ts';
 import { ptr, simd } from './simd.ts';
 import { makeF32, type BackendWasm } from './wasm-ops.ts';
 
@@ -63,24 +63,5 @@ export const batchNormReluPoolTrainGradConfig = wasmKernel(BatchNormReluPoolTrai
  * (wasm only): the pooled output and the batch statistics, for the moving averages.
  */
 export function batchNormReluPoolTraining(x: tf.Tensor4D, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
-  let stats: tf.Tensor[] = [];
-  const attrs = { epsilon };
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xi, gi, bi] = args as tf.Tensor[];
-    const save = args[3] as tf.GradSaveFunc;
-    const [y, mean, variance, xmax, where] = tf.engine().runKernel(BatchNormReluPoolTrain, { x: xi, gamma: gi, beta: bi }, attrs as never) as tf.Tensor[];
-    save([xi, gi, mean, variance, y, xmax, where]);
-    // customGrad runs this in a tidy that keeps only `value`: the statistics leave through a keep.
-    stats = [tf.keep(mean), tf.keep(variance)];
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, sg, sm, sv, sy, sxmax, swhere] = saved;
-        const inputs = { dy: dy as tf.Tensor, x: sx, gamma: sg, mean: sm, variance: sv, y: sy, xmax: sxmax, where: swhere };
-        return tf.engine().runKernel(BatchNormReluPoolTrainGrad, inputs, attrs as never) as tf.Tensor[];
-      },
-    };
-  });
-  const y = op(x, gamma, beta);
-  return { y, mean: stats[0], variance: stats[1] };
+  return batchNormOp(BatchNormReluPoolTrain, BatchNormReluPoolTrainGrad, { epsilon }, { mean: 1, variance: 2, y: 0, xmax: 3, where: 4 })(x, gamma, beta);
 }

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { sumOverReplicas } from './replica-sum.ts';
 import { heapF64, ptr, scratchF32, simd, withScratch } from './simd.ts';
 import { heapF32, makeF32, type BackendWasm } from './wasm-ops.ts';
@@ -97,4 +97,35 @@ export function backwardCoefficients(backend: BackendWasm, local: Float64Array, 
     d[c] = (-k * total[c]) / n;
   }
   return { dgamma, dbeta, a, b, d };
+}
+
+/**
+ * A training op on a forward / backward kernel pair of these (tf.customGrad): the forward kernel
+ * maps x, gamma, beta to [y, mean, variance, ...more], the backward one gets dy, x, gamma and the
+ * forward outputs `saved` names (name: index into those outputs), and returns [dx, dgamma, dbeta].
+ * The batch statistics come back too, for the moving averages; the caller disposes them.
+ */
+export function batchNormOp(forward: string, backward: string, attrs: BatchNormAttrs, saved: Record<string, number>) {
+  const names = Object.keys(saved);
+  return (x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } => {
+    let stats: tf.Tensor[] = [];
+    const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [xi, gi, bi] = args as tf.Tensor[];
+      const save = args[3] as tf.GradSaveFunc;
+      const outputs = tf.engine().runKernel(forward, { x: xi, gamma: gi, beta: bi }, attrs as never) as tf.Tensor[];
+      save([xi, gi, ...names.map((name) => outputs[saved[name]])]);
+      // customGrad runs this in a tidy that keeps only `value`: the statistics leave through a keep.
+      stats = [tf.keep(outputs[1]), tf.keep(outputs[2])];
+      return {
+        value: outputs[0],
+        gradFunc: (dy: tf.Tensor | tf.Tensor[], kept: tf.Tensor[]) => {
+          const [sx, sg, ...rest] = kept;
+          const inputs = { dy: dy as tf.Tensor, x: sx, gamma: sg, ...Object.fromEntries(names.map((name, i) => [name, rest[i]])) };
+          return tf.engine().runKernel(backward, inputs, attrs as never) as tf.Tensor[];
+        },
+      };
+    });
+    const y = op(x, gamma, beta);
+    return { y, mean: stats[0], variance: stats[1] };
+  };
 }

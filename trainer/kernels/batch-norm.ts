@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { batchNormReluPoolTraining } from './batch-norm-pool.ts';
-import { backwardCoefficients, batchStatistics, channelSums, shapeOf, wasmKernel, withVectors, type BatchNormAttrs, type Info } from './batch-norm-stats.ts';
+import { backwardCoefficients, batchNormOp, batchStatistics, channelSums, shapeOf, wasmKernel, withVectors, type BatchNormAttrs, type Info } from './batch-norm-stats.ts';
 import { patchTrainingCall } from './layer-patch.ts';
 import { ptr, simd } from './simd.ts';
 import { makeF32, type BackendWasm } from './wasm-ops.ts';
@@ -52,26 +52,8 @@ export const batchNormTrainGradConfig = wasmKernel(BatchNormTrainGrad, batchNorm
  * by ReLU with `relu`.
  */
 export function batchNormTraining(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, epsilon: number, relu = false): { y: tf.Tensor; mean: tf.Tensor; variance: tf.Tensor } {
-  let stats: tf.Tensor[] = [];
-  const attrs = { epsilon, relu };
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xi, gi, bi] = args as tf.Tensor[];
-    const save = args[3] as tf.GradSaveFunc;
-    const [y, mean, variance] = tf.engine().runKernel(BatchNormTrain, { x: xi, gamma: gi, beta: bi }, attrs as never) as tf.Tensor[];
-    save(relu ? [xi, gi, mean, variance, y] : [xi, gi, mean, variance]);
-    // customGrad runs this in a tidy that keeps only `value`: the statistics leave through a keep.
-    stats = [tf.keep(mean), tf.keep(variance)];
-    return {
-      value: y,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, sg, sm, sv, gate] = saved;
-        const inputs = { dy: dy as tf.Tensor, x: sx, gamma: sg, mean: sm, variance: sv, ...(gate ? { gate } : {}) };
-        return tf.engine().runKernel(BatchNormTrainGrad, inputs, attrs as never) as tf.Tensor[];
-      },
-    };
-  });
-  const y = op(x, gamma, beta);
-  return { y, mean: stats[0], variance: stats[1] };
+  // With ReLU, its output is the backward pass's gate.
+  return batchNormOp(BatchNormTrain, BatchNormTrainGrad, { epsilon, relu }, { mean: 1, variance: 2, ...(relu ? { gate: 0 } : {}) })(x, gamma, beta);
 }
 
 /** The parts of tfjs-layers' BatchNormalization layer the replacement reads. */
