@@ -282,6 +282,11 @@ void channel_sums(const float *x, const float *dy, int rows, int cols, const flo
   }
 }
 
+/* (x - mean) * scale + beta, four channels: batch norm's output, the same bits in every kernel that takes it. */
+static inline __attribute__((always_inline)) v128_t bn4(v128_t x, v128_t mean, v128_t scale, v128_t beta) {
+  return wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(x, mean), scale), beta);
+}
+
 /* Batch norm's forward pass: out = (x - mean[c]) * scale[c] + beta[c] per channel c of the last axis,
  * and with relu != 0 max(out, 0) in the same pass (a batch norm followed by ReLU). */
 EXPORT(bn_forward)
@@ -291,8 +296,7 @@ void bn_forward(const float *x, float *out, int rows, int cols, const float *mea
     float *o = out + (long)r * cols;
     int c = 0;
     for (; c + 4 <= cols; c += 4) {
-      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
-      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(scale + c)), wasm_v128_load(beta + c));
+      v128_t v = bn4(wasm_v128_load(xr + c), wasm_v128_load(mean + c), wasm_v128_load(scale + c), wasm_v128_load(beta + c));
       wasm_v128_store(o + c, relu ? wasm_f32x4_max(v, wasm_f32x4_splat(0)) : v);
     }
     for (; c < cols; c++) {
@@ -326,10 +330,6 @@ void bn_backward(const float *dy, const float *x, float *dx, int rows, int cols,
  * the first of equal values as MaxPool's gradient takes it). A last odd row or column is in no
  * window, as with valid padding. The maximum is taken before ReLU: ReLU is monotonic, so it is the
  * same position wherever the gradient passes (out > 0). */
-static inline __attribute__((always_inline)) v128_t bn4(v128_t x, v128_t mean, v128_t scale, v128_t beta) {
-  return wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(x, mean), scale), beta);
-}
-
 EXPORT(bn_relu_pool)
 void bn_relu_pool(const float *x, float *out, float *xmax, unsigned char *where, int nb, int h, int w, int ch,
                   const float *mean, const float *scale, const float *beta) {
