@@ -46,4 +46,4 @@ export { applyOrientation, exifOrientation } from './orientation.ts';
 export { mulberry32 } from './random.ts';
 export { compileForward, type CompileOptions, type ForwardPlan } from './fused-model.ts';
 export { heapF64, kernelsOn, ptr, scratchF32, withScratch, type SimdKernels } from './wasm-kernels.ts';
-export { WINOGRAD_TILES, winogradApplies, winogradConv2D, winogradFusedConv2D, winogradTransformBytes, type WinogradFusedConv2DOptions } from './winograd-conv.ts';
+export { winogradApplies, winogradConv2D, winogradFilterFloats, winogradFusedConv2D, winogradScratchFloats, winogradTransformBytes, type WinogradFusedConv2DOptions } from './winograd-conv.ts';

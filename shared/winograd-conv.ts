@@ -2,13 +2,17 @@ import { backend_util, FusedConv2D, type FusedConv2DAttrs, type KernelConfig, ty
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm';
 import { ptr, scratchF32, withScratch, type SimdKernels } from './wasm-kernels.ts';
 
-/** Tiles of kernels/kernels.c's winograd_conv (and winograd_filter_grad) per block (WG_TILES there). */
-export const WINOGRAD_TILES = 64;
+/** Tiles of kernels/winograd.c's winograd_conv (and winograd_filter_grad) per block (WG_TILES there). */
+const WINOGRAD_TILES = 32;
+/** Floats of padding after each of the 36 planes of a transform or scratch block (WG_SKEW in kernels/winograd.c). */
+const WINOGRAD_SKEW = 16;
+/** Products per tile and channel pair of F(4x4, 3x3): its transforms are 6x6. */
+const WINOGRAD_POINTS = 36;
 /** Fewest input channels for Winograd: with 3 (an RGB input) the transforms cost more than the products saved. */
 const WINOGRAD_MIN_CHANNELS = 8;
 
 /**
- * Whether kernels/kernels.c's Winograd F(2x2, 3x3) takes this convolution: 3x3, stride 1, no
+ * Whether kernels/winograd.c's Winograd F(4x4, 3x3) takes this convolution: 3x3, stride 1, no
  * dilation, input channels a multiple of 4 (at least 8), output channels a multiple of 8.
  *
  * @example
@@ -20,25 +24,48 @@ export function winogradApplies(info: backend_util.Conv2DInfo): boolean {
 }
 
 /**
- * Bytes of a filter's Winograd transform (16 floats per input and output channel pair) when an
+ * Bytes of a filter's Winograd transform (36 floats per input and output channel pair, see
+ * `winogradFilterFloats`) when an
  * undilated convolution with it and `strides` runs by Winograd, else 0: what a served version's
  * kept transforms add to its weights.
  *
  * @example
- * winogradTransformBytes([3, 3, 24, 32], [1, 1]); // 49152
+ * winogradTransformBytes([3, 3, 24, 32], [1, 1]); // 112896
  */
 export function winogradTransformBytes(filterShape: readonly number[], strides: readonly [number, number]): number {
   const [kh, kw, ci, co] = filterShape;
   const applies = kh === 3 && kw === 3 && strides[0] === 1 && strides[1] === 1 && ci % 4 === 0 && ci >= WINOGRAD_MIN_CHANNELS && co % 8 === 0;
-  return applies ? 4 * 16 * ci * co : 0;
+  return applies ? 4 * winogradFilterFloats(ci, co) : 0;
 }
 
 /**
- * conv(x, filter) by Winograd's F(2x2, 3x3) (2.25x fewer multiplications than a direct
+ * Floats of scratch kernels/winograd.c needs for one block of tiles over `channels` channels (its
+ * v, m and q arguments): 36 planes of WG_TILES tiles, each followed by WG_SKEW floats.
+ *
+ * @example
+ * winogradScratchFloats(32); // 37440
+ */
+export function winogradScratchFloats(channels: number): number {
+  return WINOGRAD_POINTS * (WINOGRAD_TILES * channels + WINOGRAD_SKEW);
+}
+
+/**
+ * Floats of a filter's transform (or of the filter gradient's sums in the transformed domain): 36
+ * planes of ci x co, each followed by WG_SKEW floats.
+ *
+ * @example
+ * winogradFilterFloats(24, 32); // 28224
+ */
+export function winogradFilterFloats(ci: number, co: number): number {
+  return WINOGRAD_POINTS * (ci * co + WINOGRAD_SKEW);
+}
+
+/**
+ * conv(x, filter) by Winograd's F(4x4, 3x3) (4x fewer multiplications than a direct
  * convolution; the padding stays implicit), for a convolution `winogradApplies` to. NHWC
  * float32. The filter is transformed on every call unless `transformed` (the heap offset of
- * kernels.c's winograd_filter output for it) is given: in training it changes every step, and the
- * transform costs 1/(2 tiles) of one block's products.
+ * kernels/winograd.c's winograd_filter output for it) is given: in training it changes every step,
+ * and the transform costs about what the products of one or two of a batch's tiles do.
  *
  * @example
  * const y = winogradConv2D(backend, kernels, x, filter, info);
@@ -46,7 +73,7 @@ export function winogradTransformBytes(filterShape: readonly number[], strides: 
 export function winogradConv2D(backend: BackendWasm, kernels: SimdKernels, x: TensorInfo, filter: TensorInfo, info: backend_util.Conv2DInfo, transformed?: number): TensorInfo {
   const { batchSize: nb, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, inHeight: h, inWidth: w } = info;
   const y = backend.makeOutput(info.outShape, 'float32');
-  const floats = { u: transformed === undefined ? 16 * ci * co : 0, v: 16 * WINOGRAD_TILES * ci, m: 16 * WINOGRAD_TILES * co };
+  const floats = { u: transformed === undefined ? winogradFilterFloats(ci, co) : 0, v: winogradScratchFloats(ci), m: winogradScratchFloats(co) };
   withScratch(backend, 4 * (floats.u + floats.v + floats.m), (at) => {
     const u = transformed ?? at, v = at + 4 * floats.u, m = v + 4 * floats.v;
     if (transformed === undefined) kernels.winograd_filter(ptr(backend, filter), u, ci, co);
@@ -72,7 +99,7 @@ function filterTransforms() {
     let entry = kept.get(filter.dataId);
     if (!entry) {
       const [, , ci, co] = filter.shape;
-      entry = { backend, u: backend.makeOutput([16 * ci * co], 'float32') };
+      entry = { backend, u: backend.makeOutput([winogradFilterFloats(ci, co)], 'float32') };
       kernels.winograd_filter(ptr(backend, filter), ptr(backend, entry.u), ci, co);
       kept.set(filter.dataId, entry);
     }
@@ -106,10 +133,11 @@ export interface WinogradFusedConv2DOptions {
 
 /**
  * A FusedConv2D kernel for the wasm backend that runs the convolutions `winogradApplies` to on
- * kernels/kernels.c (with bias and ReLU, the ops a folded network is made of) and hands every
+ * kernels/winograd.c (with bias and ReLU, the ops a folded network is made of) and hands every
  * other case to `original`, the backend's own (XNNPACK). For one 64x64 image of the compact CNN,
- * its three Winograd-eligible layers took 0.85 ms against XNNPACK's 1.33–1.44 (Node 20, plain
- * SIMD builds of both, 2026-12-03), the filter transforms 0.15 ms of the 0.85.
+ * the three Winograd-eligible convolutions take 0.21 ms on the plain SIMD build and their filter
+ * transforms, made once per served version, 0.04 ms (Node 20, 2026-12-05); XNNPACK took 1.33–1.44
+ * ms for the three (2026-12-03).
  *
  * @example
  * registerKernel(winogradFusedConv2D((backend) => kernelsOn(backend, kernelsModule), getKernel(FusedConv2D, 'wasm')!, { constantFilters: true }));

@@ -53,6 +53,16 @@ function worstDifference(a: Float32Array[], b: Float32Array[]): number {
   return worst;
 }
 
+/** The worst scaled difference (see worstDifference) and the share of weights more than `tolerance` apart. */
+function differences(a: Float32Array[], b: Float32Array[], tolerance: number): { worst: number; over: number } {
+  let over = 0, count = 0;
+  a.forEach((wa, k) => {
+    count += wa.length;
+    for (let i = 0; i < wa.length; i++) if (Math.abs(wa[i] - b[k][i]) > tolerance) over++;
+  });
+  return { worst: worstDifference(a, b), over: over / count };
+}
+
 beforeAll(async () => {
   await activate('wasm');
 });
@@ -78,10 +88,14 @@ describe('data-parallel training matches one replica', () => {
   it.each(['compact', 'tutorial'])('%s: weights and batch norm statistics after three steps, 1 vs 2 workers', async (arch) => {
     const one = await train(arch, 1, batches);
     const two = await train(arch, 2, batches);
-    // Float summation order differs; Adam magnifies it in near-zero gradients (up to ~5e-5 seen with
-    // direct convolutions, ~4.4e-4 with Winograd's, whose transforms round more). Without
+    // Float summation order differs, and Adam turns a gradient that is 0 up to rounding into a full
+    // step of either sign: with Winograd F(4x4, 3x3), whose transforms round more than F(2x2)'s,
+    // 37 of tutorial's 9,216 second-layer taps moved 1e-4 to 5.4e-3 apart (lr 0.01); every other
+    // weight agrees within 1e-4. A wrong gradient moves nearly every weight by ~lr; without
     // synchronised batch norm compact differs by ~0.4.
-    expect(worstDifference(one.weights, two.weights)).toBeLessThan(1e-3);
+    const { worst, over } = differences(one.weights, two.weights, 1e-4);
+    expect(over).toBeLessThan(0.005);
+    expect(worst).toBeLessThan(0.02);
     two.metrics.forEach(([loss, acc], i) => {
       expect(loss).toBeCloseTo(one.metrics[i][0], 4);
       expect(acc).toBeCloseTo(one.metrics[i][1], 6);

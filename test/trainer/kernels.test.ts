@@ -101,8 +101,9 @@ describe.each(kernelBuilds)('on the %s helper kernels', (build) => {
       [[2, 18, 20, 3], [3, 3, 3, 8], [1, 1], 'same'],
       [[1, 17, 18, 8], [3, 3, 8, 16], [1, 1], 'same'],
       [[2, 35, 34, 4], [3, 3, 4, 8], [2, 2], 'same'],
-      // Winograd (3x3, stride 1, 8+ input channels in fours): odd output sizes, so the last 2x2
-      // blocks hang over the edge; 'valid'; and more tiles than one block of 64, the last one partial.
+      // Winograd (3x3, stride 1, 8+ input channels in fours): output sizes 1, 2 and 3 past a
+      // multiple of 4, so the last 4x4 blocks hang over the edge; 'valid'; and 90 tiles, more than
+      // two blocks of 32, the last one partial.
       [[2, 9, 7, 16], [3, 3, 16, 8], [1, 1], 'valid'],
       [[2, 7, 5, 12], [3, 3, 12, 16], [1, 1], 'same'],
       [[3, 20, 22, 8], [3, 3, 8, 24], [1, 1], 'same'],

@@ -46,14 +46,14 @@ function foldedBytes(model: tfl.LayersModel): number {
   }, 0);
 }
 
-/** What the Worker keeps beside each 3x3 stride-1 filter with input channels in fours (8 or more) and output channels in eights: its Winograd transform, 16 floats per channel pair. */
+/** What the Worker keeps beside each 3x3 stride-1 filter with input channels in fours (8 or more) and output channels in eights: its Winograd transform, 36 floats per channel pair and 16 after each of its 36 planes. */
 function winogradBytes(model: tfl.LayersModel): number {
   return model.layers.reduce((n, layer) => {
     if (layer.getClassName() !== 'Conv2D') return n;
     const [kh, kw, ci, co] = layer.getWeights()[0].shape;
     const strides = [layer.getConfig().strides].flat();
     const winograd = kh === 3 && kw === 3 && strides.every((s) => s === 1) && ci >= 8 && ci % 4 === 0 && co % 8 === 0;
-    return n + (winograd ? 4 * 16 * ci * co : 0);
+    return n + (winograd ? 4 * 36 * (ci * co + 16) : 0);
   }, 0);
 }
 

@@ -1,5 +1,5 @@
 import { backend_util, Conv2D, FusedConv2D, type Conv2DAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
-import { WINOGRAD_TILES, winogradApplies, winogradConv2D, winogradFusedConv2D } from '../../shared/index.ts';
+import { winogradApplies, winogradConv2D, winogradFilterFloats, winogradFusedConv2D, winogradScratchFloats } from '../../shared/index.ts';
 import { ptr, simd, withScratch } from './simd.ts';
 import { disposeAll, makeF32, originalKernel, padSpatial, type BackendWasm } from './wasm-ops.ts';
 
@@ -51,7 +51,7 @@ export function directConv2D(backend: BackendWasm, x: TensorInfo, filter: Tensor
 export function winogradFilterGrad(backend: BackendWasm, x: TensorInfo, dy: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo {
   const { batchSize: nb, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co, inHeight: h, inWidth: w } = info;
   const dW = makeF32(backend, [3, 3, ci, co]);
-  const floats = { v: 16 * WINOGRAD_TILES * ci, q: 16 * WINOGRAD_TILES * co, m: 16 * ci * co };
+  const floats = { v: winogradScratchFloats(ci), q: winogradScratchFloats(co), m: winogradFilterFloats(ci, co) };
   withScratch(backend, 4 * (floats.v + floats.q + floats.m), (at) => {
     const v = at, q = v + 4 * floats.v, m = q + 4 * floats.q;
     simd(backend).winograd_filter_grad(ptr(backend, x), ptr(backend, dy), ptr(backend, dW), v, q, m, nb, h, w, ci, oh, ow, co, info.padInfo.top, info.padInfo.left);
