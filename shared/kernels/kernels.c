@@ -3,7 +3,7 @@
  * imports the tfjs wasm backend's own memory: every pointer here is a heap offset of a tfjs
  * tensor, so nothing is copied in or out. The module must own no memory of its own - no
  * static data, no stack (build.sh checks both) - since its linear memory is tfjs's heap.
- * Build: trainer/kernels/simd/build.sh, twice: kernels.wasm (SIMD128) and kernels-relaxed.wasm
+ * Build: shared/kernels/build.sh, twice: kernels.wasm (SIMD128) and kernels-relaxed.wasm
  * (-mrelaxed-simd, where MADD below is one fused multiply-add).
  */
 #include <wasm_simd128.h>
