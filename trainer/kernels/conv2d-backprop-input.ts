@@ -1,6 +1,21 @@
 import { backend_util, Conv2DBackpropInput, type Conv2DBackpropInputAttrs, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
 import { directConv2D } from './conv2d.ts';
-import { disposeAll, explicitPad, fastTranspose, originalKernel, run, type BackendWasm } from './wasm-ops.ts';
+import { ptr, simd } from './simd.ts';
+import { disposeAll, explicitPad, makeF32, originalKernel, run, type BackendWasm } from './wasm-ops.ts';
+
+/**
+ * The filter turned 180 degrees with its input and output channels swapped, [kh, kw, co, ci], in
+ * one pass of transpose4: turning both spatial axes reverses the flattened tap index, so the taps
+ * are read from the last one backwards. wasm's own Reverse took 1.6 ms for a 3x3x64x96 filter
+ * (0.76 for 3x3x32x64), a twentieth of a training step at batch 32 over the compact CNN's three.
+ */
+function flippedFilter(backend: BackendWasm, filter: TensorInfo): TensorInfo {
+  const [kh, kw, ci, co] = filter.shape;
+  const taps = kh * kw;
+  const out = makeF32(backend, [kh, kw, co, ci]);
+  simd(backend).transpose4(ptr(backend, filter) + 4 * (taps - 1) * ci * co, ptr(backend, out), 1, taps, co, ci, 0, -ci * co, 1, co);
+  return out;
+}
 
 /**
  * For stride 1, dx is a plain convolution of dy with the filter turned 180 degrees and its
@@ -21,9 +36,7 @@ function conv2dBackpropInput(args: { inputs: { dy: TensorInfo; filter: TensorInf
   const bottom = h + kh - 1 - oh - top;
   const right = w + kw - 1 - ow - left;
   if (Math.min(top, left, bottom, right) < 0) return original();
-  const reversed = run(backend, 'Reverse', { x: filter }, { dims: [0, 1] });
-  const flipped = fastTranspose(backend, reversed, [0, 1, 3, 2]);
-  disposeAll(backend, reversed);
+  const flipped = flippedFilter(backend, filter);
   const flippedPad = explicitPad(top, bottom, left, right);
   const flippedInfo = backend_util.computeConv2DInfo(dy.shape as [number, number, number, number], flipped.shape as [number, number, number, number], 1, 1, flippedPad as never);
   const dx = directConv2D(backend, dy, flipped, flippedInfo)
