@@ -18,15 +18,22 @@
 #define SUB wasm_f32x4_sub
 #define UNROLL _Pragma("clang loop unroll(full)")
 static inline __attribute__((always_inline)) v128_t scale4(float k, v128_t v) { return wasm_f32x4_mul(wasm_f32x4_splat(k), v); }
+/* out (m x m) = T in T^T for in (n x n), row-major, by f, the 1-D transform f(in, out, in stride,
+ * out stride) of one column of n values into m: each column into tmp (m x n), then each of tmp's
+ * rows. Every transform below (input, filter, output, and the filter gradient's two) is one. */
+#define TRANSFORM_2D(f, in, n, tmp, out, m) do { \
+    UNROLL for (int j_ = 0; j_ < (n); j_++) f((in) + j_, (tmp) + j_, (n), (n)); \
+    UNROLL for (int i_ = 0; i_ < (m); i_++) f((tmp) + (n) * i_, (out) + (m) * i_, 1, 1); \
+  } while (0)
 
 /* B^T d for one column of six: B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]. */
-static inline __attribute__((always_inline)) void bt6(const v128_t *d, v128_t *r, int s) {
+static inline __attribute__((always_inline)) void bt6(const v128_t *d, v128_t *r, int s, int rs) {
   v128_t t1 = SUB(d[4 * s], scale4(4, d[2 * s])), t2 = SUB(d[3 * s], scale4(4, d[s]));
   v128_t t3 = SUB(d[4 * s], d[2 * s]), t4 = scale4(2, SUB(d[3 * s], d[s]));
   r[0] = ADD(scale4(4, SUB(d[0], d[2 * s])), t3);
-  r[s] = ADD(t1, t2); r[2 * s] = SUB(t1, t2);
-  r[3 * s] = ADD(t3, t4); r[4 * s] = SUB(t3, t4);
-  r[5 * s] = ADD(scale4(4, SUB(d[s], d[3 * s])), SUB(d[5 * s], d[3 * s]));
+  r[rs] = ADD(t1, t2); r[2 * rs] = SUB(t1, t2);
+  r[3 * rs] = ADD(t3, t4); r[4 * rs] = SUB(t3, t4);
+  r[5 * rs] = ADD(scale4(4, SUB(d[s], d[3 * s])), SUB(d[5 * s], d[3 * s]));
 }
 
 /* v[e][k][c] = (B^T d B)[e] for the 6x6 patch d of x under tile t0 + k (k < nt) and each channel;
@@ -49,8 +56,7 @@ static inline __attribute__((always_inline)) void wg_inputs(const float *x, floa
       v128_t d[36], s[36];
       UNROLL for (int i = 0; i < 6; i++) UNROLL for (int j = 0; j < 6; j++)
         d[6 * i + j] = in[i][j] ? LD(p + i * rs + j * ci + c) : zero;
-      UNROLL for (int j = 0; j < 6; j++) bt6(d + j, s + j, 6);
-      UNROLL for (int i = 0; i < 6; i++) bt6(s + 6 * i, d + 6 * i, 1);
+      TRANSFORM_2D(bt6, d, 6, s, d, 6);
       UNROLL for (int e = 0; e < 36; e++) ST(dv + c + e * vs, d[e]);
     }
   }
@@ -71,8 +77,7 @@ void winograd_filter(const float *g, float *u, int ci, int co) {
   for (long q = 0; q < s; q += 4) {
     v128_t gv[9], t[18], uv[36];
     UNROLL for (int e = 0; e < 9; e++) gv[e] = LD(g + q + e * s);
-    UNROLL for (int j = 0; j < 3; j++) g6(gv + j, t + j, 3, 3);
-    UNROLL for (int i = 0; i < 6; i++) g6(t + 3 * i, uv + 6 * i, 1, 1);
+    TRANSFORM_2D(g6, gv, 3, t, uv, 6);
     UNROLL for (int e = 0; e < 36; e++) ST(u + q + e * us, uv[e]);
   }
 }
@@ -106,8 +111,7 @@ void winograd_conv(const float *x, const float *u, float *y, float *v, float *m,
       for (int o = 0; o < co; o += 4) {
         v128_t mv[36], s[24], yv[16];
         UNROLL for (int e = 0; e < 36; e++) mv[e] = LD(q + o + e * ms);
-        UNROLL for (int j = 0; j < 6; j++) at6(mv + j, s + j, 6, 6);
-        UNROLL for (int i = 0; i < 4; i++) at6(s + 6 * i, yv + 4 * i, 1, 1);
+        TRANSFORM_2D(at6, mv, 6, s, yv, 4);
         if (rows == 4 && cols == 4) {
           UNROLL for (int i = 0; i < 4; i++) UNROLL for (int j = 0; j < 4; j++) ST(out + ((long)i * ow + j) * co + o, yv[4 * i + j]);
         } else {
@@ -142,7 +146,7 @@ EXPORT(winograd_filter_grad)
 void winograd_filter_grad(const float *x, const float *dy, float *dw, float *v, float *q, float *m, int nb, int h, int w, int ci,
                            int oh, int ow, int co, int top, int left) {
   int th = (oh + 3) / 4, tw = (ow + 3) / 4;
-  long tiles = (long)nb * th * tw, qs = (long)WG_TILES * co + WG_SKEW, ws = (long)ci * co, us = ws + WG_SKEW;
+  long tiles = (long)nb * th * tw, vs = (long)WG_TILES * ci + WG_SKEW, qs = (long)WG_TILES * co + WG_SKEW, ws = (long)ci * co, us = ws + WG_SKEW;
   v128_t zero = wasm_f32x4_splat(0);
   for (long i = 0; i < 36 * us; i++) m[i] = 0;
   for (long t0 = 0; t0 < tiles; t0 += WG_TILES) {
@@ -159,21 +163,20 @@ void winograd_filter_grad(const float *x, const float *dy, float *dw, float *v, 
         v128_t gv[16], s[24], e[36];
         UNROLL for (int i = 0; i < 4; i++) UNROLL for (int j = 0; j < 4; j++)
           gv[4 * i + j] = i < rows && j < cols ? LD(g + ((long)i * ow + j) * co + o) : zero;
-        UNROLL for (int j = 0; j < 4; j++) a6(gv + j, s + j, 4, 4);
-        UNROLL for (int i = 0; i < 6; i++) a6(s + 4 * i, e + 6 * i, 1, 1);
+        TRANSFORM_2D(a6, gv, 4, s, e, 6);
         UNROLL for (int n = 0; n < 36; n++) ST(dq + o + n * qs, e[n]);
       }
     }
-    for (int e = 0; e < 36; e++) gemm_acc(v + e * ((long)WG_TILES * ci + WG_SKEW), 1, ci, q + e * qs, m + e * us, ci, co, nt);
+    for (int e = 0; e < 36; e++) gemm_acc(v + e * vs, 1, ci, q + e * qs, m + e * us, ci, co, nt);
   }
   for (long i = 0; i < ws; i += 4) {
     v128_t mv[36], t[18], d[9];
     UNROLL for (int e = 0; e < 36; e++) mv[e] = LD(m + i + e * us);
-    UNROLL for (int j = 0; j < 6; j++) gt6(mv + j, t + j, 6, 6);
-    UNROLL for (int r = 0; r < 3; r++) gt6(t + 6 * r, d + 3 * r, 1, 1);
+    TRANSFORM_2D(gt6, mv, 6, t, d, 3);
     UNROLL for (int e = 0; e < 9; e++) ST(dw + i + e * ws, d[e]);
   }
 }
+#undef TRANSFORM_2D
 #undef UNROLL
 #undef LD
 #undef ST
