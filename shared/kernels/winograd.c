@@ -26,6 +26,14 @@ static inline __attribute__((always_inline)) v128_t scale4(float k, v128_t v) { 
     UNROLL for (int i_ = 0; i_ < (m); i_++) f((tmp) + (n) * i_, (out) + (m) * i_, 1, 1); \
   } while (0)
 
+/* Tile t of a th x tw grid of 4x4 output blocks per image: its image, and the row and column of its
+ * block's first output. */
+static inline __attribute__((always_inline)) int tile_at(long t, int th, int tw, int *row, int *col) {
+  int r = (int)(t % ((long)th * tw));
+  *row = (r / tw) * 4; *col = (r % tw) * 4;
+  return (int)(t / ((long)th * tw));
+}
+
 /* B^T d for one column of six: B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]. */
 static inline __attribute__((always_inline)) void bt6(const v128_t *d, v128_t *r, int s, int rs) {
   v128_t t1 = SUB(d[4 * s], scale4(4, d[2 * s])), t2 = SUB(d[3 * s], scale4(4, d[s]));
@@ -44,9 +52,8 @@ static inline __attribute__((always_inline)) void wg_inputs(const float *x, floa
   long vs = (long)WG_TILES * ci + WG_SKEW, rs = (long)w * ci;
   v128_t zero = wasm_f32x4_splat(0);
   for (int k = 0; k < nt; k++) {
-    long t = t0 + k;
-    int b = (int)(t / ((long)th * tw)), r = (int)(t % ((long)th * tw));
-    int y0 = (r / tw) * 4 - top, x0 = (r % tw) * 4 - left;
+    int y0, x0, b = tile_at(t0 + k, th, tw, &y0, &x0);
+    y0 -= top; x0 -= left;
     int in[6][6];
     UNROLL for (int i = 0; i < 6; i++) UNROLL for (int j = 0; j < 6; j++)
       in[i][j] = y0 + i >= 0 && y0 + i < h && x0 + j >= 0 && x0 + j < w;
@@ -102,9 +109,7 @@ void winograd_conv(const float *x, const float *u, float *y, float *v, float *m,
     wg_inputs(x, v, t0, nt, h, w, ci, th, tw, top, left);
     for (int e = 0; e < 36; e++) gemm_into(v + e * vs, ci, 1, u + e * us, m + e * ms, nt, co, ci, 0);
     for (int k = 0; k < nt; k++) {
-      long t = t0 + k;
-      int b = (int)(t / ((long)th * tw)), r = (int)(t % ((long)th * tw));
-      int yo = (r / tw) * 4, xo = (r % tw) * 4;
+      int yo, xo, b = tile_at(t0 + k, th, tw, &yo, &xo);
       int rows = oh - yo < 4 ? oh - yo : 4, cols = ow - xo < 4 ? ow - xo : 4;
       float *out = y + (((long)b * oh + yo) * ow + xo) * co;
       const float *q = m + (long)k * co;
@@ -153,9 +158,7 @@ void winograd_filter_grad(const float *x, const float *dy, float *dw, float *v, 
     int nt = tiles - t0 < WG_TILES ? (int)(tiles - t0) : WG_TILES;
     wg_inputs(x, v, t0, nt, h, w, ci, th, tw, top, left);
     for (int k = 0; k < nt; k++) {
-      long t = t0 + k;
-      int b = (int)(t / ((long)th * tw)), r = (int)(t % ((long)th * tw));
-      int yo = (r / tw) * 4, xo = (r % tw) * 4;
+      int yo, xo, b = tile_at(t0 + k, th, tw, &yo, &xo);
       int rows = oh - yo < 4 ? oh - yo : 4, cols = ow - xo < 4 ? ow - xo : 4;
       const float *g = dy + (((long)b * oh + yo) * ow + xo) * co;
       float *dq = q + (long)k * co;
