@@ -75,7 +75,7 @@ function enforceBudget(env: Env, keep: Entry): void {
 function startLoad(env: Env, stored: StoredVersion): Entry {
   const key = cacheKey(stored);
   const entry = { key, version: stored.version, refs: 0, lastUsed: Date.now(), checkedAt: Date.now(), evicted: false, disposed: false } as Entry;
-  entry.pending = loadVersion(env.MODELS, stored.version).then(
+  entry.pending = loadVersion(env.MODELS, stored.version, stored.manifestBytes).then(
     (loaded) => {
       refused.delete(key);
       entry.loaded = loaded;

@@ -48,9 +48,9 @@ function concat(parts: Uint8Array[]): ArrayBuffer {
 }
 
 /** Fetches a version, checks every file against the manifest's sha256 and builds the network. */
-export async function loadVersion(bucket: VersionBucket, version: string): Promise<LoadedModel> {
+export async function loadVersion(bucket: VersionBucket, version: string, manifestBytes?: Uint8Array): Promise<LoadedModel> {
   const started = Date.now();
-  const { manifest, files, etags } = await readVerifiedVersion(bucket, version);
+  const { manifest, files, etags } = await readVerifiedVersion(bucket, version, manifestBytes);
   const modelJsonBytes = files.get('model.json');
   if (!modelJsonBytes) throw new ModelUnavailableError('model_invalid', `model ${version}: manifest lists no model.json`);
   let modelJson: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };

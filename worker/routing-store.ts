@@ -92,7 +92,8 @@ function checkSplit(split: Record<string, number>): void {
 /** Refuses a version that is unknown, half-published, or whose files fail the manifest's sha256. */
 async function checkVersion(bucket: VersionBucket, version: string, role: string): Promise<void> {
   if (!VERSION_PATTERN.test(version)) throw new UnprocessableError('unknown_version', `${role} ${quoted(version)} is not a valid version name`);
-  if (!(await findVersion(bucket, version))) {
+  const stored = await findVersion(bucket, version);
+  if (!stored) {
     const { complete, incomplete } = await listStoredVersions(bucket);
     if (incomplete.includes(version)) {
       throw new UnprocessableError('incomplete_version', `${role} "${version}" has files but no manifest: its publish did not finish; run \`npm run publish\` for it again`);
@@ -101,7 +102,7 @@ async function checkVersion(bucket: VersionBucket, version: string, role: string
     throw new UnprocessableError('unknown_version', `${role} "${version}" is not published (published: ${known})`);
   }
   try {
-    await readVerifiedVersion(bucket, version);
+    await readVerifiedVersion(bucket, version, stored.manifestBytes);
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     throw new UnprocessableError('unverified_version', `${role} "${version}" cannot be served: ${error.message}`);

@@ -1,5 +1,6 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { findVersion, readVerifiedVersion, type VersionBucket } from '../../worker/model-files.ts';
 import { newToken, publishFixture, sampleBytes, settled } from './helpers.ts';
 
 let admin: string;
@@ -43,5 +44,36 @@ describe('a version name the client chose is echoed bounded', () => {
     const res = await settled(`/v1/classify${query}`, { method: 'POST', headers: { authorization: `Bearer ${await token()}`, 'content-type': 'image/jpeg', ...headers }, body: sampleBytes(0) });
     expect(res.status).toBe(status);
     expect((await res.json<any>()).error.message).toBe(message);
+  });
+});
+
+describe('a version looked up is loaded from the manifest the look-up read', () => {
+  it('findVersion returns the manifest under its etag; loading from it reads only the other files', async () => {
+    const published = await publishFixture('read-once');
+    const stored = await findVersion(env.MODELS, 'read-once');
+    const object = await env.MODELS.get('read-once/manifest.json');
+    expect(stored?.etag).toBe(object?.etag);
+    expect(new TextDecoder().decode(stored?.manifestBytes)).toBe(await object?.text());
+
+    const gets: string[] = [];
+    const watched: VersionBucket = {
+      head: (key) => env.MODELS.head(key),
+      list: (options) => env.MODELS.list(options),
+      get: (key) => (gets.push(key), env.MODELS.get(key)),
+    };
+    const { manifest } = await readVerifiedVersion(watched, 'read-once', stored?.manifestBytes);
+    expect(manifest).toEqual(published);
+    const others = published.files.filter((f) => f.path !== 'report.html').map((f) => `read-once/${f.path}`);
+    expect(gets.sort()).toEqual(others.sort());
+  });
+
+  it('without the bytes, loading reads the manifest itself; a name never published is null', async () => {
+    await publishFixture('read-twice');
+    const gets: string[] = [];
+    const watched: VersionBucket = { head: (k) => env.MODELS.head(k), list: (o) => env.MODELS.list(o), get: (k) => (gets.push(k), env.MODELS.get(k)) };
+    await readVerifiedVersion(watched, 'read-twice');
+    expect(gets).toContain('read-twice/manifest.json');
+    expect(await findVersion(env.MODELS, 'never-published')).toBeNull();
+    expect(await findVersion(env.MODELS, '../bad name')).toBeNull();
   });
 });
