@@ -10,6 +10,7 @@ const result = (classify: { p50: number; p99: number }, healthzP50: number, cold
   classifyMs: { p50: classify.p50, p95: classify.p50, p99: classify.p99 },
   classifyInWorkerMs: null,
   healthzMs: { p50: healthzP50, p95: healthzP50, p99: healthzP50 },
+  healthzAloneMs: { p50: 1.6, p95: 4, p99: 7.2 },
   slowClassify: { slow: 8, withSlowNeighbour: 6 },
   ratio: classify.p50 / healthzP50,
   phasesMeanMs: { decode: 1, preprocess: 0.5, infer: 2, rest: 1 },
@@ -31,6 +32,7 @@ describe('formatClassifyBench targets', () => {
     expect(row(table, 'classify p99 / p50')).toBe(`| classify p99 / p50 | ${tail} |`);
     expect(row(table, 'cold first classify')).toContain(cold);
     expect(row(table, 'classify inside the Worker')).toContain('not reported');
+    expect(row(table, '/healthz alone')).toMatch(/ \| 1\.6 ms \/ 7\.2 ms, 4\.50x \|$/);
     expect(row(table, 'classify requests over 2x p50')).toMatch(/ \| 8; 6 \(75%\) \|$/);
     expect(row(table, 'machine: the same client against an idle Node HTTP server')).toMatch(/, 1000 requests, p50 \/ p99 .* \| 0\.19 \/ 2\.52 ms, 13\.3x \|$/);
   });

@@ -46,6 +46,12 @@ export interface ClassifyBenchResult {
    */
   classifyInWorkerMs: Percentiles | null;
   healthzMs: Percentiles;
+  /**
+   * As many `/healthz` requests again, in a row after the alternating ones: the tail of the path
+   * itself (client, wrangler dev's proxy, workerd) for a request that does no work, beside which
+   * classify's p99 / p50 can be read.
+   */
+  healthzAloneMs: Percentiles;
   /** Classify requests over 2x the classify p50, and how many of them had a `/healthz` next to them over 2x the `/healthz` p50. */
   slowClassify: SlowNeighbours;
   /** classify p50 / healthz p50. */
@@ -113,7 +119,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
     }
     const warm = client!;
     const healthz = async () => (await warm.request('/healthz')).ms;
-    log(`bench classify: ${warmup} warm-up, then ${requests} classify and ${requests} /healthz requests, alternating`);
+    log(`bench classify: ${warmup} warm-up, then ${requests} classify and ${requests} /healthz requests, alternating, then ${requests} /healthz alone`);
     for (let i = 0; i < warmup; i++) await classify(warm);
     // Alternating, so both see the same machine: on a shared VM, load drifts between two
     // back-to-back series by more than the difference being measured.
@@ -123,6 +129,8 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
       runs.push(await classify(warm));
       health.push(await healthz());
     }
+    const alone = [];
+    for (let i = 0; i < requests; i++) alone.push(await healthz());
 
     const heap = await readIsolateMemory(inspectorPort).catch((error: Error) => {
       log(`bench classify: isolate memory not read (${error.message})`);
@@ -147,6 +155,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
       classifyMs,
       classifyInWorkerMs: inWorker.length === runs.length ? percentiles(inWorker) : null,
       healthzMs,
+      healthzAloneMs: percentiles(alone),
       slowClassify: slowNeighbours(runs.map((r) => r.ms), health),
       ratio: classifyMs.p50 / healthzMs.p50,
       phasesMeanMs: phaseSplit(runs),
@@ -216,6 +225,8 @@ export function formatClassifyBench(r: ClassifyBenchResult): string {
       ? `${ms(r.classifyInWorkerMs.p50)} / ${ms(r.classifyInWorkerMs.p95)} / ${ms(r.classifyInWorkerMs.p99)}, ${(r.classifyInWorkerMs.p99 / r.classifyInWorkerMs.p50).toFixed(2)}x`
       : 'not reported'],
     ['/healthz p50 / p95 / p99', `${ms(r.healthzMs.p50)} / ${ms(r.healthzMs.p95)} / ${ms(r.healthzMs.p99)}`],
+    ['/healthz alone (as many again, in a row, no classify between) p50 / p99, p99 / p50: the tail of the path itself',
+      `${ms(r.healthzAloneMs.p50)} / ${ms(r.healthzAloneMs.p99)}, ${(r.healthzAloneMs.p99 / r.healthzAloneMs.p50).toFixed(2)}x`],
     ['classify p99 / p50', judged(r.classifyMs.p99 / r.classifyMs.p50, 2, CLASSIFY_TARGETS.tail, 'x')],
     ['classify requests over 2x p50; of them, with the /healthz just before or after also over 2x its p50 (a stall that met both)',
       `${r.slowClassify.slow}; ${r.slowClassify.withSlowNeighbour}${r.slowClassify.slow ? ` (${Math.round((100 * r.slowClassify.withSlowNeighbour) / r.slowClassify.slow)}%)` : ''}`],
