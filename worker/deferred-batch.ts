@@ -14,6 +14,18 @@ export type WaitUntil = Pick<ExecutionContext, 'waitUntil'>;
  */
 export function deferredBatch<K, T>(delayMs: number, write: (key: K, items: T[]) => Promise<void>) {
   const open = new Map<K, { items: T[]; written: Promise<void> }>();
+  // A batch leaves `open` when its write starts; until the write ends it is still unsettled, and
+  // a write can be long (the shadow version runs inside it).
+  const unsettled = new Map<K, Set<Promise<void>>>();
+  const track = (key: K, written: Promise<void>) => {
+    const writes = unsettled.get(key) ?? new Set();
+    unsettled.set(key, writes.add(written));
+    const done = () => {
+      writes.delete(written);
+      if (!writes.size && unsettled.get(key) === writes) unsettled.delete(key);
+    };
+    written.then(done, done);
+  };
   const flush = async (key: K) => {
     await new Promise((resolve) => setTimeout(resolve, delayMs));
     const batch = open.get(key)!;
@@ -26,11 +38,14 @@ export function deferredBatch<K, T>(delayMs: number, write: (key: K, items: T[])
       batch = { items: [], written: Promise.resolve() };
       open.set(key, batch);
       batch.written = flush(key);
+      track(key, batch.written);
     }
     batch.items.push(item);
     ctx.waitUntil(batch.written);
   };
-  /** Resolves once what this isolate gathered for `key` so far is written (read-your-writes). */
-  const settled = (key: K): Promise<void> => open.get(key)?.written.catch(() => undefined) ?? Promise.resolve();
+  /** Resolves once what this isolate gathered for `key` so far is written, or failed to be (read-your-writes). */
+  const settled = async (key: K): Promise<void> => {
+    await Promise.all([...(unsettled.get(key) ?? [])].map((written) => written.catch(() => undefined)));
+  };
   return Object.assign(add, { settled });
 }
