@@ -1,8 +1,8 @@
 import { argMax, preprocess } from '../shared/index.ts';
 import { decodeTimed, infer, type ClassifiedImage } from './classify.ts';
 import { acquireModel } from './model-cache.ts';
-import { findVersion } from './model-files.ts';
 import { NotFoundError, quoted } from './errors.ts';
+import { lookUpVersion } from './version-lookup.ts';
 import { failureOf, probabilityMap, recordPredictions, recordShadows, type PredictionRecord, type ShadowRecord } from './stats-record.ts';
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -16,7 +16,8 @@ export async function runShadow(env: Env, shadow: string, items: { id: string; c
   let lease;
   const started = Date.now();
   try {
-    const stored = await findVersion(env.MODELS, shadow);
+    // Found as the answering versions are: trusted for MODEL_RECHECK_SECONDS, not read per request.
+    const stored = await lookUpVersion(env, shadow);
     if (!stored) throw new NotFoundError('model_not_found', `shadow version ${quoted(shadow)} is not published`);
     lease = await acquireModel(env, stored);
   } catch (error) {

@@ -47,6 +47,17 @@ describe('a version name the client chose is echoed bounded', () => {
   });
 });
 
+/** The local bucket, with the keys it was asked to get. */
+function watchGets(): { bucket: VersionBucket; gets: string[] } {
+  const gets: string[] = [];
+  const bucket: VersionBucket = {
+    head: (key) => env.MODELS.head(key),
+    list: (options) => env.MODELS.list(options),
+    get: (key) => (gets.push(key), env.MODELS.get(key)),
+  };
+  return { bucket, gets };
+}
+
 describe('a version looked up is loaded from the manifest the look-up read', () => {
   it('findVersion returns the manifest under its etag; loading from it reads only the other files', async () => {
     const published = await publishFixture('read-once');
@@ -55,12 +66,7 @@ describe('a version looked up is loaded from the manifest the look-up read', () 
     expect(stored?.etag).toBe(object?.etag);
     expect(new TextDecoder().decode(stored?.manifestBytes)).toBe(await object?.text());
 
-    const gets: string[] = [];
-    const watched: VersionBucket = {
-      head: (key) => env.MODELS.head(key),
-      list: (options) => env.MODELS.list(options),
-      get: (key) => (gets.push(key), env.MODELS.get(key)),
-    };
+    const { bucket: watched, gets } = watchGets();
     const { manifest } = await readVerifiedVersion(watched, 'read-once', stored?.manifestBytes);
     expect(manifest).toEqual(published);
     const others = published.files.filter((f) => f.path !== 'report.html').map((f) => `read-once/${f.path}`);
@@ -69,8 +75,7 @@ describe('a version looked up is loaded from the manifest the look-up read', () 
 
   it('without the bytes, loading reads the manifest itself; a name never published is null', async () => {
     await publishFixture('read-twice');
-    const gets: string[] = [];
-    const watched: VersionBucket = { head: (k) => env.MODELS.head(k), list: (o) => env.MODELS.list(o), get: (k) => (gets.push(k), env.MODELS.get(k)) };
+    const { bucket: watched, gets } = watchGets();
     await readVerifiedVersion(watched, 'read-twice');
     expect(gets).toContain('read-twice/manifest.json');
     expect(await findVersion(env.MODELS, 'never-published')).toBeNull();
