@@ -16,14 +16,12 @@ export function deferredBatch<K, T>(delayMs: number, write: (key: K, items: T[])
   const open = new Map<K, { items: T[]; written: Promise<void> }>();
   // A batch leaves `open` when its write starts; until the write ends it is still unsettled, and
   // a write can be long (the shadow version runs inside it).
+  // Keys are few (one per set of bindings), so their sets are kept.
   const unsettled = new Map<K, Set<Promise<void>>>();
   const track = (key: K, written: Promise<void>) => {
     const writes = unsettled.get(key) ?? new Set();
     unsettled.set(key, writes.add(written));
-    const done = () => {
-      writes.delete(written);
-      if (!writes.size && unsettled.get(key) === writes) unsettled.delete(key);
-    };
+    const done = () => void writes.delete(written);
     written.then(done, done);
   };
   const flush = async (key: K) => {

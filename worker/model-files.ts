@@ -76,25 +76,20 @@ export async function listStoredVersions(bucket: VersionBucket): Promise<{ compl
  */
 export async function findVersion(bucket: VersionBucket, version: string): Promise<StoredVersion | null> {
   if (!VERSION_PATTERN.test(version)) return null;
-  const what = `looking up ${version}`;
+  const what = `reading ${version}/${MANIFEST_FILE}`;
   const object = await fromStore(what, () => bucket.get(`${version}/${MANIFEST_FILE}`));
   if (!object) return null;
   const manifestBytes = new Uint8Array(await fromStore(what, () => object.arrayBuffer()));
   return { version, etag: object.etag, uploaded: object.uploaded, manifestBytes };
 }
 
-/** The manifest's bytes: those the look-up read, else read now. */
-async function manifestBytesOf(bucket: VersionBucket, version: string, known?: Uint8Array): Promise<Uint8Array> {
-  if (known) return known;
-  const what = `reading ${version}/${MANIFEST_FILE}`;
-  const object = await fromStore(what, () => bucket.get(`${version}/${MANIFEST_FILE}`));
-  if (!object) throw new NotFoundError('model_not_found', `model version ${quoted(version)} is not published`);
-  return new Uint8Array(await fromStore(what, () => object.arrayBuffer()));
-}
-
-/** A version's manifest, parsed and checked to name the version it is filed under. */
+/**
+ * A version's manifest (from `known`, the bytes its look-up read, else read now), parsed and checked
+ * to name the version it is filed under.
+ */
 export async function readManifest(bucket: VersionBucket, version: string, known?: Uint8Array): Promise<Manifest> {
-  const raw = await manifestBytesOf(bucket, version, known);
+  const raw = known ?? (await findVersion(bucket, version))?.manifestBytes;
+  if (!raw) throw new NotFoundError('model_not_found', `model version ${quoted(version)} is not published`);
   let manifest: Manifest;
   try {
     manifest = parseManifest(JSON.parse(new TextDecoder().decode(raw)));
