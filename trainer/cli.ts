@@ -7,11 +7,12 @@ import { choiceFlag, defaultCacheDir, defaultDataDir, defaultModelsDir, defaultV
 import { crossValidateFolds } from './cross-validate.ts';
 import { formatCrossValidation, runFolds, summarizeFolds, writeFoldResults } from './cv-command.ts';
 import { UserError } from './errors.ts';
-import { defaultModelDir, evaluate } from './evaluate.ts';
+import { defaultModelDir, evaluate, predictionsFlag, writePredictions } from './evaluate.ts';
 import { formatEvaluation } from './evaluation.ts';
 import { architectures } from './models.ts';
 import { progressMode, Reporter } from './progress.ts';
 import { addRecipeFlags, readCrossValidation, recipeFrom } from './recipe-flags.ts';
+import { formatReview } from './review-summary.ts';
 import { train } from './train.ts';
 import type { Manifest } from '../shared/index.ts';
 
@@ -107,19 +108,26 @@ addRecipeFlags(program
 
 program
   .command('evaluate')
-  .description('score a model version on a labelled folder: accuracy, macro-F1, per class, confusion matrix')
+  .description('score a model version on a labelled folder: accuracy, macro-F1, per class, confusion matrix, calibration (ECE) and the review flag')
   .option('--model <dir>', 'model version folder (default: the repository\'s default model under models/)')
   .option('--data <dir>', 'folder with one sub-folder of images per class', defaultDataDir)
   .option('--json', 'print one JSON object on stdout instead of tables', false)
+  .option('--predictions <file>', 'also write one CSV row per image: path, label, predicted, confidence, review, then each class\'s probability', predictionsFlag)
   .option('--backend <name>', 'auto, wasm, node or cpu', choiceFlag('backend', backendChoices), 'auto')
   .option('--cache-dir <dir>', 'where decoded, resized pixels are cached', defaultCacheDir)
   .option('--verbose', 'print stack traces of errors', false)
   .action(async (o) => {
     const reporter = new Reporter(progressMode(o.json));
     const model = o.model ?? (await defaultModelDir(defaultModelsDir));
-    const ev = await evaluate({ model, data: o.data, backend: o.backend, cacheDir: o.cacheDir }, reporter);
+    const result = await evaluate({ model, data: o.data, backend: o.backend, cacheDir: o.cacheDir }, reporter);
+    const { evaluation: ev, ece, review } = result;
+    if (o.predictions) await writePredictions(o.predictions, ev.classes, result);
     const { classes, accuracy, macroF1, perClass, confusion } = ev;
-    process.stdout.write(o.json ? `${JSON.stringify({ classes, accuracy, macroF1, perClass, confusion })}\n` : `model ${model}\n${formatEvaluation(ev)}\n`);
+    process.stdout.write(
+      o.json
+        ? `${JSON.stringify({ classes, accuracy, macroF1, perClass, confusion, ece, review })}\n`
+        : `model ${model}\n${formatEvaluation(ev)}\n\n${formatReview(ece, review, ev)}\n`,
+    );
   });
 
 program

@@ -1,13 +1,16 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { statSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseManifest, type Evaluation, type Manifest } from '../shared/index.ts';
 import { setupBackend, type BackendChoice } from './backend.ts';
+import { reliability } from './calibration.ts';
 import { loadDataset } from './dataset-load.ts';
 import { scanDataset } from './dataset-scan.ts';
-import { ModelError } from './errors.ts';
+import { FlagError, ModelError, UserError } from './errors.ts';
 import { evaluateModel } from './evaluation.ts';
 import { loadModel } from './model-io.ts';
 import type { Reporter } from './progress.ts';
+import { predictionsCsv, reviewSummary, type PredictionRow, type ReviewSummary } from './review-summary.ts';
 import { describeFiles, MANIFEST_FILE } from './version-writer.ts';
 
 export interface EvaluateOptions {
@@ -15,6 +18,35 @@ export interface EvaluateOptions {
   data: string;
   backend: BackendChoice;
   cacheDir: string;
+}
+
+export interface EvaluateResult {
+  evaluation: Evaluation;
+  /** Expected calibration error (15 bins) of the probabilities as served. */
+  ece: number;
+  review: ReviewSummary;
+  predictions: PredictionRow[];
+}
+
+/**
+ * Parser for `--predictions FILE`: refuses at once a path whose folder is missing, rather
+ * than after the whole evaluation has run.
+ */
+export function predictionsFlag(value: string): string {
+  const dir = path.dirname(path.resolve(value));
+  const kind = (p: string) => statSync(p, { throwIfNoEntry: false });
+  const parent = kind(dir);
+  if (!parent) throw new FlagError('predictions', value, `folder ${dir} does not exist; create it or write the CSV elsewhere`);
+  if (!parent.isDirectory()) throw new FlagError('predictions', value, `${dir} is a file, not a folder`);
+  if (kind(value)?.isDirectory()) throw new FlagError('predictions', value, 'it is a folder; give a file name such as predictions.csv');
+  return value;
+}
+
+/** Writes `--predictions`: one CSV row per evaluated image, with the served probabilities. */
+export async function writePredictions(file: string, classes: string[], result: EvaluateResult): Promise<void> {
+  await writeFile(file, predictionsCsv(classes, result.predictions, result.review.threshold)).catch((err: Error) => {
+    throw new UserError(`cannot write --predictions ${file}: ${err.message.split('\n')[0]}`);
+  });
 }
 
 /**
@@ -48,8 +80,11 @@ export async function defaultModelDir(modelsDir: string): Promise<string> {
   return path.join(modelsDir, versions[versions.length - 1]);
 }
 
-/** Scores a model version on a labelled folder with the version's own preprocessing. */
-export async function evaluate(options: EvaluateOptions, reporter: Reporter): Promise<Evaluation> {
+/**
+ * Scores a model version on a labelled folder with the version's own preprocessing and
+ * inference policy, and scores its review flag the way the Worker would raise it.
+ */
+export async function evaluate(options: EvaluateOptions, reporter: Reporter): Promise<EvaluateResult> {
   const manifest = await readVerifiedManifest(options.model);
   const scan = await scanDataset(options.data);
   const unknown = scan.classes.filter((c) => !manifest.classes.includes(c));
@@ -64,7 +99,15 @@ export async function evaluate(options: EvaluateOptions, reporter: Reporter): Pr
   // Folder labels are indices into the folder list; the model's output order is the manifest's.
   const examples = dataset.images.map((im) => ({ pixels: im.pixels, label: manifest.classes.indexOf(scan.classes[im.label]) }));
   const model = await loadModel(options.model);
-  const { evaluation } = await evaluateModel(model, examples, manifest.preprocessing, manifest.classes, manifest.inference);
+  const { evaluation, probabilities } = await evaluateModel(model, examples, manifest.preprocessing, manifest.classes, manifest.inference);
   model.dispose();
-  return evaluation;
+  const k = manifest.classes.length;
+  const scored = { probabilities, labels: examples.map((e) => e.label), classCount: k };
+  return {
+    evaluation,
+    // predictServed has applied the temperature already: score them as they are.
+    ece: reliability(scored, 1, 15).ece,
+    review: reviewSummary(scored, manifest.inference?.reviewThreshold ?? 0),
+    predictions: dataset.images.map((im, i) => ({ path: im.path, label: examples[i].label, probabilities: probabilities.subarray(i * k, (i + 1) * k) })),
+  };
 }

@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { parseManifest, selfTestDifference, selfTestInputs, type Manifest } from '../../shared/index.ts';
 import { loadModel } from '../../trainer/model-io.ts';
 import { cli, sampleSubset, tempDir } from './cli-helpers.ts';
+import { parseCsv } from './csv-parse.ts';
 
 // Small and fast: 32px input, a few epochs, the sample's images. Behaviour, not accuracy.
 const quick = ['--input-size', '32', '--epochs', '2', '--quiet', '--cache-dir'];
@@ -92,9 +93,64 @@ describe('npm run train', () => {
     const r = cli(['evaluate', '--model', path.join(out, 'v1'), '--data', data, '--json', '--cache-dir', path.join(out, '.cache')]);
     expect(r.status).toBe(0);
     const ev = JSON.parse(r.stdout);
-    expect(Object.keys(ev)).toEqual(['classes', 'accuracy', 'macroF1', 'perClass', 'confusion']);
+    expect(Object.keys(ev)).toEqual(['classes', 'accuracy', 'macroF1', 'perClass', 'confusion', 'ece', 'review']);
     expect(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(72);
     expect(ev.perClass.MONOCYTE).toEqual({ precision: expect.any(Number), recall: expect.any(Number), f1: expect.any(Number), support: 18 });
+  });
+
+  it('evaluate scores the review flag, and --predictions writes the rows it counted', async () => {
+    const csvFile = path.join(out, 'predictions.csv');
+    const r = cli(['evaluate', '--model', path.join(out, 'v1'), '--data', data, '--json', '--predictions', csvFile, '--cache-dir', path.join(out, '.cache')]);
+    expect(r.status).toBe(0);
+    const { classes, accuracy, ece, review } = JSON.parse(r.stdout);
+    expect(Object.keys(review)).toEqual(['threshold', 'coverage', 'accuracyAbove', 'errorsFlagged']);
+    expect(review.threshold).toBe(manifest.inference?.reviewThreshold ?? 0);
+    expect(ece).toBeGreaterThanOrEqual(0);
+    expect(ece).toBeLessThanOrEqual(1);
+    expect(review.coverage).toBeGreaterThanOrEqual(0);
+    expect(review.coverage).toBeLessThanOrEqual(1);
+
+    const [header, ...rows] = parseCsv(await readFile(csvFile, 'utf8'));
+    expect(header).toEqual(['path', 'label', 'predicted', 'confidence', 'review', ...manifest.classes]);
+    expect(classes).toEqual(manifest.classes);
+    expect(rows).toHaveLength(72);
+    for (const [file, label, predicted, confidence, flagged, ...probabilities] of rows) {
+      const p = probabilities.map(Number);
+      expect(p).toHaveLength(classes.length);
+      expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);
+      expect(file.split('/')[0]).toBe(label);
+      expect(predicted).toBe(classes[p.indexOf(Math.max(...p))]);
+      expect(Number(confidence)).toBe(Math.max(...p));
+      expect(flagged).toBe(String(Number(confidence) < review.threshold));
+    }
+    expect(new Set(rows.map((row) => row[0])).size).toBe(72);
+
+    const kept = rows.filter((row) => row[4] === 'false');
+    const wrong = rows.filter((row) => row[1] !== row[2]);
+    expect(review.coverage).toBe(kept.length / rows.length);
+    expect(review.accuracyAbove).toBe(kept.length ? kept.filter((row) => row[1] === row[2]).length / kept.length : null);
+    expect(review.errorsFlagged).toBe(wrong.length ? wrong.filter((row) => row[4] === 'true').length / wrong.length : null);
+    expect(accuracy).toBeCloseTo(1 - wrong.length / rows.length, 10);
+  });
+
+  it('evaluate prints ECE and the review figures after the table', () => {
+    const r = cli(['evaluate', '--model', path.join(out, 'v1'), '--data', data, '--cache-dir', path.join(out, '.cache')]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^confusion \(rows/m);
+    expect(r.stdout).toMatch(/^ECE \d\.\d{3} \(15 bins, probabilities as served\)$/m);
+    expect(r.stdout).toMatch(/(review below \d\.\d{3}|no review threshold \(nothing flagged\)): \d+ of 72 images kept \(\d+\.\d%\)/);
+  });
+
+  it.each([
+    ['a folder that does not exist', (dir: string) => path.join(dir, 'missing', 'p.csv'), /folder .*missing does not exist/],
+    ['a folder instead of a file', (dir: string) => dir, /it is a folder/],
+  ])('evaluate --predictions refuses %s, naming the flag and the path', (_, target, message) => {
+    const file = target(out);
+    const r = cli(['evaluate', '--model', path.join(out, 'v1'), '--data', data, '--predictions', file]);
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain(`--predictions ${JSON.stringify(file)} is not valid`);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/at .*\.ts:\d+/);
   });
 
   it('evaluate refuses a version whose weights do not match the manifest', async () => {
