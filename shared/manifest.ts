@@ -68,7 +68,7 @@ export const manifestSchema = z.object({
       accuracyQuantized: z.number(),
     }),
     split: z.object({
-      method: z.enum(['similarity', 'pattern']),
+      method: z.enum(['content', 'pattern', 'similarity']),
       description: z.string(),
       groups: z.number().int(),
       trainImages: z.number().int(),

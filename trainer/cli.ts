@@ -9,6 +9,8 @@ import { formatCrossValidation, runFolds, summarizeFolds, writeFoldResults } fro
 import { UserError } from './errors.ts';
 import { defaultModelDir, evaluate, predictionsFlag, writePredictions } from './evaluate.ts';
 import { formatEvaluation } from './evaluation.ts';
+import { DEFAULT_GROUP_THRESHOLD } from './grouping/content.ts';
+import { formatGroups, runGroups } from './grouping/groups-command.ts';
 import { architectures } from './models.ts';
 import { progressMode, Reporter } from './progress.ts';
 import { addRecipeFlags, readCrossValidation, recipeFrom } from './recipe-flags.ts';
@@ -128,6 +130,20 @@ program
         ? `${JSON.stringify({ classes, accuracy, macroF1, perClass, confusion, ece, review })}\n`
         : `model ${model}\n${formatEvaluation(ev)}\n\n${formatReview(ece, review, ev)}\n`,
     );
+  });
+
+program
+  .command('groups')
+  .description('find the source photos of a dataset from the pixels (copies of one photo, turned, flipped, shifted or zoomed) and show the groups per class')
+  .option('--data <dir>', 'folder with one sub-folder of images per class', defaultDataDir)
+  .option('--json', 'print one JSON object on stdout: {"method", "threshold", "classes": {NAME: {"images", "groups", "sizes"}}}', false)
+  .option('--sheet <file.html>', 'also write a contact sheet: a few members of every group, and the closest pairs left apart')
+  .option('--group-threshold <d>', 'distance under which clusters of images count as one photo', numberFlag('group-threshold', 0, 10), DEFAULT_GROUP_THRESHOLD)
+  .option('--cache-dir <dir>', 'where decoded pixels and groupings are cached', defaultCacheDir)
+  .option('--verbose', 'print stack traces of errors', false)
+  .action(async (o) => {
+    const summary = await runGroups({ data: o.data, threshold: o.groupThreshold, cacheDir: o.cacheDir, sheet: o.sheet }, new Reporter(progressMode(o.json)));
+    process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `${formatGroups(summary)}\n`);
   });
 
 program

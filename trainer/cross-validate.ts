@@ -28,6 +28,8 @@ export interface FoldResult {
   coverage: number;
   accuracyAboveThreshold: number;
   epochsRun: number;
+  /** How source groups were found: by content, or by a file-name pattern. */
+  grouping?: 'content' | 'pattern';
 }
 
 /**
@@ -84,6 +86,7 @@ export async function crossValidateFolds(options: CrossValidateOptions, reporter
       fold: f + 1, validationImages: held.length, groups: new Set(held.map((i) => groups[i])).size, evaluation: scored.evaluation,
       ece: reliability({ probabilities: scored.probabilities, labels: heldLabels, classCount: k }).ece,
       coverage: above.length / held.length, accuracyAboveThreshold: above.length ? correctAbove / above.length : 0, epochsRun: loop.history.length,
+      grouping: options.groupPattern ? 'pattern' : 'content',
     };
     reporter.summary(`fold ${f + 1}: accuracy ${(100 * result.evaluation.accuracy).toFixed(1)}%, macro-F1 ${result.evaluation.macroF1.toFixed(3)}, ECE ${result.ece.toFixed(3)}, coverage ${(100 * result.coverage).toFixed(1)}% at ${(100 * result.accuracyAboveThreshold).toFixed(1)}%`);
     results.push(result);
@@ -115,6 +118,7 @@ export function summarizeFolds(results: FoldResult[], command: string): CrossVal
       f1: spread(results.map((r) => r.evaluation.perClass[c].f1)),
     }])),
     pooled: evaluationFromConfusion(classes, pooledConfusion),
+    ...(results[0].grouping ? { grouping: `${results[0].grouping} (${results.reduce((n, r) => n + r.groups, 0)} groups)` } : {}),
     command,
   };
 }

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { crossValidateFolds, summarizeFolds, type CrossValidateOptions, type FoldResult } from './cross-validate.ts';
 import { UserError } from './errors.ts';
+import { architectures } from './models.ts';
+import { loadGrouped } from './recipe.ts';
 import type { Reporter } from './progress.ts';
 
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
@@ -16,6 +18,9 @@ const pm = (s: { mean: number; std: number }, f = pct) => `${f(s.mean)} ± ${f(s
  */
 export async function runFolds(options: CrossValidateOptions, jobs: number, reporter: Reporter): Promise<FoldResult[]> {
   if (jobs <= 1) return crossValidateFolds(options, reporter);
+  // Decoding and content grouping once here, into the cache the fold processes then read,
+  // instead of once in every child at the same time.
+  await loadGrouped(options, options.inputSize ?? architectures[options.arch]?.defaultInputSize ?? 64, reporter);
   const dir = await mkdtemp(path.join(tmpdir(), 'cellsense-cv-'));
   try {
     const shares = Array.from({ length: jobs }, (_, j) => [...Array(options.folds).keys()].filter((f) => f % jobs === j)).filter((s) => s.length);
@@ -55,7 +60,7 @@ export async function writeFoldResults(file: string, results: FoldResult[]): Pro
 
 /** The cross-validation summary as tables. */
 export function formatCrossValidation(summary: ReturnType<typeof summarizeFolds>): string {
-  const lines = ['fold   images  groups  accuracy  macro-F1    ECE'];
+  const lines = [...(summary.grouping ? [`folds grouped by ${summary.grouping}`] : []), 'fold   images  groups  accuracy  macro-F1    ECE'];
   for (const r of summary.rows) {
     lines.push(`${String(r.fold).padStart(4)}  ${String(r.validationImages).padStart(7)}  ${String(r.groups).padStart(6)}  ${pct(r.accuracy).padStart(8)}  ${r.macroF1.toFixed(3).padStart(8)}  ${r.ece.toFixed(3).padStart(6)}`);
   }

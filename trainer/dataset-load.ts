@@ -12,7 +12,7 @@ import {
   type PixelImage,
   type PreprocessingParams,
 } from '../shared/index.ts';
-import { DESCRIPTOR_LENGTH, groupDescriptor } from './grouping.ts';
+import { contentDescriptor, DESCRIPTOR_LENGTH } from './grouping/descriptor.ts';
 import { PixelCache } from './pixel-cache.ts';
 import type { ScannedDataset } from './dataset-scan.ts';
 
@@ -23,7 +23,7 @@ export interface LoadedImage {
   contentHash: string;
   /** Model-size RGB from the shared `preparePixels`. */
   pixels: Uint8Array;
-  /** Near-duplicate fingerprint, see grouping.ts. */
+  /** What content grouping compares, see grouping/descriptor.ts. */
   descriptor: Float32Array;
 }
 
@@ -90,7 +90,7 @@ export async function decodeForModel(bytes: Uint8Array, params: PreprocessingPar
  * else decoded (decodeForModel; the grouping descriptor from sharp's full decode) and cached. An unreadable or corrupt file is skipped and named.
  */
 export async function loadDataset(scan: ScannedDataset, params: PreprocessingParams, options: LoadOptions): Promise<LoadedDataset> {
-  const cache = new PixelCache(options.cacheDir, `${preparationKey(params)}|desc-v2`);
+  const cache = new PixelCache(options.cacheDir, `${preparationKey(params)}|desc-v3`);
   const pixelBytes = params.width * params.height * 3;
   const entryBytes = pixelBytes + DESCRIPTOR_LENGTH * 4;
   const results: (LoadedImage | SkippedFile)[] = new Array(scan.files.length);
@@ -108,7 +108,7 @@ export async function loadDataset(scan: ScannedDataset, params: PreprocessingPar
         const image = await decodeImageFile(bytes);
         entry = new Uint8Array(entryBytes);
         entry.set(preparePixels(await decodeForModel(bytes, params), params), 0);
-        entry.set(new Uint8Array(groupDescriptor(image).buffer), pixelBytes);
+        entry.set(new Uint8Array(contentDescriptor(image).buffer), pixelBytes);
         await cache.set(contentHash, entry);
       }
       const descriptor = new Float32Array(entry.slice(pixelBytes).buffer);

@@ -1,6 +1,6 @@
 /**
  * `npm run train:flagship`: reproduces the repository's default blood-cell model. First a
- * grouped 5-fold cross-validation of the recipe (the honest accuracy figure), then the model
+ * content-grouped 5-fold cross-validation of the recipe (the honest accuracy figure), then the model
  * itself, trained on a grouped split with the cross-validation results in its manifest and
  * report. Flags: `--data DIR` (default ../shared/data/blood-cells/TRAIN), `--out DIR`
  * (default models), `--version NAME`, `--folds K` (default 5; 0 skips cross-validation),
@@ -14,19 +14,18 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { choiceFlag, defaultVersion, intFlag, repoRoot, versionFlag } from './cli-options.ts';
 
-/** The recipe, chosen by grouped cross-validation on TRAIN (see the README's ablation). */
+/**
+ * The recipe. Folds and the validation split are grouped by content (the file names of TRAIN
+ * do not identify the source photo), so its figures are those of new cells.
+ */
 export const flagshipRecipe = [
-  '--arch', 'compact', '--crop', 'stain', '--group-pattern', '^_(\\d+)_',
+  '--arch', 'compact', '--crop', 'stain',
   '--epochs', '25', '--patience', '25', '--schedule', 'cosine', '--learning-rate', '0.002',
   '--per-class', '500', '--label-smoothing', '0.05', '--tta', 'none', '--seed', '42',
-  // The recipe is right on 99% of grouped validation cells, so a 0.99 target let every cell through
-  // (threshold 0) and nothing was ever sent for review. At 0.998 the least confident 1-2% are flagged.
-  '--target-accuracy', '0.998',
-  // TRAIN's images are already flipped, turned and shifted copies of 277 photos; our own jitter on
-  // top cost 1.5 points of grouped accuracy in the ablation (README).
+  // Cells above the review threshold should be right at least 97 times in 100.
+  '--target-accuracy', '0.97',
   '--no-augment',
-  // Grouped 5-fold CV on TRAIN: 99.06% ± 0.23 decoding JPEGs at 1/2 scale against 99.11% ± 0.19 in
-  // full, inside the noise, and the Worker's decode costs half as much (README).
+  // Decoding JPEGs at 1/2 scale halves the Worker's decode time.
   '--jpeg-scale', 'reduced',
 ];
 

@@ -61,6 +61,25 @@ export class Reporter {
     );
   }
 
+  /** Progress of a long step outside the epochs: a bar on a terminal, a line per quarter otherwise. */
+  progress(label: string, done: number, total: number): void {
+    if (this.mode === 'quiet' || total <= 0) return;
+    if (this.mode === 'lines') {
+      const quarter = Math.floor((4 * done) / total);
+      if (quarter > Math.floor((4 * (done - 1)) / total)) this.out.write(`${label}: ${Math.round((100 * done) / total)}%\n`);
+      return;
+    }
+    if (!this.bar) {
+      this.bar = new cliProgress.SingleBar({ format: `${label} [{bar}] {percentage}% | ETA {eta_formatted}`, hideCursor: true, clearOnComplete: true, stream: this.out }, cliProgress.Presets.shades_classic);
+      this.bar.start(total, 0);
+    }
+    this.bar.update(done);
+    if (done >= total) {
+      this.bar.stop();
+      this.bar = undefined;
+    }
+  }
+
   /** Printed even with --quiet: the outcome a person ran the command for. */
   summary(message: string): void {
     this.bar?.stop();

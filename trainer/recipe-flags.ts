@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { backendChoices } from './backend.ts';
 import { choiceFlag, defaultCacheDir, defaultDataDir, intFlag, numberFlag, quantizeFlag, regexFlag } from './cli-options.ts';
 import { FlagError } from './errors.ts';
+import { DEFAULT_GROUP_THRESHOLD } from './grouping/content.ts';
 import { architectures, DEFAULT_ARCH } from './models.ts';
 import type { CrossValidationReport } from './report/types.ts';
 import type { TrainOptions } from './train.ts';
@@ -19,8 +20,8 @@ export function addRecipeFlags(command: Command): Command {
     .option('--backend <name>', 'auto (tfjs-node if installed, else wasm), wasm, node or cpu', choiceFlag('backend', backendChoices), 'auto')
     .option('--crop <mode>', 'full: whole photo; stain: square window centred on the stained cell', choiceFlag('crop', ['full', 'stain'] as const), 'full')
     .option('--jpeg-scale <mode>', 'full: decode every JPEG pixel; reduced: decode at 1/2, 1/4 or 1/8 scale when the crop still covers the input (the Worker decodes faster; check its accuracy with npm run cv)', choiceFlag('jpeg-scale', ['full', 'reduced'] as const), 'full')
-    .option('--group-pattern <regex>', 'group near-duplicates by file name (first capture group), e.g. "^_(\\d+)_"; default: by image similarity', regexFlag)
-    .option('--group-threshold <d>', 'similarity distance under which two images count as copies of one photo', numberFlag('group-threshold', 0, 10), 0.05)
+    .option('--group-pattern <regex>', 'group copies of one photo by file name (first capture group), only when names really carry the source photo; default: by content (npm run groups shows the groups)', regexFlag)
+    .option('--group-threshold <d>', 'content grouping: distance under which clusters of images count as one photo (lower splits more, which can leak copies across the split)', numberFlag('group-threshold', 0, 10), DEFAULT_GROUP_THRESHOLD)
     .option('--validation <fraction>', 'share of each class held out for validation, by whole groups', numberFlag('validation', 0.05, 0.5), 0.2)
     .option('--batch-size <n>', 'images per training step', intFlag('batch-size', 1, 1024), 32)
     .option('--workers <n>', 'threads that train in parallel, each on a share of every batch (wasm backend; default: one per core, up to 4); results depend on it slightly, so keep it fixed to reproduce a run', intFlag('workers', 1, 64))

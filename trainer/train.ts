@@ -78,7 +78,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   const split = groupedSplit(labels, groups, options.validationFraction, options.seed);
   const splitDescription = options.groupPattern
     ? `grouped by file-name pattern /${options.groupPattern}/ (${groupCount} groups): no group has images on both sides`
-    : `grouped by image similarity (colour and stain-shape fingerprint, threshold ${options.groupThreshold}; ${groupCount} groups): approximate, heavily augmented copies of one photo can still straddle the split; pass --group-pattern when file names carry the source photo`;
+    : `grouped by content (copies of one photo found from the pixels, threshold ${options.groupThreshold}; ${groupCount} groups): no group has images on both sides; check the groups with npm run groups -- --sheet`;
   const trainImages = split.train.map((i) => dataset.images[i]);
   const valImages = split.validation.map((i) => dataset.images[i]);
   params = { ...params, ...channelStats(trainImages) };
@@ -160,7 +160,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     quantization: { dtype: options.quantize, weightBytes: modelBytes },
     metrics: {
       validation: { ...q, accuracyFloat: floatEval.evaluation.accuracy, accuracyQuantized: q.accuracy },
-      split: { method: options.groupPattern ? 'pattern' : 'similarity', description: splitDescription, groups: groupCount, trainImages: trainImages.length, validationImages: valImages.length },
+      split: { method: options.groupPattern ? 'pattern' : 'content', description: splitDescription, groups: groupCount, trainImages: trainImages.length, validationImages: valImages.length },
       calibration: { eceBefore: calibration.eceBefore, eceAfter: calibration.eceAfter, coverage: calibration.coverage, accuracyAboveThreshold: calibration.accuracyAboveThreshold },
       ...(cv ? { crossValidation: { folds: cv.folds, accuracy: cv.accuracy, macroF1: cv.macroF1, perClass: meanPerClass(cv) } } : {}),
     },

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { augmentInto, dihedralMaps, noAugment } from '../../trainer/augment.ts';
-import { groupByPattern } from '../../trainer/grouping.ts';
+import { groupByPattern } from '../../trainer/grouping/pattern.ts';
 import { quantizeWeights } from '../../trainer/quantize.ts';
 import { Rng } from '../../trainer/rng.ts';
 import { groupedSplit } from '../../trainer/split.ts';

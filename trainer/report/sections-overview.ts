@@ -43,9 +43,12 @@ export function summarySection(d: ReportData): Raw {
   const lead = cv
     ? `Cross-validation scores every image once, by a model trained without its group: that is the accuracy to quote. The other figures are measured on one validation split, which the model never trained on.`
     : 'Measured on the validation images only, which the model never trained on.';
+  const split = d.manifest.metrics.split;
+  const grouping = { content: 'found from the pixels (content grouping)', pattern: 'read from file names (--group-pattern)', similarity: 'found by an older colour fingerprint' }[split.method];
   return html`<section id="summary" aria-labelledby="summary-h">
 <h2 id="summary-h">Headline results</h2>
 <p class="lead">${lead}</p>
+<p id="grouping-note">Every figure here comes from splits that keep all copies of a source photo on one side. Source photos ${grouping}: ${f.count(split.groups)} groups${cv?.grouping ? `; cross-validation folds by ${cv.grouping}` : ''}.</p>
 ${headlineCards(d)}
 <div class="cards">
 <div class="card"><div class="label">Validation accuracy (${quantLabel})</div><div class="value">${f.percent(q.accuracy)}</div>

@@ -115,6 +115,8 @@ export interface CrossValidationReport {
   coverage?: Spread;
   accuracyAboveThreshold?: Spread;
   perClass: Record<string, { precision: Spread; recall: Spread; f1: Spread }>;
+  /** How images were kept together in folds, e.g. "content (274 groups)" (absent in older results). */
+  grouping?: string;
   /** The command that ran it. */
   command: string;
 }
