@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { quantizationDtypes, type QuantizationDtype } from '../shared/index.ts';
@@ -57,4 +58,20 @@ export function regexFlag(value: string): string {
 export function defaultVersion(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 13);
   return `${stamp}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * A file the command will write, checked before any work starts: its folder must exist and
+ * it must not itself be a folder.
+ */
+export function outputFileFlag(flag: string, example: string) {
+  return (value: string): string => {
+    const dir = path.dirname(path.resolve(value));
+    const kind = (p: string) => statSync(p, { throwIfNoEntry: false });
+    const parent = kind(dir);
+    if (!parent) throw new FlagError(flag, value, `folder ${dir} does not exist; create it or write the file elsewhere`);
+    if (!parent.isDirectory()) throw new FlagError(flag, value, `${dir} is a file, not a folder`);
+    if (kind(value)?.isDirectory()) throw new FlagError(flag, value, `it is a folder; give a file name such as ${example}`);
+    return value;
+  };
 }

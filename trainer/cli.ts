@@ -3,11 +3,11 @@ import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { backendChoices } from './backend.ts';
 import { defaultEpochData } from './bench/epoch-bench.ts';
-import { choiceFlag, defaultCacheDir, defaultDataDir, defaultModelsDir, defaultVersion, intFlag, numberFlag, versionFlag } from './cli-options.ts';
+import { choiceFlag, defaultCacheDir, defaultDataDir, defaultModelsDir, defaultVersion, intFlag, numberFlag, outputFileFlag, versionFlag } from './cli-options.ts';
 import { crossValidateFolds } from './cross-validate.ts';
 import { formatCrossValidation, runFolds, summarizeFolds, writeFoldResults } from './cv-command.ts';
 import { UserError } from './errors.ts';
-import { defaultModelDir, evaluate, predictionsFlag, writePredictions } from './evaluate.ts';
+import { defaultModelDir, evaluate, writePredictions } from './evaluate.ts';
 import { formatEvaluation } from './evaluation.ts';
 import { DEFAULT_GROUP_THRESHOLD } from './grouping/content.ts';
 import { formatGroups, runGroups } from './grouping/groups-command.ts';
@@ -114,7 +114,7 @@ program
   .option('--model <dir>', 'model version folder (default: the repository\'s default model under models/)')
   .option('--data <dir>', 'folder with one sub-folder of images per class', defaultDataDir)
   .option('--json', 'print one JSON object on stdout instead of tables', false)
-  .option('--predictions <file>', 'also write one CSV row per image: path, label, predicted, confidence, review, then each class\'s probability', predictionsFlag)
+  .option('--predictions <file>', 'also write one CSV row per image: path, label, predicted, confidence, review, then each class\'s probability', outputFileFlag('predictions', 'predictions.csv'))
   .option('--backend <name>', 'auto, wasm, node or cpu', choiceFlag('backend', backendChoices), 'auto')
   .option('--cache-dir <dir>', 'where decoded, resized pixels are cached', defaultCacheDir)
   .option('--verbose', 'print stack traces of errors', false)
@@ -137,7 +137,7 @@ program
   .description('find the source photos of a dataset from the pixels (copies of one photo, turned, flipped, shifted or zoomed) and show the groups per class')
   .option('--data <dir>', 'folder with one sub-folder of images per class', defaultDataDir)
   .option('--json', 'print one JSON object on stdout: {"method", "threshold", "classes": {NAME: {"images", "groups", "sizes"}}}', false)
-  .option('--sheet <file.html>', 'also write a contact sheet: a few members of every group, and the closest pairs left apart')
+  .option('--sheet <file.html>', 'also write a contact sheet: a few members of every group, and the closest pairs left apart', outputFileFlag('sheet', 'groups.html'))
   .option('--group-threshold <d>', 'distance under which clusters of images count as one photo', numberFlag('group-threshold', 0, 10), DEFAULT_GROUP_THRESHOLD)
   .option('--cache-dir <dir>', 'where decoded pixels and groupings are cached', defaultCacheDir)
   .option('--verbose', 'print stack traces of errors', false)

@@ -1,4 +1,3 @@
-import { statSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parseManifest, type Evaluation, type Manifest } from '../shared/index.ts';
@@ -28,19 +27,6 @@ export interface EvaluateResult {
   predictions: PredictionRow[];
 }
 
-/**
- * Parser for `--predictions FILE`: refuses at once a path whose folder is missing, rather
- * than after the whole evaluation has run.
- */
-export function predictionsFlag(value: string): string {
-  const dir = path.dirname(path.resolve(value));
-  const kind = (p: string) => statSync(p, { throwIfNoEntry: false });
-  const parent = kind(dir);
-  if (!parent) throw new FlagError('predictions', value, `folder ${dir} does not exist; create it or write the CSV elsewhere`);
-  if (!parent.isDirectory()) throw new FlagError('predictions', value, `${dir} is a file, not a folder`);
-  if (kind(value)?.isDirectory()) throw new FlagError('predictions', value, 'it is a folder; give a file name such as predictions.csv');
-  return value;
-}
 
 /** Writes `--predictions`: one CSV row per evaluated image, with the served probabilities. */
 export async function writePredictions(file: string, classes: string[], result: EvaluateResult): Promise<void> {
