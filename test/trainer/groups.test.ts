@@ -17,7 +17,7 @@ describe('npm run groups', () => {
     const summary = JSON.parse(json.stdout);
     expect(Object.keys(summary).sort()).toEqual(['classes', 'method', 'threshold']);
     expect(summary.method).toMatch(/^content/);
-    expect(summary.threshold).toBe(0.8);
+    expect(summary.threshold).toBe(0.9);
     // The sample is 8 source photos per class, 6 copies each (data/sample/sources.csv).
     for (const name of ['EOSINOPHIL', 'LYMPHOCYTE', 'MONOCYTE', 'NEUTROPHIL']) {
       expect(summary.classes[name]).toEqual({ images: 48, groups: 8, sizes: [6, 6, 6, 6, 6, 6, 6, 6] });
