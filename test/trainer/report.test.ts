@@ -36,6 +36,7 @@ describe('renderReport on a realistic run', async () => {
     expect(summary).toContain('0.900');
     expect(summary).toContain('160 of 798 images (20.1%)');
     expect(summary).toContain('Grouped by file-name pattern /^_(\\d+)_/ (134 groups): no group has images on both sides.');
+    expect(summary).toContain('keep all copies of a source photo on one side. Source photos read from file names (--group-pattern): 134 groups');
   });
 
   it('draws two line charts with a legend, axes and the best epoch', () => {
@@ -135,6 +136,14 @@ describe('renderReport escapes user text', async () => {
 });
 
 describe('renderReport edge cases', () => {
+  it('names content grouping and the folds\' grouping in the headline', async () => {
+    const data = await buildReportFixture({ crossValidation: true });
+    data.manifest.metrics.split = { ...data.manifest.metrics.split, method: 'content', groups: 270 };
+    data.crossValidation = { ...data.crossValidation!, grouping: 'content (270 groups)' };
+    const summary = sectionOf(renderReport(data), 'summary');
+    expect(summary).toContain('Source photos found from the pixels (content grouping): 270 groups; cross-validation folds by content (270 groups).');
+  });
+
   it('draws charts from a single epoch', async () => {
     const html = renderReport(await buildReportFixture({ epochs: 1 }));
     const curves = sectionOf(html, 'curves');
