@@ -89,7 +89,7 @@ describe('preprocessing versions', () => {
   });
 
   it('reads the shipped default model (version 2, reduced) and a version 1 manifest of before jpegScale', () => {
-    const shipped = JSON.parse(readFileSync(path.join(root, 'models/bloodcell-20261203/manifest.json'), 'utf8'));
+    const shipped = JSON.parse(readFileSync(path.join(root, 'models/bloodcell-20261207/manifest.json'), 'utf8'));
     expect(parseManifest(shipped).preprocessing).toMatchObject({ version: 2, jpegScale: 'reduced' });
     const { jpegScale: _, ...fields } = shipped.preprocessing;
     expect(parseManifest({ ...shipped, preprocessing: { ...fields, version: 1 } }).preprocessing.version).toBe(1);

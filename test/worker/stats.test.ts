@@ -56,7 +56,7 @@ describe('with a shadow version set', () => {
     for (const version of ['s-v1', 's-v2']) {
       const mine = answers.filter((a) => a.version === version);
       const v = versions[version];
-      expect(v).toMatchObject({ requests: mine.length, errors: 0, errorsByCode: {}, fallbacks: { answeredFor: 0, sentElsewhere: 0 }, review: 0, shadow: null, feedback: null });
+      expect(v).toMatchObject({ requests: mine.length, errors: 0, errorsByCode: {}, fallbacks: { answeredFor: 0, sentElsewhere: 0 }, review: mine.filter((a) => a.body.review).length, shadow: null, feedback: null });
       expect(v.predictedClasses).toEqual(tally(mine.map((a) => a.body.top.label)));
       const mean = mine.reduce((n, a) => n + a.body.top.probability, 0) / mine.length;
       expect(v.meanTopProbability).toBeCloseTo(mean, 9);
