@@ -19,6 +19,7 @@ interface CodecExports {
   cs_pixels(): number;
   cs_width(): number;
   cs_height(): number;
+  cs_warnings(): number;
   cs_message(): number;
 }
 
@@ -68,6 +69,7 @@ export function createJpegDecoder(module: WebAssembly.Module): JpegDecoder {
       new Uint8Array(c.memory.buffer, c.cs_input(bytes.length), bytes.length).set(bytes);
       return step(c);
     } catch (error) {
+      if (error instanceof JpegDecodeError) throw error;
       // A libjpeg error traps the instance midway; it is not reused.
       codec = undefined;
       if (!(error instanceof WebAssembly.RuntimeError)) throw error;
@@ -87,6 +89,11 @@ export function createJpegDecoder(module: WebAssembly.Module): JpegDecoder {
     decode: (bytes, scale = 1) =>
       run(bytes, (c) => {
         c.cs_decode(scale);
+        // libjpeg decodes a damaged file to plausible-looking pixels and only counts warnings
+        // ("premature end of data", "corrupt data"); a model would answer such a picture with
+        // confidence. Refused, as sharp refuses it by default.
+        const warnings = c.cs_warnings();
+        if (warnings) throw new JpegDecodeError(`the JPEG data is damaged or truncated (libjpeg reported ${warnings} corrupt-data warning${warnings === 1 ? '' : 's'})`);
         const width = c.cs_width(), height = c.cs_height();
         // Copied out: the next call frees these pixels.
         const data = new Uint8Array(c.memory.buffer, c.cs_pixels(), width * height * 3).slice();

@@ -38,6 +38,16 @@ describe('createJpegDecoder', () => {
     expect(() => decoder.decode(bytes)).toThrow(reason);
     expect(decoder.decode(sample(0)).width).toBe(320);
   });
+
+  // libjpeg decodes these with corrupt-data warnings, filling what is missing with grey.
+  it.each([
+    ['cut to 30% with an end-of-image marker appended', (b: Uint8Array) => Uint8Array.from([...b.subarray(0, Math.floor(b.length * 0.3)), 0xff, 0xd9])],
+    ['with garbage in its scan', (b: Uint8Array) => { const c = b.slice(); c.fill(0x55, 1000, 1400); return c; }],
+  ])('refuses a JPEG %s as damaged, at every scale', (_, damage) => {
+    const bytes = damage(sample(0));
+    for (const scale of [1, 2, 8] as const) expect(() => decoder.decode(bytes, scale)).toThrow(/damaged or truncated \(libjpeg reported \d+ corrupt-data warning/);
+    expect(decoder.decode(sample(0)).width).toBe(320);
+  });
 });
 
 describe('jpegScaleFor', () => {

@@ -55,12 +55,17 @@ describe('scanDataset', () => {
   it('skips a corrupt image, names it, and loads the rest', async () => {
     const root = await tree({
       'A/good1.jpeg': jpeg, 'A/good2.jpeg': jpeg, 'A/broken.jpeg': jpeg.slice(0, 300),
+      // Decodes with libjpeg's corrupt-data warnings (sharp alone would accept it with failOn 'error').
+      'B/cut.jpeg': Uint8Array.from([...jpeg.subarray(0, Math.floor(jpeg.length * 0.3)), 0xff, 0xd9]),
       'B/good1.jpeg': jpeg, 'B/good2.jpeg': jpeg, 'B/notes.txt': 'ignored',
     });
     const scan = await scanDataset(root);
     const ds = await loadDataset(scan, defaultPreprocessing(16), { cacheDir: path.join(root, '.cache') });
     expect(ds.images.map((i) => i.path)).toEqual(['A/good1.jpeg', 'A/good2.jpeg', 'B/good1.jpeg', 'B/good2.jpeg']);
-    expect(ds.skipped).toEqual([{ path: 'A/broken.jpeg', reason: expect.any(String) }]);
+    expect(ds.skipped).toEqual([
+      { path: 'A/broken.jpeg', reason: expect.any(String) },
+      { path: 'B/cut.jpeg', reason: expect.stringMatching(/damaged or truncated/) },
+    ]);
   });
 
   it('caches prepared pixels: a second load decodes nothing and returns the same bytes', async () => {

@@ -26,6 +26,7 @@ const cases: { name: string; body: () => Uint8Array | string | null; type?: stri
   { name: 'random bytes', body: () => randomBytes(4096), status: 400, code: 'invalid_image' },
   { name: 'a truncated JPEG', body: () => jpeg().subarray(0, Math.floor(jpeg().length / 2)), status: 400, code: 'invalid_image' },
   { name: 'a JPEG cut inside its headers', body: () => jpeg().subarray(0, 40), status: 400, code: 'invalid_image' },
+  { name: 'a JPEG cut to 30% with an end-of-image marker appended', body: () => Uint8Array.from([...jpeg().subarray(0, Math.floor(jpeg().length * 0.3)), 0xff, 0xd9]), status: 400, code: 'invalid_image' },
   { name: 'a JPEG with garbage in its scan', body: () => { const b = jpeg().slice(); b.fill(0xff, 800, 900); return b; }, status: 400, code: 'invalid_image' },
   { name: 'a truncated PNG', body: () => fromBase64(inject('images').png).subarray(0, 2000), type: 'image/png', status: 400, code: 'invalid_image' },
   { name: 'text/plain', body: () => 'hello', type: 'text/plain', status: 415, code: 'unsupported_media_type' },
