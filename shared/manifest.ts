@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { domainProfileSchema } from './domain.ts';
 import { inferenceSchema } from './inference.ts';
 import { selfTestSchema } from './self-test.ts';
 
@@ -88,9 +89,13 @@ export const manifestSchema = z.object({
       macroF1: z.object({ mean: z.number(), std: z.number() }),
       perClass: z.record(z.string(), z.object({ precision: z.number(), recall: z.number(), f1: z.number() })),
     }).optional(),
+    /** Share of the validation photos the domain profile calls out of domain. */
+    domain: z.object({ validationOutOfDomain: z.number() }).optional(),
   }),
   /** How raw outputs become answers: test-time averaging, temperature, review threshold. */
   inference: inferenceSchema.optional(),
+  /** What the training photos look like, to flag a photo unlike them (absent in older versions). */
+  domain: domainProfileSchema.optional(),
   /** The network's output on a seeded batch, checked by the Worker at load (absent in older versions). */
   selfTest: selfTestSchema.optional(),
   files: z.array(fileEntrySchema).min(1),

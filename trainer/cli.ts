@@ -122,13 +122,13 @@ program
     const reporter = new Reporter(progressMode(o.json));
     const model = o.model ?? (await defaultModelDir(defaultModelsDir));
     const result = await evaluate({ model, data: o.data, backend: o.backend, cacheDir: o.cacheDir }, reporter);
-    const { evaluation: ev, ece, review } = result;
+    const { evaluation: ev, ece, review, outOfDomain } = result;
     if (o.predictions) await writePredictions(o.predictions, ev.classes, result);
     const { classes, accuracy, macroF1, perClass, confusion } = ev;
     process.stdout.write(
       o.json
-        ? `${JSON.stringify({ classes, accuracy, macroF1, perClass, confusion, ece, review })}\n`
-        : `model ${model}\n${formatEvaluation(ev)}\n\n${formatReview(ece, review, ev)}\n`,
+        ? `${JSON.stringify({ classes, accuracy, macroF1, perClass, confusion, ece, review, outOfDomain })}\n`
+        : `model ${model}\n${formatEvaluation(ev)}\n\n${formatReview(ece, review, ev)}\n${outOfDomain === null ? 'no domain profile in this version' : `out of domain: ${(100 * outOfDomain).toFixed(1)}% of the images (flagged by the Worker whatever their confidence)`}\n`,
     );
   });
 

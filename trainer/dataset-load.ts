@@ -6,6 +6,8 @@ import sharp from 'sharp';
 import {
   createJpegDecoder,
   decodeJpegFor,
+  DOMAIN_STATISTICS,
+  domainStatistics,
   preparationKey,
   preparePixels,
   type JpegDecoder,
@@ -25,6 +27,8 @@ export interface LoadedImage {
   pixels: Uint8Array;
   /** What content grouping compares, see grouping/descriptor.ts. */
   descriptor: Float32Array;
+  /** The shared domain statistics of the photo as the model's decode sees it. */
+  domain: number[];
 }
 
 export interface SkippedFile {
@@ -90,9 +94,10 @@ export async function decodeForModel(bytes: Uint8Array, params: PreprocessingPar
  * else decoded (decodeForModel; the grouping descriptor from sharp's full decode) and cached. An unreadable or corrupt file is skipped and named.
  */
 export async function loadDataset(scan: ScannedDataset, params: PreprocessingParams, options: LoadOptions): Promise<LoadedDataset> {
-  const cache = new PixelCache(options.cacheDir, `${preparationKey(params)}|desc-v3`);
+  const cache = new PixelCache(options.cacheDir, `${preparationKey(params)}|desc-v3|domain-v1`);
   const pixelBytes = params.width * params.height * 3;
-  const entryBytes = pixelBytes + DESCRIPTOR_LENGTH * 4;
+  const descriptorBytes = DESCRIPTOR_LENGTH * 4;
+  const entryBytes = pixelBytes + descriptorBytes + DOMAIN_STATISTICS.length * 4;
   const results: (LoadedImage | SkippedFile)[] = new Array(scan.files.length);
   let next = 0, done = 0, fromCache = 0;
 
@@ -107,12 +112,15 @@ export async function loadDataset(scan: ScannedDataset, params: PreprocessingPar
       } else {
         const image = await decodeImageFile(bytes);
         entry = new Uint8Array(entryBytes);
-        entry.set(preparePixels(await decodeForModel(bytes, params), params), 0);
+        const seen = await decodeForModel(bytes, params);
+        entry.set(preparePixels(seen, params), 0);
         entry.set(new Uint8Array(contentDescriptor(image).buffer), pixelBytes);
+        entry.set(new Uint8Array(Float32Array.from(domainStatistics(seen)).buffer), pixelBytes + descriptorBytes);
         await cache.set(contentHash, entry);
       }
-      const descriptor = new Float32Array(entry.slice(pixelBytes).buffer);
-      results[i] = { path: file.path, label: file.label, contentHash, pixels: entry.subarray(0, pixelBytes), descriptor };
+      const descriptor = new Float32Array(entry.slice(pixelBytes, pixelBytes + descriptorBytes).buffer);
+      const domain = [...new Float32Array(entry.slice(pixelBytes + descriptorBytes).buffer)];
+      results[i] = { path: file.path, label: file.label, contentHash, pixels: entry.subarray(0, pixelBytes), descriptor, domain };
     } catch (err) {
       results[i] = { path: file.path, reason: (err as Error).message.split('\n')[0] };
     }

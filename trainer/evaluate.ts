@@ -1,6 +1,6 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { parseManifest, type Evaluation, type Manifest } from '../shared/index.ts';
+import { domainScore, isOutOfDomain, parseManifest, type Evaluation, type Manifest } from '../shared/index.ts';
 import { setupBackend, type BackendChoice } from './backend.ts';
 import { reliability } from './calibration.ts';
 import { loadDataset } from './dataset-load.ts';
@@ -24,6 +24,8 @@ export interface EvaluateResult {
   /** Expected calibration error (15 bins) of the probabilities as served. */
   ece: number;
   review: ReviewSummary;
+  /** Share of the photos the version's domain profile calls out of domain; null without a profile. */
+  outOfDomain: number | null;
   predictions: PredictionRow[];
 }
 
@@ -89,11 +91,14 @@ export async function evaluate(options: EvaluateOptions, reporter: Reporter): Pr
   model.dispose();
   const k = manifest.classes.length;
   const scored = { probabilities, labels: examples.map((e) => e.label), classCount: k };
+  const profile = manifest.domain;
+  const outside = dataset.images.map((im) => (profile ? isOutOfDomain(domainScore(im.domain, profile)) : null));
   return {
     evaluation,
     // predictServed has applied the temperature already: score them as they are.
     ece: reliability(scored, 1, 15).ece,
     review: reviewSummary(scored, manifest.inference?.reviewThreshold ?? 0),
-    predictions: dataset.images.map((im, i) => ({ path: im.path, label: examples[i].label, probabilities: probabilities.subarray(i * k, (i + 1) * k) })),
+    outOfDomain: profile ? outside.filter(Boolean).length / Math.max(outside.length, 1) : null,
+    predictions: dataset.images.map((im, i) => ({ path: im.path, label: examples[i].label, probabilities: probabilities.subarray(i * k, (i + 1) * k), outOfDomain: outside[i] })),
   };
 }

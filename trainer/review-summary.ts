@@ -18,6 +18,8 @@ export interface PredictionRow {
   path: string;
   label: number;
   probabilities: ArrayLike<number>;
+  /** The version's domain check on the photo; null when the version has no domain profile. */
+  outOfDomain: boolean | null;
 }
 
 interface Served {
@@ -74,14 +76,15 @@ export function csvField(value: string): string {
 
 /**
  * The per-image predictions as CSV: `path,label,predicted,confidence,review`, then one
- * probability column per class in `classes` order. Numbers are written in full so the
- * confidence column reproduces the review column exactly.
+ * probability column per class in `classes` order, then `outOfDomain` (empty without a domain
+ * profile). Numbers are written in full so the confidence column reproduces the review column
+ * exactly. The Worker flags a cell when `review` or `outOfDomain` is true.
  */
 export function predictionsCsv(classes: string[], rows: PredictionRow[], threshold: number): string {
-  const lines = [['path', 'label', 'predicted', 'confidence', 'review', ...classes].map(csvField).join(',')];
+  const lines = [['path', 'label', 'predicted', 'confidence', 'review', ...classes, 'outOfDomain'].map(csvField).join(',')];
   for (const row of rows) {
     const { predicted, confidence, review } = served(row.probabilities, threshold);
-    const fields = [row.path, classes[row.label], classes[predicted], String(confidence), String(review), ...Array.from(row.probabilities, String)];
+    const fields = [row.path, classes[row.label], classes[predicted], String(confidence), String(review), ...Array.from(row.probabilities, String), row.outOfDomain === null ? '' : String(row.outOfDomain)];
     lines.push(fields.map(csvField).join(','));
   }
   return `${lines.join('\n')}\n`;

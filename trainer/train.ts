@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { plainInference, type JpegScaleMode, type Manifest, type PreprocessingParams, type QuantizationDtype } from '../shared/index.ts';
+import { domainScore, fitDomainProfile, isOutOfDomain, plainInference, type JpegScaleMode, type Manifest, type PreprocessingParams, type QuantizationDtype } from '../shared/index.ts';
 import { defaultAugment, noAugment } from './augment.ts';
 import { setupBackend, type BackendChoice } from './backend.ts';
 import { calibrate } from './calibration.ts';
@@ -149,6 +149,9 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     options.tta, { targetAccuracy: options.targetAccuracy, minCoverage: options.minCoverage },
   );
   const cv = options.crossValidation;
+  const domain = fitDomainProfile(trainImages.map((im) => im.domain), valImages.map((im) => im.domain));
+  const validationOutOfDomain = valImages.filter((im) => isOutOfDomain(domainScore(im.domain, domain))).length / Math.max(valImages.length, 1);
+  reporter.info(`domain profile: ${(100 * validationOutOfDomain).toFixed(1)}% of validation photos out of domain (margin ${domain.margin})`);
   const manifest: Omit<Manifest, 'files'> = {
     format: 'cellsense-model/1',
     name: options.name || path.basename(path.resolve(options.data)),
@@ -163,8 +166,10 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
       split: { method: options.groupPattern ? 'pattern' : 'content', description: splitDescription, groups: groupCount, trainImages: trainImages.length, validationImages: valImages.length },
       calibration: { eceBefore: calibration.eceBefore, eceAfter: calibration.eceAfter, coverage: calibration.coverage, accuracyAboveThreshold: calibration.accuracyAboveThreshold },
       ...(cv ? { crossValidation: { folds: cv.folds, accuracy: cv.accuracy, macroF1: cv.macroF1, perClass: meanPerClass(cv) } } : {}),
+      domain: { validationOutOfDomain },
     },
     inference: { tta: options.tta, temperature: calibration.temperature, reviewThreshold: calibration.threshold },
+    domain,
     selfTest: await recordSelfTest(quantModel),
     training: {
       arch: options.arch, epochs: options.epochs, epochsRun: loop.history.length, bestEpoch: loop.bestEpoch, seed: options.seed,

@@ -1,4 +1,4 @@
-import { dihedralVariants, finalProbabilities, needsReview, plainInference, preprocess, variantCount, type Manifest, type PixelImage } from '../shared/index.ts';
+import { dihedralVariants, domainScore, domainStatistics, finalProbabilities, plainInference, preprocess, reviewReasons, variantCount, type Manifest, type PixelImage, type ReviewReason } from '../shared/index.ts';
 import { tf } from './backend.ts';
 import { clockTick } from './clock.ts';
 import { decodeImage } from './decode.ts';
@@ -14,8 +14,11 @@ export interface Classification {
   model: { name: string; version: string };
   top: Prediction;
   predictions: Prediction[];
-  /** The top probability is under the version's review threshold: a technician should look. */
+  /** A technician should look: there is at least one of `reasons`. */
   review: boolean;
+  reasons: ReviewReason[];
+  /** Against the version's domain profile: up to 1 like the training photos, over 1 unlike them; null without a profile. */
+  domainScore: number | null;
   timing: { decodeMs: number; preprocessMs: number; inferMs: number };
 }
 
@@ -59,8 +62,8 @@ export async function infer(input: Float32Array, loaded: LoadedModel): Promise<n
   return finalProbabilities(rows, manifest.classes.length, policy);
 }
 
-/** The response body for probabilities in class order: every class, highest first, and the review flag. */
-export function toClassification(manifest: Manifest, probabilities: number[], timing: Classification['timing']): Classification {
+/** The response body for probabilities in class order: every class, highest first, and the review flag with its reasons. */
+export function toClassification(manifest: Manifest, probabilities: number[], score: number | null, timing: Classification['timing']): Classification {
   const predictions = manifest.classes
     .map((label, i) => ({ label, probability: probabilities[i] }))
     .sort((a, b) => b.probability - a.probability);
@@ -69,9 +72,14 @@ export function toClassification(manifest: Manifest, probabilities: number[], ti
     model: { name: manifest.name, version: manifest.version },
     top: predictions[0],
     predictions,
-    review: needsReview(predictions[0].probability, manifest.inference ?? plainInference),
+    ...flags(predictions[0].probability, score, manifest),
     timing,
   };
+}
+
+function flags(confidence: number, score: number | null, manifest: Manifest) {
+  const reasons = reviewReasons(confidence, score, manifest.inference ?? plainInference);
+  return { review: reasons.length > 0, reasons, domainScore: score === null ? null : Math.round(score * 1000) / 1000 };
 }
 
 /**
@@ -87,11 +95,12 @@ export async function classifyImage(bytes: Uint8Array, loaded: LoadedModel): Pro
   const { image, decodeMs } = await decodeTimed(bytes, manifest.preprocessing);
   const t1 = Date.now();
   const input = preprocess(image, manifest.preprocessing);
+  const score = manifest.domain ? domainScore(domainStatistics(image), manifest.domain) : null;
   await clockTick();
   const t2 = Date.now();
   const probabilities = await infer(input, loaded);
   await clockTick();
   const t3 = Date.now();
-  const result = toClassification(manifest, probabilities, { decodeMs, preprocessMs: t2 - t1, inferMs: t3 - t2 });
+  const result = toClassification(manifest, probabilities, score, { decodeMs, preprocessMs: t2 - t1, inferMs: t3 - t2 });
   return { result, probabilities, classes: manifest.classes, bytes, input, preprocessing: manifest.preprocessing };
 }

@@ -12,7 +12,14 @@ export const ClassificationSchema = z
     model: z.object({ name: z.string(), version: z.string() }),
     top: PredictionSchema,
     predictions: z.array(PredictionSchema).openapi({ description: 'every class, highest probability first; sums to 1' }),
-    review: z.boolean().openapi({ description: "the top probability is under the version's review threshold: a technician should check this cell" }),
+    review: z.boolean().openapi({ description: 'a technician should check this cell: true when `reasons` is not empty' }),
+    reasons: z
+      .array(z.enum(['low_confidence', 'out_of_domain']))
+      .openapi({ description: "why the cell is flagged: `low_confidence`, the top probability is under the version's review threshold; `out_of_domain`, the photo's colour or stain statistics are unlike the training photos (blank, grayscale, another stain, a rescaled cell)" }),
+    domainScore: z
+      .number()
+      .nullable()
+      .openapi({ description: "where the photo lies against the version's domain profile: up to 1 like the training photos, over 1 out of domain; null for a version trained without a profile" }),
     timing: z.object({ decodeMs: z.number(), preprocessMs: z.number(), inferMs: z.number() }),
   })
   .openapi('Classification');

@@ -93,7 +93,7 @@ describe('npm run train', () => {
     const r = cli(['evaluate', '--model', path.join(out, 'v1'), '--data', data, '--json', '--cache-dir', path.join(out, '.cache')]);
     expect(r.status).toBe(0);
     const ev = JSON.parse(r.stdout);
-    expect(Object.keys(ev)).toEqual(['classes', 'accuracy', 'macroF1', 'perClass', 'confusion', 'ece', 'review']);
+    expect(Object.keys(ev)).toEqual(['classes', 'accuracy', 'macroF1', 'perClass', 'confusion', 'ece', 'review', 'outOfDomain']);
     expect(ev.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(72);
     expect(ev.perClass.MONOCYTE).toEqual({ precision: expect.any(Number), recall: expect.any(Number), f1: expect.any(Number), support: 18 });
   });
@@ -102,7 +102,7 @@ describe('npm run train', () => {
     const csvFile = path.join(out, 'predictions.csv');
     const r = cli(['evaluate', '--model', path.join(out, 'v1'), '--data', data, '--json', '--predictions', csvFile, '--cache-dir', path.join(out, '.cache')]);
     expect(r.status).toBe(0);
-    const { classes, accuracy, ece, review } = JSON.parse(r.stdout);
+    const { classes, accuracy, ece, review, outOfDomain } = JSON.parse(r.stdout);
     expect(Object.keys(review)).toEqual(['threshold', 'coverage', 'accuracyAbove', 'errorsFlagged']);
     expect(review.threshold).toBe(manifest.inference?.reviewThreshold ?? 0);
     expect(ece).toBeGreaterThanOrEqual(0);
@@ -111,10 +111,15 @@ describe('npm run train', () => {
     expect(review.coverage).toBeLessThanOrEqual(1);
 
     const [header, ...rows] = parseCsv(await readFile(csvFile, 'utf8'));
-    expect(header).toEqual(['path', 'label', 'predicted', 'confidence', 'review', ...manifest.classes]);
+    expect(header).toEqual(['path', 'label', 'predicted', 'confidence', 'review', ...manifest.classes, 'outOfDomain']);
     expect(classes).toEqual(manifest.classes);
     expect(rows).toHaveLength(72);
-    for (const [file, label, predicted, confidence, flagged, ...probabilities] of rows) {
+    // Every trained version has a domain profile; the share is the CSV column's.
+    expect(manifest.domain).toBeDefined();
+    expect(outOfDomain).toBe(rows.filter((row) => row[row.length - 1] === 'true').length / rows.length);
+    expect(rows.every((row) => ['true', 'false'].includes(row[row.length - 1]))).toBe(true);
+    for (const [file, label, predicted, confidence, flagged, ...rest] of rows) {
+      const probabilities = rest.slice(0, -1);
       const p = probabilities.map(Number);
       expect(p).toHaveLength(classes.length);
       expect(p.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 4);

@@ -49,19 +49,21 @@ describe('csvField', () => {
 describe('predictionsCsv', () => {
   const classes = ['A,1', 'B "quoted"', 'C'];
   const rows = [
-    { path: 'A,1/x.jpeg', label: 0, probabilities: [0.8, 0.15, 0.05] },
-    { path: 'C/line\nbreak "y".png', label: 2, probabilities: [0.1, 0.5, 0.4] },
+    { path: 'A,1/x.jpeg', label: 0, probabilities: [0.8, 0.15, 0.05], outOfDomain: false },
+    { path: 'C/line\nbreak "y".png', label: 2, probabilities: [0.1, 0.5, 0.4], outOfDomain: true },
+    { path: 'B/z.png', label: 1, probabilities: [0.2, 0.7, 0.1], outOfDomain: null },
   ];
   const parsed = parseCsv(predictionsCsv(classes, rows, 0.6));
 
   it('has the exact header, class columns in the given order', () => {
-    expect(parsed[0]).toEqual(['path', 'label', 'predicted', 'confidence', 'review', ...classes]);
+    expect(parsed[0]).toEqual(['path', 'label', 'predicted', 'confidence', 'review', ...classes, 'outOfDomain']);
   });
 
   it('writes one row per image that reads back to the same values', () => {
     expect(parsed.slice(1)).toEqual([
-      ['A,1/x.jpeg', 'A,1', 'A,1', '0.8', 'false', '0.8', '0.15', '0.05'],
-      ['C/line\nbreak "y".png', 'C', 'B "quoted"', '0.5', 'true', '0.1', '0.5', '0.4'],
+      ['A,1/x.jpeg', 'A,1', 'A,1', '0.8', 'false', '0.8', '0.15', '0.05', 'false'],
+      ['C/line\nbreak "y".png', 'C', 'B "quoted"', '0.5', 'true', '0.1', '0.5', '0.4', 'true'],
+      ['B/z.png', 'B "quoted"', 'B "quoted"', '0.7', 'false', '0.2', '0.7', '0.1', ''],
     ]);
   });
 });

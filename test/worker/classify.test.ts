@@ -21,6 +21,16 @@ describe('POST /v1/classify', () => {
     expect(body.model.name).toBe(manifest.name);
   });
 
+  it.each(['white', 'black', 'grey', 'purple', 'grayscale'] as const)('flags a %s frame unlike the training photos: review with out_of_domain and a domain score over 1', async (kind) => {
+    expect(manifest.domain, 'the shipped model has a domain profile').toBeDefined();
+    const res = await classify(fromBase64(inject('images').unlike[kind]), token, { type: 'image/png' });
+    expect(res.status).toBe(200);
+    const body = await res.json<any>();
+    expectClassification(body, manifest.classes, manifest.version);
+    expect(body).toMatchObject({ review: true, reasons: expect.arrayContaining(['out_of_domain']) });
+    expect(body.domainScore).toBeGreaterThan(1);
+  });
+
   it('gives every prediction its own id', async () => {
     const [a, b] = await Promise.all([classify(sampleBytes(1), token), classify(sampleBytes(1), token)]);
     expect((await a.json<any>()).id).not.toBe((await b.json<any>()).id);

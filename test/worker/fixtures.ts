@@ -5,6 +5,8 @@ export interface SampleFixture {
   base64: string;
   /** Probabilities in manifest class order, from sharp + shared preprocess + tfjs cpu. */
   expected: number[];
+  /** The shared domain score of the photo as the trainer decodes it; null without a profile. */
+  domainScore: number | null;
 }
 
 export interface ModelFixture {
@@ -28,6 +30,8 @@ declare module 'vitest' {
       /** The first sample as the model's JPEG decode sees it, losslessly re-encoded. */
       asSeen: { png: string; webp: string };
       png: string; webp: string; webpLossy: string; webpAlpha: string; wide: string; flopped: string; tiny: string; pngOf: string;
+      /** 320x240 PNGs unlike the training photos: blank frames and a grayscale copy of the first sample. */
+      unlike: Record<'white' | 'black' | 'grey' | 'purple' | 'grayscale', string>;
     };
   }
 }

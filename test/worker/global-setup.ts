@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import sharp from 'sharp';
 import type { TestProject } from 'vitest/node';
-import { plainInference, preparePixels } from '../../shared/index.ts';
+import { domainScore, domainStatistics, plainInference, preparePixels } from '../../shared/index.ts';
 import { predictAll } from '../../trainer/batches.ts';
 import { decodeForModel } from '../../trainer/dataset-load.ts';
 import { loadModel } from '../../trainer/model-io.ts';
@@ -70,6 +70,7 @@ export default async function setup(project: TestProject) {
     const image = await decodeForModel(bytes, manifest.preprocessing);
     return Array.from(await predictAll(model, [{ pixels: preparePixels(image, manifest.preprocessing), label: 0 }], manifest.preprocessing, manifest.classes.length, policy));
   };
+  const domainOf = async (bytes: Uint8Array) => (manifest.domain ? domainScore(domainStatistics(await decodeForModel(bytes, manifest.preprocessing)), manifest.domain) : null);
 
   const sampleRoot = join(ROOT, 'data/sample');
   const samples: SampleFixture[] = [];
@@ -77,7 +78,7 @@ export default async function setup(project: TestProject) {
   for (const label of classDirs.sort()) {
     for (const file of (await readdir(join(sampleRoot, label))).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort()) {
       const bytes = new Uint8Array(await readFile(join(sampleRoot, label, file)));
-      samples.push({ path: `data/sample/${label}/${file}`, label, base64: b64(bytes), expected: await expect(bytes) });
+      samples.push({ path: `data/sample/${label}/${file}`, label, base64: b64(bytes), expected: await expect(bytes), domainScore: await domainOf(bytes) });
     }
   }
   // The same photos with an EXIF orientation tag: sharp's `.rotate()` turns them upright.
@@ -85,7 +86,7 @@ export default async function setup(project: TestProject) {
   for (const [i, orientation] of [[0, 3], [1, 6], [2, 8], [3, 5]]) {
     const sample = samples[(i * 48) % samples.length];
     const bytes = new Uint8Array(await sharp(Buffer.from(sample.base64, 'base64')).withMetadata({ orientation }).jpeg({ quality: 92 }).toBuffer());
-    oriented.push({ path: `${sample.path} with EXIF orientation ${orientation}`, label: sample.label, base64: b64(bytes), expected: await expect(bytes) });
+    oriented.push({ path: `${sample.path} with EXIF orientation ${orientation}`, label: sample.label, base64: b64(bytes), expected: await expect(bytes), domainScore: await domainOf(bytes) });
   }
   model.dispose();
 
@@ -105,6 +106,12 @@ export default async function setup(project: TestProject) {
   const flopped = await pixels.clone().flop().png().toBuffer();
   // Cheap to decode, for tests that classify thousands of times and only look at routing.
   const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#8060a0' } }).png().toBuffer();
+  // Photos unlike any training photo, which the domain check must flag.
+  const frame = (background: string) => sharp({ create: { width: 320, height: 240, channels: 3, background } }).png().toBuffer();
+  const unlike = {
+    white: b64(await frame('#ffffff')), black: b64(await frame('#000000')), grey: b64(await frame('#808080')), purple: b64(await frame('#8060a0')),
+    grayscale: b64(await pixels.clone().grayscale().toColourspace('srgb').png().toBuffer()),
+  };
   // Over the 4096-pixel side limit yet tiny on the wire.
   const wide = await sharp({ create: { width: 5000, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();
 
@@ -112,5 +119,5 @@ export default async function setup(project: TestProject) {
   project.provide('otherArchitectures', await otherArchitectures(manifest.training.arch));
   project.provide('samples', samples);
   project.provide('oriented', oriented);
-  project.provide('images', { asSeen, png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path });
+  project.provide('images', { asSeen, png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path, unlike });
 }

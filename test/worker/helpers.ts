@@ -117,6 +117,9 @@ export function expectClassification(body: any, classes: string[], version: stri
   if (Math.abs(sum - 1) > 1e-5) throw new Error(`probabilities sum to ${sum}`);
   if (probabilities.some((p, i) => i > 0 && p > probabilities[i - 1])) throw new Error('predictions are not sorted');
   if (typeof body.review !== 'boolean') throw new Error(`review is ${body.review}`);
+  if (!Array.isArray(body.reasons) || body.reasons.some((r: string) => r !== 'low_confidence' && r !== 'out_of_domain')) throw new Error(`reasons are ${JSON.stringify(body.reasons)}`);
+  if (body.review !== body.reasons.length > 0) throw new Error(`review ${body.review} with reasons ${JSON.stringify(body.reasons)}`);
+  if (body.domainScore !== null && !(typeof body.domainScore === 'number' && body.domainScore >= 0)) throw new Error(`domainScore is ${body.domainScore}`);
   if (body.top.label !== body.predictions[0].label || body.top.probability !== probabilities[0]) throw new Error('top is not the first prediction');
   for (const key of ['decodeMs', 'preprocessMs', 'inferMs']) {
     if (typeof body.timing[key] !== 'number' || body.timing[key] < 0) throw new Error(`timing.${key} is ${body.timing[key]}`);

@@ -20,6 +20,7 @@ describe('parity with the Node path (sharp decode, shared preprocess, tfjs cpu)'
     let largest = 0;
     let worst = '';
     let flagged = 0;
+    let outOfDomain = 0;
     // Must hold for the shipped model: review exactly for cells under its stored threshold.
     const threshold = manifest.inference?.reviewThreshold ?? 0;
     for (const sample of samples) {
@@ -34,9 +35,14 @@ describe('parity with the Node path (sharp decode, shared preprocess, tfjs cpu)'
       });
       const expectedTop = manifest.classes[sample.expected.indexOf(Math.max(...sample.expected))];
       expect(body.top.label, sample.path).toBe(expectedTop);
-      expect(body.review, sample.path).toBe(body.top.probability < threshold);
+      expect(body.reasons.includes('low_confidence'), sample.path).toBe(body.top.probability < threshold);
+      // The domain check is shared code on the same decoded pixels: the same score, to its 3 decimals.
+      if (sample.domainScore === null) expect(body.domainScore, sample.path).toBeNull();
+      else expect(Math.abs(body.domainScore - sample.domainScore), sample.path).toBeLessThanOrEqual(0.0005 + 1e-9);
+      expect(body.reasons.includes('out_of_domain'), sample.path).toBe(sample.domainScore !== null && sample.domainScore > 1);
+      if (body.reasons.includes('out_of_domain')) outOfDomain++;
       if (body.review) flagged++;
     }
-    console.log(`parity (${what}): ${samples.length} images, largest |worker - node| probability difference ${largest.toExponential(2)} (${worst || 'none'}); ${flagged} under the review threshold ${threshold.toFixed(3)}`);
+    console.log(`parity (${what}): ${samples.length} images, largest |worker - node| probability difference ${largest.toExponential(2)} (${worst || 'none'}); ${flagged} flagged for review, ${outOfDomain} of them out of domain (threshold ${threshold.toFixed(3)})`);
   });
 });

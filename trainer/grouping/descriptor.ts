@@ -1,4 +1,4 @@
-import { resizeArea, type PixelImage } from '../../shared/index.ts';
+import { largestRegion, resizeArea, type PixelImage } from '../../shared/index.ts';
 
 /** Rings of the polar picture around the cell, from 0.3 to 3.5 cell radii. */
 export const RINGS = 20;
@@ -47,7 +47,7 @@ export function contentDescriptor(image: PixelImage): Float32Array {
     if ((3 * (b - g)) / s > 0.3) stain[i] = 1;
   }
   const meanBright = validCount ? brightSum / validCount : 1;
-  const cell = largestComponent(close(stain, width, height, 2), width, height);
+  const cell = largestComponent(close(stain, width, height, 2), width);
   const found = cell.size >= 0.002 * validCount;
   const anchor = found ? (fitCircle(cell.mask, valid, width, height) ?? cell) : centreOfVisible(valid, width, height);
 
@@ -89,39 +89,16 @@ interface Anchor {
   radius: number;
 }
 
-function largestComponent(mask: Uint8Array, width: number, height: number): Anchor & { size: number; mask: Uint8Array } {
-  const label = new Int32Array(mask.length).fill(-1);
-  const stack: number[] = [];
-  let best = -1, bestSize = 0, id = 0;
-  for (let start = 0; start < mask.length; start++) {
-    if (!mask[start] || label[start] >= 0) continue;
-    let size = 0;
-    label[start] = id;
-    stack.push(start);
-    while (stack.length) {
-      const p = stack.pop()!;
-      size++;
-      const x = p % width;
-      for (const q of [x > 0 ? p - 1 : -1, x < width - 1 ? p + 1 : -1, p - width, p + width]) {
-        if (q >= 0 && q < mask.length && mask[q] && label[q] < 0) {
-          label[q] = id;
-          stack.push(q);
-        }
-      }
-    }
-    if (size > bestSize) [best, bestSize] = [id, size];
-    id++;
-  }
-  const cellMask = new Uint8Array(mask.length);
+function largestComponent(mask: Uint8Array, width: number): Anchor & { size: number; mask: Uint8Array } {
+  const { size, region } = largestRegion(mask, width);
   let sx = 0, sy = 0;
-  for (let i = 0; i < mask.length; i++) {
-    if (label[i] !== best || best < 0) continue;
-    cellMask[i] = 1;
+  for (let i = 0; i < region.length; i++) {
+    if (!region[i]) continue;
     sx += i % width;
     sy += Math.floor(i / width);
   }
-  const size = Math.max(bestSize, 1);
-  return { x: sx / size, y: sy / size, radius: Math.sqrt(size / Math.PI), size: bestSize, mask: cellMask };
+  const n = Math.max(size, 1);
+  return { x: sx / n, y: sy / n, radius: Math.sqrt(n / Math.PI), size, mask: region };
 }
 
 /**

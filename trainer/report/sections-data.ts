@@ -36,7 +36,19 @@ export function datasetSection(d: ReportData): Raw {
 <tbody>${rows}<tr class="total"><td>Total</td><td class="left">${f.count(total)}</td><td>${f.percent(total ? 1 : NaN)}</td><td>${f.count(groups)}</td><td>${groups ? (total / groups).toFixed(1) : 'n/a'}</td></tr></tbody></table></div>
 <dl class="facts"><div><dt>Training images</dt><dd>${f.count(ds.trainImages)}</dd></div><div><dt>Validation images</dt><dd>${f.count(ds.validationImages)}</dd></div><div><dt>Groups</dt><dd>${f.count(groups)}</dd></div><div><dt>Skipped files</dt><dd>${ds.skipped.length ? f.count(ds.skipped.length) : 'none'}</dd></div></dl></div>
 ${skipped}
+${domainProfile(d)}
 </section>`;
+}
+
+/** The range of each domain statistic the Worker checks photos against, when the version has one. */
+function domainProfile(d: ReportData): Raw {
+  const p = d.manifest.domain;
+  if (!p) return html``;
+  const flagged = d.manifest.metrics.domain?.validationOutOfDomain;
+  return html`<h3>Domain profile</h3>
+<p id="domain-profile">A photo whose colour or stain statistics fall outside these training ranges, widened by ${f.percent(p.margin, 0)} of each range on both sides, is answered with <code>review: true</code> and the reason <code>out_of_domain</code>.${flagged === undefined ? '' : ` On validation, ${f.percent(flagged)} of the photos were.`}</p>
+<div class="table-wrap"><table class="domain"><thead><tr><th class="left">Statistic</th><th>Low</th><th>High</th></tr></thead>
+<tbody>${p.statistics.map((name, k) => html`<tr><td class="left">${name}</td><td>${p.low[k].toFixed(3)}</td><td>${p.high[k].toFixed(3)}</td></tr>`)}</tbody></table></div>`;
 }
 
 function pngDataUri(png: Uint8Array): string {

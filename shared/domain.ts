@@ -1,0 +1,173 @@
+import { z } from 'zod';
+import { assertPixelImage, type PixelImage } from './image.ts';
+import { needsReview, type InferencePolicy } from './inference.ts';
+import { STAIN_MARGIN } from './preprocess.ts';
+
+/**
+ * What a photo's colours say about whether it is like the training photos, measured on a
+ * coarse grid of its pixels (near-black fill left out): the share that is purple-stained, the
+ * mean chromaticity and brightness, how colourful it is, the stain's own colour, and the size
+ * of the largest stained region (the cell) against the frame. A blank
+ * or single-colour frame, a grayscale copy, a strongly shifted stain or a rescaled cell falls
+ * outside the training photos' range on one of them.
+ */
+export const DOMAIN_STATISTICS = ['stainShare', 'redChroma', 'greenChroma', 'brightness', 'colourfulness', 'stainBlueChroma', 'cellSize'] as const;
+
+/** The range of each statistic over the training photos, and how far outside it still counts as in domain. */
+export const domainProfileSchema = z.object({
+  version: z.literal(1),
+  statistics: z.array(z.enum(DOMAIN_STATISTICS)),
+  low: z.array(z.number()),
+  high: z.array(z.number()),
+  /** Allowed distance outside [low, high], as a share of high - low; fitted on validation. */
+  margin: z.number().nonnegative(),
+});
+
+export type DomainProfile = z.infer<typeof domainProfileSchema>;
+
+/** About 60 samples across the shorter side: enough for shares, cheap in every request. */
+function gridStep(width: number, height: number): number {
+  return Math.max(1, Math.round(Math.min(width, height) / 60));
+}
+
+/**
+ * The domain statistics of a decoded photo, in the order of {@link DOMAIN_STATISTICS}.
+ *
+ * @example
+ * const stats = domainStatistics(image); // [0.04, 0.35, 0.32, 0.7, 0.12, 0.45, 0.2]
+ */
+export function domainStatistics(image: PixelImage): number[] {
+  assertPixelImage(image);
+  const { data, width, height, channels } = image;
+  const step = gridStep(width, height);
+  const columns = Math.ceil(width / step), rows = Math.ceil(height / step);
+  const mask = new Uint8Array(columns * rows);
+  let valid = 0, stained = 0, red = 0, green = 0, bright = 0, colourful = 0, stainBlue = 0;
+  for (let y = 0; y < height; y += step) {
+    for (let x = 0; x < width; x += step) {
+      const p = (y * width + x) * channels;
+      const r = data[p], g = data[p + 1], b = data[p + 2], s = r + g + b;
+      if (s < 60) continue;
+      valid++;
+      red += r / s;
+      green += g / s;
+      bright += s / 765;
+      colourful += (Math.max(r, g, b) - Math.min(r, g, b)) / 255;
+      if (b - g > STAIN_MARGIN) {
+        stained++;
+        stainBlue += b / s;
+        mask[(y / step) * columns + x / step] = 1;
+      }
+    }
+  }
+  if (!valid) return [0, 0, 0, 0, 0, 0, 0];
+  const cell = Math.sqrt(largestRegion(mask, columns).size / valid);
+  return [stained / valid, red / valid, green / valid, bright / valid, colourful / valid, stained ? stainBlue / stained : 0, cell];
+}
+
+/**
+ * The largest 4-connected region of a row-major mask `columns` wide: its size in cells and a
+ * mask of it.
+ *
+ * @example
+ * const { size, region } = largestRegion(stainMask, width);
+ */
+export function largestRegion(mask: Uint8Array, columns: number): { size: number; region: Uint8Array } {
+  const label = new Int32Array(mask.length).fill(-1);
+  const stack: number[] = [];
+  let best = -1, bestSize = 0, id = 0;
+  for (let start = 0; start < mask.length; start++) {
+    if (!mask[start] || label[start] >= 0) continue;
+    let size = 0;
+    label[start] = id;
+    stack.push(start);
+    while (stack.length) {
+      const p = stack.pop()!;
+      size++;
+      const x = p % columns;
+      for (const q of [x > 0 ? p - 1 : -1, x < columns - 1 ? p + 1 : -1, p - columns, p + columns]) {
+        if (q >= 0 && q < mask.length && mask[q] && label[q] < 0) {
+          label[q] = id;
+          stack.push(q);
+        }
+      }
+    }
+    if (size > bestSize) [best, bestSize] = [id, size];
+    id++;
+  }
+  const region = new Uint8Array(mask.length);
+  if (best >= 0) for (let i = 0; i < mask.length; i++) if (label[i] === best) region[i] = 1;
+  return { size: bestSize, region };
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
+}
+
+/**
+ * The range of each statistic over the training photos (the 0.5th to 99.5th percentile), with
+ * the margin set to the smallest of a few steps that leaves at most `flagShare` of the
+ * validation photos out of domain.
+ *
+ * @example
+ * const profile = fitDomainProfile(train.map(domainStatistics), validation.map(domainStatistics));
+ */
+export function fitDomainProfile(train: number[][], validation: number[][], flagShare = 0.01): DomainProfile {
+  const columns = DOMAIN_STATISTICS.map((_, k) => train.map((row) => row[k]).sort((a, b) => a - b));
+  const round = (v: number) => Math.round(v * 1e5) / 1e5;
+  const base = {
+    version: 1 as const,
+    statistics: [...DOMAIN_STATISTICS],
+    low: columns.map((c) => round(quantile(c, 0.005))),
+    high: columns.map((c) => round(quantile(c, 0.995))),
+  };
+  const margins = [0, 0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 1.5, 2];
+  for (const margin of margins) {
+    const profile = { ...base, margin };
+    const flagged = validation.filter((row) => isOutOfDomain(domainScore(row, profile))).length;
+    if (flagged <= flagShare * validation.length) return profile;
+  }
+  return { ...base, margin: margins[margins.length - 1] };
+}
+
+/**
+ * Where a photo's statistics lie against the profile: for each statistic the distance from the
+ * middle of its allowed band (the training range plus the margin on each side) in units of half
+ * the band, and the largest of those. Up to 1 is in domain; over 1 is out of domain. It moves
+ * smoothly, so a device whose photos drift shows a rising mean before they cross 1.
+ *
+ * @example
+ * isOutOfDomain(domainScore(domainStatistics(image), manifest.domain)); // true for a blank frame
+ */
+export function domainScore(stats: number[], profile: DomainProfile): number {
+  let worst = 0;
+  profile.statistics.forEach((name, k) => {
+    const value = stats[DOMAIN_STATISTICS.indexOf(name)];
+    const span = Math.max(profile.high[k] - profile.low[k], 1e-6);
+    const half = span / 2 + profile.margin * span;
+    worst = Math.max(worst, Math.abs(value - (profile.low[k] + profile.high[k]) / 2) / half);
+  });
+  return worst;
+}
+
+/** A domain score past the edge of the allowed band. */
+export function isOutOfDomain(score: number): boolean {
+  return score > 1;
+}
+
+/** Why an answer is flagged for review: its confidence is under the threshold, or the photo is unlike the training photos. */
+export type ReviewReason = 'low_confidence' | 'out_of_domain';
+
+/**
+ * The reasons to flag an answer, the same in `npm run evaluate` and the Worker; an answer is
+ * flagged (`review: true`) when there is any. `score` is null for a version without a profile.
+ *
+ * @example
+ * reviewReasons(0.62, 1.8, manifest.inference); // ['low_confidence', 'out_of_domain']
+ */
+export function reviewReasons(confidence: number, score: number | null, policy: InferencePolicy): ReviewReason[] {
+  const reasons: ReviewReason[] = [];
+  if (needsReview(confidence, policy)) reasons.push('low_confidence');
+  if (score !== null && isOutOfDomain(score)) reasons.push('out_of_domain');
+  return reasons;
+}
