@@ -77,6 +77,8 @@ export const manifestSchema = z.object({
     }),
     /** Calibration and doubt on the validation split (absent for versions trained without them). */
     calibration: z.object({
+      /** What the temperature and threshold were fitted on: the validation split, or every out-of-fold prediction of cross-validation. */
+      source: z.enum(['validation', 'out-of-fold']).optional(),
       eceBefore: z.number(),
       eceAfter: z.number(),
       coverage: z.number(),

@@ -32,7 +32,7 @@ function calibrationLine(m: Manifest, targetAccuracy: number, minCoverage: numbe
     c.accuracyAboveThreshold < targetAccuracy ? `accuracy target ${(100 * targetAccuracy).toFixed(0)}%` : '',
     c.coverage < minCoverage ? `coverage target ${(100 * minCoverage).toFixed(0)}%` : '',
   ].filter(Boolean);
-  return `calibration: temperature ${p.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${p.reviewThreshold.toFixed(3)}: ${(100 * c.coverage).toFixed(1)}% of cells kept, ${(100 * c.accuracyAboveThreshold).toFixed(1)}% of them correct${missed.length ? ` (not met: ${missed.join(', ')})` : ''}`;
+  return `calibration${c.source === 'out-of-fold' ? ' (fitted on the cross-validation\'s out-of-fold predictions)' : ''}: temperature ${p.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${p.reviewThreshold.toFixed(3)}: ${(100 * c.coverage).toFixed(1)}% of cells kept, ${(100 * c.accuracyAboveThreshold).toFixed(1)}% of them correct${missed.length ? ` (not met: ${missed.join(', ')})` : ''}`;
 }
 
 const program = new Command('cellsense')
@@ -103,9 +103,11 @@ addRecipeFlags(program
       await writeFoldResults(o.foldResults, await crossValidateFolds(options, reporter));
       return;
     }
-    const summary = summarizeFolds(await runFolds(options, o.jobs, reporter), options.command);
+    const summary = summarizeFolds(await runFolds(options, o.jobs, reporter), options.command, { tta: o.tta, targetAccuracy: o.targetAccuracy, minCoverage: o.minCoverage });
     if (o.jsonOut) await writeFile(o.jsonOut, `${JSON.stringify(summary, null, 2)}\n`);
-    process.stdout.write(o.json ? `${JSON.stringify(summary)}\n` : `\n${o.folds}-fold grouped cross-validation\n${formatCrossValidation(summary)}\n`);
+    // The predictions themselves go to --json-out (for train --cv-results), not to the screen.
+    const { outOfFold: _, ...shown } = summary;
+    process.stdout.write(o.json ? `${JSON.stringify(shown)}\n` : `\n${o.folds}-fold grouped cross-validation\n${formatCrossValidation(summary)}\n`);
   });
 
 program

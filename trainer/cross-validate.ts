@@ -1,13 +1,13 @@
 import { argMax, evaluationFromConfusion, plainInference, type Evaluation } from '../shared/index.ts';
 import { defaultAugment, noAugment } from './augment.ts';
 import { setupBackend } from './backend.ts';
-import { calibrate, reliability } from './calibration.ts';
+import { calibrate, reliability, type ThresholdOptions } from './calibration.ts';
 import { FlagError } from './errors.ts';
 import { evaluateModel } from './evaluation.ts';
 import { architectures } from './models.ts';
 import type { Reporter } from './progress.ts';
 import { channelStats, loadGrouped } from './recipe.ts';
-import type { CrossValidationReport, Spread } from './report/types.ts';
+import type { CalibrationReport, CrossValidationReport, Spread } from './report/types.ts';
 import { groupedFolds, groupedSplit } from './split.ts';
 import { trainLoop } from './train-loop.ts';
 import type { TrainOptions } from './train.ts';
@@ -30,6 +30,14 @@ export interface FoldResult {
   epochsRun: number;
   /** How source groups were found: by content, or by a file-name pattern. */
   grouping?: 'content' | 'pattern';
+  /** The held-out images' true labels and probabilities before any temperature (TTA applied). */
+  outOfFold?: OutOfFold;
+}
+
+/** Predictions of images by a model that never saw their group: n labels, n x k probabilities. */
+export interface OutOfFold {
+  labels: number[];
+  probabilities: number[];
 }
 
 /**
@@ -76,6 +84,7 @@ export async function crossValidateFolds(options: CrossValidateOptions, reporter
     const heldImages = held.map((i) => dataset.images[i]);
     const policy = { tta: options.tta, temperature: cal.temperature, reviewThreshold: cal.threshold };
     const scored = await evaluateModel(model, heldImages, params, scan.classes, policy);
+    const heldRaw = await evaluateModel(model, heldImages, params, scan.classes, raw);
     model.dispose();
     const heldLabels = heldImages.map((im) => im.label);
     const k = scan.classes.length;
@@ -87,6 +96,8 @@ export async function crossValidateFolds(options: CrossValidateOptions, reporter
       ece: reliability({ probabilities: scored.probabilities, labels: heldLabels, classCount: k }).ece,
       coverage: above.length / held.length, accuracyAboveThreshold: above.length ? correctAbove / above.length : 0, epochsRun: loop.history.length,
       grouping: options.groupPattern ? 'pattern' : 'content',
+      // Six decimals: the JSON stays small and calibration does not notice.
+      outOfFold: { labels: heldImages.map((im) => im.label), probabilities: Array.from(heldRaw.probabilities, (p) => Math.round(p * 1e6) / 1e6) },
     };
     reporter.summary(`fold ${f + 1}: accuracy ${(100 * result.evaluation.accuracy).toFixed(1)}%, macro-F1 ${result.evaluation.macroF1.toFixed(3)}, ECE ${result.ece.toFixed(3)}, coverage ${(100 * result.coverage).toFixed(1)}% at ${(100 * result.accuracyAboveThreshold).toFixed(1)}%`);
     results.push(result);
@@ -101,8 +112,12 @@ function spread(values: number[]): Spread {
 }
 
 /** Mean and spread over folds, overall and per class; the pooled confusion sums every fold. */
-export function summarizeFolds(results: FoldResult[], command: string): CrossValidationReport & { pooled: Evaluation; coverage: Spread; accuracyAboveThreshold: Spread; ece: Spread } {
+export function summarizeFolds(results: FoldResult[], command: string, threshold?: ThresholdOptions & { tta: CalibrationReport['tta'] }): CrossValidationReport & { pooled: Evaluation; coverage: Spread; accuracyAboveThreshold: Spread; ece: Spread } {
   const classes = results[0].evaluation.classes;
+  const outOfFold = results.every((r) => r.outOfFold)
+    ? { labels: results.flatMap((r) => r.outOfFold!.labels), probabilities: results.flatMap((r) => r.outOfFold!.probabilities) }
+    : undefined;
+  const calibrated = outOfFold && threshold ? calibrate({ ...outOfFold, classCount: classes.length }, threshold.tta, threshold) : undefined;
   const pooledConfusion = classes.map((_, i) => classes.map((_, j) => results.reduce((n, r) => n + r.evaluation.confusion[i][j], 0)));
   return {
     folds: results.length,
@@ -119,6 +134,13 @@ export function summarizeFolds(results: FoldResult[], command: string): CrossVal
     }])),
     pooled: evaluationFromConfusion(classes, pooledConfusion),
     ...(results[0].grouping ? { grouping: `${results[0].grouping} (${results.reduce((n, r) => n + r.groups, 0)} groups)` } : {}),
+    ...(calibrated ? {
+      outOfFoldCalibration: {
+        images: outOfFold!.labels.length, temperature: calibrated.temperature, eceBefore: calibrated.eceBefore, eceAfter: calibrated.eceAfter,
+        threshold: calibrated.threshold, coverage: calibrated.coverage, accuracyAboveThreshold: calibrated.accuracyAboveThreshold, met: calibrated.met,
+      },
+    } : {}),
+    ...(outOfFold ? { outOfFold } : {}),
     command,
   };
 }

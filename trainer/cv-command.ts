@@ -68,6 +68,7 @@ export function formatCrossValidation(summary: ReturnType<typeof summarizeFolds>
     '',
     `accuracy ${pm(summary.accuracy)}   macro-F1 ${pm(summary.macroF1, (v) => v.toFixed(3))}   ECE ${pm(summary.ece, (v) => v.toFixed(3))}`,
     `review threshold (fitted without the held-out fold): coverage ${pm(summary.coverage)}, accuracy above it ${pm(summary.accuracyAboveThreshold)}`,
+    ...(summary.outOfFoldCalibration ? [outOfFoldLine(summary.outOfFoldCalibration)] : []),
     '',
     'class            precision          recall              F1',
   );
@@ -75,6 +76,10 @@ export function formatCrossValidation(summary: ReturnType<typeof summarizeFolds>
     lines.push(`${c.padEnd(14)} ${pm(m.precision).padStart(15)} ${pm(m.recall).padStart(15)} ${pm(m.f1, (v) => v.toFixed(3)).padStart(15)}`);
   }
   return lines.join('\n');
+}
+
+function outOfFoldLine(c: NonNullable<ReturnType<typeof summarizeFolds>['outOfFoldCalibration']>): string {
+  return `fitted on all ${c.images} out-of-fold predictions: temperature ${c.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${c.threshold.toFixed(3)}: ${pct(c.coverage)} of cells kept, ${pct(c.accuracyAboveThreshold)} of them right${c.met ? '' : ' (a target of --target-accuracy or --min-coverage not met)'}`;
 }
 
 export { summarizeFolds };

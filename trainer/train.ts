@@ -144,10 +144,13 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     );
   }
   const q = quantEval.evaluation;
-  const calibration = calibrate(
-    { probabilities: quantEval.probabilities, labels: valImages.map((im) => im.label), classCount: scan.classes.length },
-    options.tta, { targetAccuracy: options.targetAccuracy, minCoverage: options.minCoverage },
-  );
+  // Every image's out-of-fold prediction, when the recipe was cross-validated, is a far larger
+  // and more varied set of source photos to fit the temperature and threshold on than one split.
+  const outOfFold = options.crossValidation?.outOfFold;
+  const thresholdOptions = { targetAccuracy: options.targetAccuracy, minCoverage: options.minCoverage };
+  const calibration = outOfFold
+    ? { ...calibrate({ ...outOfFold, classCount: scan.classes.length }, options.tta, thresholdOptions), source: 'out-of-fold' as const }
+    : { ...calibrate({ probabilities: quantEval.probabilities, labels: valImages.map((im) => im.label), classCount: scan.classes.length }, options.tta, thresholdOptions), source: 'validation' as const };
   const cv = options.crossValidation;
   const domain = fitDomainProfile(trainImages.map((im) => im.domain), valImages.map((im) => im.domain));
   const validationOutOfDomain = valImages.filter((im) => isOutOfDomain(domainScore(im.domain, domain))).length / Math.max(valImages.length, 1);
@@ -164,7 +167,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     metrics: {
       validation: { ...q, accuracyFloat: floatEval.evaluation.accuracy, accuracyQuantized: q.accuracy },
       split: { method: options.groupPattern ? 'pattern' : 'content', description: splitDescription, groups: groupCount, trainImages: trainImages.length, validationImages: valImages.length },
-      calibration: { eceBefore: calibration.eceBefore, eceAfter: calibration.eceAfter, coverage: calibration.coverage, accuracyAboveThreshold: calibration.accuracyAboveThreshold },
+      calibration: { source: calibration.source, eceBefore: calibration.eceBefore, eceAfter: calibration.eceAfter, coverage: calibration.coverage, accuracyAboveThreshold: calibration.accuracyAboveThreshold },
       ...(cv ? { crossValidation: { folds: cv.folds, accuracy: cv.accuracy, macroF1: cv.macroF1, perClass: meanPerClass(cv) } } : {}),
       domain: { validationOutOfDomain },
     },

@@ -51,7 +51,23 @@ describe('npm run cv', () => {
     expect(manifest.inference?.tta).toBe('dihedral8');
     expect(manifest.inference?.temperature).toBeGreaterThan(0);
     expect(manifest.metrics.calibration?.coverage).toBeGreaterThan(0);
-    expect(r.stdout + r.stderr).toMatch(/calibration: temperature/);
+    expect(r.stdout + r.stderr).toMatch(/calibration \(fitted on the cross-validation's out-of-fold predictions\): temperature/);
+    // The temperature and threshold are the ones fitted on every out-of-fold prediction.
+    const saved = JSON.parse(await readFile(path.join(dir, 'cv.json'), 'utf8'));
+    expect(manifest.metrics.calibration?.source).toBe('out-of-fold');
+    expect(manifest.inference?.temperature).toBe(saved.outOfFoldCalibration.temperature);
+    expect(manifest.inference?.reviewThreshold).toBe(saved.outOfFoldCalibration.threshold);
+  });
+
+  it('cv keeps every image\'s out-of-fold prediction in --json-out and fits a calibration on them', async () => {
+    const saved = JSON.parse(await readFile(path.join(dir, 'cv.json'), 'utf8'));
+    expect(saved.outOfFold.labels).toHaveLength(192);
+    expect(saved.outOfFold.probabilities).toHaveLength(192 * 4);
+    expect(saved.outOfFoldCalibration).toMatchObject({ images: 192, met: expect.any(Boolean) });
+    expect(saved.outOfFoldCalibration.temperature).toBeGreaterThan(0);
+    // Not on the screen: the summary printed with --json leaves the predictions out.
+    expect(JSON.parse(parallel.stdout).outOfFold).toBeUndefined();
+    expect(JSON.parse(parallel.stdout).outOfFoldCalibration.images).toBe(192);
   });
 
   it('train --cv-results with a file that is not one names the flag and the fix', async () => {

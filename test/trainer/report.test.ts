@@ -136,6 +136,17 @@ describe('renderReport escapes user text', async () => {
 });
 
 describe('renderReport edge cases', () => {
+  it.each([
+    ['validation', 'Fitted and scored on the same cells.', 'the same validation cells it is scored on'],
+    ['out-of-fold', 'Fitted on out-of-fold predictions.', 'the same out-of-fold predictions it is scored on'],
+  ] as const)('says what the calibration was fitted on: %s', async (source, caveat, doubt) => {
+    const data = await buildReportFixture({ calibration: 'met', crossValidation: true });
+    data.calibration = { ...data.calibration!, source };
+    const html = renderReport(data);
+    expect(sectionOf(html, 'calibration')).toContain(caveat);
+    expect(sectionOf(html, 'doubt')).toContain(doubt);
+  });
+
   it('names content grouping and the folds\' grouping in the headline', async () => {
     const data = await buildReportFixture({ crossValidation: true });
     data.manifest.metrics.split = { ...data.manifest.metrics.split, method: 'content', groups: 270 };

@@ -23,6 +23,9 @@ function ttaText(c: CalibrationReport): [string, string] {
 /** Why the after-figures flatter the model, and where the out-of-fold check is (if anywhere). */
 function inSampleNote(d: ReportData, c: CalibrationReport): Raw {
   const cells = c.binsAfter.reduce((s, b) => s + b.count, 0);
+  if (c.source === 'out-of-fold') {
+    return html`<div class="note" id="calibration-caveat"><p><strong>Fitted on out-of-fold predictions.</strong> The temperature and the review threshold were fitted on all ${f.count(cells)} images of the cross-validation, each predicted by a fold model that never saw its source photo, and these diagrams are drawn from the same predictions: two fitted numbers on thousands of cells, so the figures after calibration are only slightly optimistic. The model served is trained like the fold models but is not one of them.</p></div>`;
+  }
   const cv = d.crossValidation;
   const check = cv
     ? html`The <a href="#cross-validation">cross-validation</a> below measures ECE on each of its ${cv.folds} folds' held-out images, with a temperature fitted without them (mean ${f.score(foldEce(cv).mean)}): that is the out-of-fold check.`
@@ -44,7 +47,7 @@ export function calibrationSection(d: ReportData): Raw {
   const bins = c.binsBefore.length;
   return html`<section id="calibration" aria-labelledby="calibration-h">
 <h2 id="calibration-h">Calibration</h2>
-<p class="lead">A calibrated model's top probability reads as the chance it is right: of the cells it gives 90%, nine in ten are right. Temperature scaling divides the model's logits by one number, fitted to minimise the log-loss on validation; it changes no prediction, only how sure each one is. <strong>ECE</strong> (expected calibration error) is the gap between confidence and accuracy over ${bins} equal-width bins of confidence, weighted by the cells in each: 0 is perfect.</p>
+<p class="lead">A calibrated model's top probability reads as the chance it is right: of the cells it gives 90%, nine in ten are right. Temperature scaling divides the model's logits by one number, fitted to minimise the log-loss on ${c.source === 'out-of-fold' ? 'the cross-validation\'s out-of-fold predictions' : 'validation'}; it changes no prediction, only how sure each one is. <strong>ECE</strong> (expected calibration error) is the gap between confidence and accuracy over ${bins} equal-width bins of confidence, weighted by the cells in each: 0 is perfect.</p>
 <div class="cards">
 <div class="card"><div class="label">Temperature</div><div class="value">${c.temperature.toFixed(3)}</div><div class="detail">${temperatureMeaning(c.temperature)}</div></div>
 <div class="card"><div class="label">ECE before (the model's own probabilities)</div><div class="value">${f.score(c.eceBefore)}</div><div class="detail">${bins} bins</div></div>
@@ -114,7 +117,7 @@ export function doubtSection(d: ReportData): Raw {
 ${verdict(c)}
 <figure class="wide">${coverageChart(c)}
 <figcaption>Each point is one possible threshold: the share of cells at or above it (x) and how many of those are right (y). Moving left raises the threshold. The target region is shaded; dashed lines mark the target accuracy and the minimum coverage.</figcaption></figure>
-<p class="lead after">The threshold was chosen on the same validation cells it is scored on, so on new cells expect coverage or accuracy a little lower than shown.</p>
+<p class="lead after">The threshold was chosen on the same ${c.source === 'out-of-fold' ? 'out-of-fold predictions' : 'validation cells'} it is scored on, so on new cells expect coverage or accuracy a little lower than shown.</p>
 <details><summary>Coverage and accuracy at other thresholds</summary><div class="table-wrap"><table class="coverage">
 <thead><tr><th>Threshold</th><th>Classified without review</th><th>Accuracy of those</th><th>Flagged for review</th></tr></thead>
 <tbody>${rows}</tbody></table></div></details>

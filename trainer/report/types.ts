@@ -73,9 +73,11 @@ export interface CoveragePoint {
   accuracy: number;
 }
 
-/** Calibration and doubt, fitted on the validation split. */
+/** Calibration and doubt, fitted on the validation split or on cross-validation's out-of-fold predictions. */
 export interface CalibrationReport {
   tta: 'none' | 'dihedral8';
+  /** What the temperature and threshold were fitted on (validation when absent). */
+  source?: 'validation' | 'out-of-fold';
   temperature: number;
   /** Expected calibration error (15 bins) with the model's own probabilities, and after the temperature. */
   eceBefore: number;
@@ -117,6 +119,17 @@ export interface CrossValidationReport {
   perClass: Record<string, { precision: Spread; recall: Spread; f1: Spread }>;
   /** How images were kept together in folds, e.g. "content (274 groups)" (absent in older results). */
   grouping?: string;
+  /**
+   * A temperature and review threshold fitted on every image's out-of-fold prediction at once,
+   * and what they give there (ECE after, coverage and accuracy above the threshold are in-sample
+   * for those two fitted numbers).
+   */
+  outOfFoldCalibration?: {
+    images: number; temperature: number; eceBefore: number; eceAfter: number;
+    threshold: number; coverage: number; accuracyAboveThreshold: number; met: boolean;
+  };
+  /** The out-of-fold predictions themselves (true labels, n x k probabilities before any temperature), for `train --cv-results`. */
+  outOfFold?: { labels: number[]; probabilities: number[] };
   /** The command that ran it. */
   command: string;
 }
