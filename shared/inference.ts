@@ -36,13 +36,15 @@ export function applyTemperature(probabilities: ArrayLike<number>, temperature: 
 }
 
 /**
- * Whether a cell whose top probability is `confidence` goes to a technician.
+ * Whether a cell whose top probability is `confidence` goes to a technician: under the
+ * threshold, or always when the threshold is 1 (the trainer's choice when no threshold
+ * reached its accuracy target, so that a saturated probability of exactly 1 is flagged too).
  *
  * @example
  * needsReview(0.62, { tta: 'none', temperature: 1.3, reviewThreshold: 0.8 }); // true
  */
 export function needsReview(confidence: number, policy: InferencePolicy): boolean {
-  return confidence < policy.reviewThreshold;
+  return policy.reviewThreshold >= 1 || confidence < policy.reviewThreshold;
 }
 
 /** Number of inputs `dihedralVariants` makes for a policy. */

@@ -93,8 +93,8 @@ export interface ThresholdOptions {
 
 /**
  * The lowest threshold whose cells above reach the target accuracy: it keeps the most cells
- * out of review. When even all cells reach it the threshold is 0 (nothing flagged); when none
- * does, the point of best accuracy at the minimum coverage is taken and `met` is false.
+ * out of review. When even all cells reach it the threshold is 0 (nothing flagged); when no
+ * threshold does, it is 1 (everything flagged) and `met` is false.
  */
 export function chooseThreshold(curve: CoveragePoint[], options: ThresholdOptions): CoveragePoint & { met: boolean } {
   const meeting = curve.filter((p) => p.accuracy >= options.targetAccuracy);
@@ -103,8 +103,9 @@ export function chooseThreshold(curve: CoveragePoint[], options: ThresholdOption
     const all = widest.coverage === 1;
     return { ...widest, threshold: all ? 0 : widest.threshold, met: widest.coverage >= options.minCoverage };
   }
-  const fallback = curve.find((p) => p.coverage >= options.minCoverage) ?? curve[curve.length - 1];
-  return { ...fallback, met: false };
+  // No threshold reaches the accuracy target: every answer is flagged, rather than most let
+  // through at an accuracy nobody asked for.
+  return { threshold: 1, coverage: 0, accuracy: 0, met: false };
 }
 
 /** Temperature, ECE before/after, and the review threshold, for the report and the manifest. */

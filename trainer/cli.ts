@@ -28,11 +28,13 @@ function listFlag(flag: string, choices: string[]) {
 function calibrationLine(m: Manifest, targetAccuracy: number, minCoverage: number): string {
   const c = m.metrics.calibration, p = m.inference;
   if (!c || !p) return '';
+  const source = c.source === 'out-of-fold' ? ' (fitted on the cross-validation\'s out-of-fold predictions)' : '';
+  if (p.reviewThreshold >= 1) return `calibration${source}: temperature ${p.temperature}; no threshold reaches ${(100 * targetAccuracy).toFixed(0)}% accuracy, so every answer is flagged for review`;
   const missed = [
     c.accuracyAboveThreshold < targetAccuracy ? `accuracy target ${(100 * targetAccuracy).toFixed(0)}%` : '',
     c.coverage < minCoverage ? `coverage target ${(100 * minCoverage).toFixed(0)}%` : '',
   ].filter(Boolean);
-  return `calibration${c.source === 'out-of-fold' ? ' (fitted on the cross-validation\'s out-of-fold predictions)' : ''}: temperature ${p.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${p.reviewThreshold.toFixed(3)}: ${(100 * c.coverage).toFixed(1)}% of cells kept, ${(100 * c.accuracyAboveThreshold).toFixed(1)}% of them correct${missed.length ? ` (not met: ${missed.join(', ')})` : ''}`;
+  return `calibration${source}: temperature ${p.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${p.reviewThreshold.toFixed(3)}: ${(100 * c.coverage).toFixed(1)}% of cells kept, ${(100 * c.accuracyAboveThreshold).toFixed(1)}% of them correct${missed.length ? ` (not met: ${missed.join(', ')})` : ''}`;
 }
 
 const program = new Command('cellsense')

@@ -26,7 +26,7 @@ describe('applyTemperature', () => {
 });
 
 describe('needsReview', () => {
-  it.each([[0.5, 0.6, true], [0.6, 0.6, false], [0.99, 0.6, false], [0.1, 0, false]])('confidence %d, threshold %d: %s', (c, t, want) => {
+  it.each([[0.5, 0.6, true], [0.6, 0.6, false], [0.99, 0.6, false], [0.1, 0, false], [1, 1, true], [0.999, 1, true]])('confidence %d, threshold %d: %s', (c, t, want) => {
     expect(needsReview(c, { ...plainInference, reviewThreshold: t })).toBe(want);
   });
 });

@@ -59,6 +59,12 @@ describe('accuracy-coverage and the review threshold', () => {
     expect([chosen.threshold, chosen.coverage, chosen.met]).toEqual([threshold, coverage, met]);
   });
 
+  it('flags every answer when no threshold reaches the target accuracy', () => {
+    // The most confident answer is already wrong: no share of the cells is 97% right.
+    const wrongFirst = { probabilities: [0.9, 0.1, 0.8, 0.2, 0.7, 0.3], labels: [1, 0, 0], classCount: 2 };
+    expect(chooseThreshold(accuracyCoverage(wrongFirst), { targetAccuracy: 0.97, minCoverage: 0.9 })).toEqual({ threshold: 1, coverage: 0, accuracy: 0, met: false });
+  });
+
   it('calibrate reports before/after ECE and a threshold the review rule honours', () => {
     const c = calibrate(overconfident(500, 3), 'none', { targetAccuracy: 0.97, minCoverage: 0.9 });
     expect(c.eceAfter).toBeLessThan(c.eceBefore);

@@ -136,6 +136,15 @@ describe('renderReport escapes user text', async () => {
 });
 
 describe('renderReport edge cases', () => {
+  it('says every answer is flagged when no threshold reached the target', async () => {
+    const data = await buildReportFixture({ calibration: 'unmet' });
+    data.calibration = { ...data.calibration!, threshold: 1, coverage: 0, accuracyAboveThreshold: 0, met: false };
+    const doubt = sectionOf(renderReport(data), 'doubt');
+    expect(doubt).toContain('so the threshold is 1: every answer is flagged for review.');
+    expect(doubt).toContain('every answer of this version is flagged for review');
+    expect(doubt).not.toContain('0.0% right');
+  });
+
   it.each([
     ['validation', 'Fitted and scored on the same cells.', 'the same validation cells it is scored on'],
     ['out-of-fold', 'Fitted on out-of-fold predictions.', 'the same out-of-fold predictions it is scored on'],

@@ -84,6 +84,9 @@ export function coverageRows(c: CalibrationReport): (CoveragePoint & { chosen: b
 
 /** The sentence a reader quotes: how many cells the model answers alone, and how well. */
 export function doubtSentence(c: CalibrationReport): string {
+  if (c.threshold === 1 && c.coverage === 0) {
+    return `No threshold gives cells above it ${f.percent(c.targetAccuracy)} accuracy, so the threshold is 1: every answer is flagged for review.`;
+  }
   if (c.threshold === 0) {
     return `At threshold 0, ${f.percent(c.coverage)} of cells are classified without review, with ${f.percent(c.accuracyAboveThreshold)} accuracy; none is flagged for review, since all cells together already reach the target accuracy.`;
   }
@@ -93,6 +96,9 @@ export function doubtSentence(c: CalibrationReport): string {
 function verdict(c: CalibrationReport): Raw {
   const targets = `at least ${f.percent(c.targetAccuracy)} accuracy on at least ${f.percent(c.minCoverage)} of cells`;
   if (c.met) return html`<div class="note ok" id="doubt-verdict"><p><strong>Targets met:</strong> ${targets}.</p></div>`;
+  if (c.threshold === 1 && c.coverage === 0) {
+    return html`<div class="warning" id="doubt-verdict" role="note"><p><strong>Targets not met.</strong> Not even the most confident cells reach ${f.percent(c.targetAccuracy)} accuracy, so every answer of this version is flagged for review. Improve the model (more data, more epochs, another recipe) before relying on its answers.</p></div>`;
+  }
   const misses: string[] = [];
   if (c.accuracyAboveThreshold < c.targetAccuracy) {
     misses.push(`the cells above the threshold are ${f.percent(c.accuracyAboveThreshold)} right, below the target of ${f.percent(c.targetAccuracy)}`);

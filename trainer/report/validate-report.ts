@@ -69,7 +69,9 @@ function checkCalibration(c: CalibrationReport): void {
       throw new ReportDataError(`calibration.curve[${i}] (threshold ${p.threshold}, coverage ${p.coverage}) is out of order: thresholds must fall and coverage rise`);
     }
   });
-  if (!c.curve.some((p) => Math.abs(p.coverage - c.coverage) < EPS && Math.abs(p.accuracy - c.accuracyAboveThreshold) < EPS)) {
+  // Threshold 1 with nothing above it: no threshold reached the target, so every answer is flagged.
+  const flagsAll = c.threshold === 1 && c.coverage === 0;
+  if (!flagsAll && !c.curve.some((p) => Math.abs(p.coverage - c.coverage) < EPS && Math.abs(p.accuracy - c.accuracyAboveThreshold) < EPS)) {
     throw new ReportDataError(`calibration coverage ${c.coverage} with accuracy ${c.accuracyAboveThreshold} is not a point of calibration.curve`);
   }
   const met = c.accuracyAboveThreshold >= c.targetAccuracy && c.coverage >= c.minCoverage;
