@@ -1,4 +1,4 @@
-import { argMax, evaluationFromConfusion, plainInference, type Evaluation } from '../shared/index.ts';
+import { applyTemperature, argMax, evaluationFromConfusion, plainInference, type Evaluation } from '../shared/index.ts';
 import { defaultAugment, noAugment } from './augment.ts';
 import { setupBackend } from './backend.ts';
 import { calibrate, reliability, type ThresholdOptions } from './calibration.ts';
@@ -82,18 +82,18 @@ export async function crossValidateFolds(options: CrossValidateOptions, reporter
     const innerScored = await evaluateModel(model, innerVal, params, scan.classes, raw);
     const cal = calibrate({ probabilities: innerScored.probabilities, labels: innerVal.map((im) => im.label), classCount: scan.classes.length }, options.tta, options);
     const heldImages = held.map((i) => dataset.images[i]);
-    const policy = { tta: options.tta, temperature: cal.temperature, reviewThreshold: cal.threshold };
-    const scored = await evaluateModel(model, heldImages, params, scan.classes, policy);
+    // One pass over the held-out fold: the temperature changes no prediction, so its figures
+    // come from the raw output, which is also what out-of-fold calibration needs.
     const heldRaw = await evaluateModel(model, heldImages, params, scan.classes, raw);
     model.dispose();
     const heldLabels = heldImages.map((im) => im.label);
     const k = scan.classes.length;
-    const tops = heldImages.map((_, i) => Math.max(...scored.probabilities.subarray(i * k, (i + 1) * k)));
-    const above = heldImages.map((_, i) => i).filter((i) => tops[i] >= cal.threshold);
-    const correctAbove = above.filter((i) => argMax(scored.probabilities.subarray(i * k, (i + 1) * k)) === heldLabels[i]).length;
+    const served = heldImages.map((_, i) => applyTemperature(heldRaw.probabilities.subarray(i * k, (i + 1) * k), cal.temperature));
+    const above = heldImages.map((_, i) => i).filter((i) => Math.max(...served[i]) >= cal.threshold);
+    const correctAbove = above.filter((i) => argMax(served[i]) === heldLabels[i]).length;
     const result: FoldResult = {
-      fold: f + 1, validationImages: held.length, groups: new Set(held.map((i) => groups[i])).size, evaluation: scored.evaluation,
-      ece: reliability({ probabilities: scored.probabilities, labels: heldLabels, classCount: k }).ece,
+      fold: f + 1, validationImages: held.length, groups: new Set(held.map((i) => groups[i])).size, evaluation: heldRaw.evaluation,
+      ece: reliability({ probabilities: served.flat(), labels: heldLabels, classCount: k }).ece,
       coverage: above.length / held.length, accuracyAboveThreshold: above.length ? correctAbove / above.length : 0, epochsRun: loop.history.length,
       grouping: options.groupPattern ? 'pattern' : 'content',
       // Six decimals: the JSON stays small and calibration does not notice.
