@@ -14,6 +14,7 @@ import { loadModel } from '../../trainer/model-io.ts';
 import { architectures } from '../../trainer/models.ts';
 import { defaultModelDir } from '../../worker/scripts/default-model.ts';
 import { readModelDir } from '../../worker/scripts/model-dir.ts';
+import { reframe } from '../trainer/reframe.ts';
 import { ROOT } from '../../worker/scripts/wrangler-cli.ts';
 import type { ModelFixture, SampleFixture } from './fixtures.ts';
 
@@ -88,6 +89,14 @@ export default async function setup(project: TestProject) {
     const bytes = new Uint8Array(await sharp(Buffer.from(sample.base64, 'base64')).withMetadata({ orientation }).jpeg({ quality: 92 }).toBuffer());
     oriented.push({ path: `${sample.path} with EXIF orientation ${orientation}`, label: sample.label, base64: b64(bytes), expected: await expect(bytes), domainScore: await domainOf(bytes) });
   }
+  // Two photos per class framed otherwise (tight crops, padding, other resolutions): the cell
+  // crop and the JPEG decode scale it picks must match the Node path there too.
+  const reframed: SampleFixture[] = [];
+  for (let i = 0; i < samples.length; i += Math.ceil(samples.length / 8)) {
+    for (const r of await reframe(Buffer.from(samples[i].base64, 'base64'))) {
+      reframed.push({ path: `${samples[i].path}, ${r.name}`, label: samples[i].label, base64: b64(r.bytes), expected: await expect(r.bytes), domainScore: await domainOf(r.bytes) });
+    }
+  }
   model.dispose();
 
   // Re-encodings of the first sample, at full size.
@@ -119,5 +128,6 @@ export default async function setup(project: TestProject) {
   project.provide('otherArchitectures', await otherArchitectures(manifest.training.arch));
   project.provide('samples', samples);
   project.provide('oriented', oriented);
+  project.provide('reframed', reframed);
   project.provide('images', { asSeen, png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path, unlike });
 }
