@@ -7,15 +7,16 @@ import { defaultModelDir } from '../../worker/scripts/default-model.ts';
 import { renamedVersion, seedLocalState, startDevServer, type DevServer } from '../../worker/scripts/dev-server.ts';
 import { sampleImage } from '../../worker/scripts/local-setup.ts';
 import { readModelDir } from '../../worker/scripts/model-dir.ts';
-import { apiClient, ARTEFACTS, CHROMIUM, hasChromium, openView, pageWeight, shoot, signIn } from './harness.ts';
+import { browserForTests } from '../browser/chromium.ts';
+import { apiClient, ARTEFACTS, openView, pageWeight, shoot, signIn } from './harness.ts';
 
-// The lab console in a real browser (Debian's chromium through playwright-core) against a real
+// The lab console in a real browser (a Chromium through playwright-core) against a real
 // `wrangler dev` on a throwaway persisted state holding two published versions.
-if (!hasChromium) console.warn(`console e2e skipped: no browser at ${CHROMIUM} (apt-get install chromium, or set CELLSENSE_CHROMIUM)`);
+const chromiumFor = browserForTests();
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
-describe.skipIf(!hasChromium)('lab console in chromium', () => {
+describe.skipIf(chromiumFor.skip)('lab console in chromium', { tags: ['browser'] }, () => {
   let state: string;
   let dev: DevServer;
   let browser: Browser;
@@ -28,13 +29,14 @@ describe.skipIf(!hasChromium)('lab console in chromium', () => {
   const urls: string[] = [];
 
   beforeAll(async () => {
+    if (!chromiumFor.path) throw new Error(chromiumFor.missing);
     state = mkdtempSync(join(tmpdir(), 'cellsense-console-'));
     base = await readModelDir(defaultModelDir());
     versions = [base.manifest.version, `${base.manifest.version}-b`];
     tokens = await seedLocalState(state, [base, renamedVersion(base, versions[1])], 1);
     dev = await startDevServer({ persistTo: state });
     api = apiClient(dev.url);
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    browser = await chromium.launch({ executablePath: chromiumFor.path });
     context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: dev.url });
     context.on('request', (request) => urls.push(request.url()));

@@ -1,12 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { ROOT } from '../../worker/scripts/wrangler-cli.ts';
 
-/** Debian's chromium; playwright's own browser download does not work here. */
-export const CHROMIUM = process.env.CELLSENSE_CHROMIUM ?? '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
 
 /** Screenshots and figures of the last run (tmp/ is gitignored). */
 export const ARTEFACTS = join(ROOT, 'tmp/console-e2e');
