@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { choiceFlag, defaultVersion, intFlag, repoRoot, versionFlag } from './cli-options.ts';
+import { recordedCommand } from './shell-quote.ts';
 
 /**
  * The recipe. Folds and the validation split are grouped by content (the file names of TRAIN
@@ -33,7 +34,7 @@ export const flagshipRecipe = [
 
 function run(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const recorded = ['npm run train:flagship', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+    const recorded = process.argv.length > 2 ? recordedCommand('npm run train:flagship --', process.argv.slice(2)) : 'npm run train:flagship';
     const child = spawn(process.execPath, [...process.execArgv, path.join(repoRoot, 'trainer', 'cli.ts'), ...args], {
       stdio: 'inherit',
       env: { ...process.env, CELLSENSE_RECORDED_COMMAND: recorded },

@@ -49,7 +49,7 @@ const EvaluationSchema = z
   .object({
     count: z.number().int(),
     accuracy: z.number(),
-    macroF1: z.number(),
+    macroF1: z.number().openapi({ description: 'mean F1 over the classes with at least one confirmed label (support > 0); a class no label has confirmed yet does not count' }),
     classes: z.array(z.string()),
     confusion: z.array(z.array(z.number().int())).openapi({ description: 'confusion[i][j]: confirmed class i predicted as j' }),
     perClass: z.record(z.string(), z.object({ precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int() })),

@@ -3,19 +3,19 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { percent, score } from '../../trainer/report/format.ts';
 import { defaultModelDir } from '../../worker/scripts/default-model.ts';
 import { renamedVersion, seedLocalState, startDevServer, type DevServer } from '../../worker/scripts/dev-server.ts';
 import { sampleImage } from '../../worker/scripts/local-setup.ts';
 import { readModelDir } from '../../worker/scripts/model-dir.ts';
-import { apiClient, ARTEFACTS, CHROMIUM, hasChromium, openView, pageWeight, shoot, signIn } from './harness.ts';
+import { browserForTests } from '../browser/chromium.ts';
+import { apiClient, ARTEFACTS, openView, pageWeight, shoot, signIn, widerThanPage } from './harness.ts';
 
-// The lab console in a real browser (Debian's chromium through playwright-core) against a real
+// The lab console in a real browser (a Chromium through playwright-core) against a real
 // `wrangler dev` on a throwaway persisted state holding two published versions.
-if (!hasChromium) console.warn(`console e2e skipped: no browser at ${CHROMIUM} (apt-get install chromium, or set CELLSENSE_CHROMIUM)`);
+const chromiumFor = browserForTests();
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
-
-describe.skipIf(!hasChromium)('lab console in chromium', () => {
+describe.skipIf(chromiumFor.skip)('lab console in chromium', { tags: ['browser'] }, () => {
   let state: string;
   let dev: DevServer;
   let browser: Browser;
@@ -28,13 +28,14 @@ describe.skipIf(!hasChromium)('lab console in chromium', () => {
   const urls: string[] = [];
 
   beforeAll(async () => {
+    if (!chromiumFor.path) throw new Error(chromiumFor.missing);
     state = mkdtempSync(join(tmpdir(), 'cellsense-console-'));
     base = await readModelDir(defaultModelDir());
     versions = [base.manifest.version, `${base.manifest.version}-b`];
     tokens = await seedLocalState(state, [base, renamedVersion(base, versions[1])], 1);
     dev = await startDevServer({ persistTo: state });
     api = apiClient(dev.url);
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    browser = await chromium.launch({ executablePath: chromiumFor.path });
     context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: dev.url });
     context.on('request', (request) => urls.push(request.url()));
@@ -85,8 +86,9 @@ describe.skipIf(!hasChromium)('lab console in chromium', () => {
     expect(text).toContain('Verified');
     expect(text).toContain(base.manifest.classes.join(', '));
     expect(text).toContain(`${base.manifest.input.width} × ${base.manifest.input.height} px`);
-    expect(text).toContain(pct(validation.accuracy));
-    expect(text).toContain(pct(validation.macroF1));
+    // Written as the training report writes them: accuracy a percentage, macro-F1 a score.
+    expect(text).toContain(percent(validation.accuracy));
+    expect(text).toContain(`Macro-F1${score(validation.macroF1)}`);
     expect(await page.locator('article.model').count()).toBe(2);
     // Kept for this tab only, and never sent in a URL.
     expect(await page.evaluate(() => [sessionStorage.getItem('cellsense.adminToken'), localStorage.length])).toEqual([tokens.admin, 0]);
@@ -202,6 +204,23 @@ describe.skipIf(!hasChromium)('lab console in chromium', () => {
     expect((await api(token, 'POST', '/v1/classify', new Uint8Array(readFileSync(sampleImage())))).status).toBe(401);
     const { body } = await api(tokens.admin, 'GET', '/v1/devices');
     expect(body.devices.map((d: { name: string }) => d.name)).not.toContain('e2e-analyser');
+  });
+
+  it('fits every view in a 420 px wide window: nothing wider than the page', async () => {
+    const views = ['Models', 'Routing', 'Live', 'Try it', 'Devices'];
+    const measured = [];
+    await page.setViewportSize({ width: 420, height: 900 });
+    try {
+      for (const view of views) {
+        await openView(page, view);
+        if (view === 'Live') await page.locator('#live-cards[aria-busy="false"]').waitFor();
+        measured.push({ view, ...(await widerThanPage(page)) });
+        await shoot(page, `9-narrow-${view.toLowerCase().replace(/\W+/g, '-')}`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 900 });
+    }
+    expect(measured).toEqual(views.map((view) => ({ view, page: 420, overflowing: [] })));
   });
 
   it('never put a token in a URL, and the page stays small', () => {

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { issueToken } from '../../worker/tokens.ts';
 import { fromBase64, newToken, publishFixture, sampleBytes, settled } from '../worker/helpers.ts';
 import { authRoutes, badCredentials, type AuthInputs } from './auth.ts';
+import { StatusLog } from './declared-statuses.ts';
 import { runFaults } from './faults.ts';
 import { fuzzCases } from './fuzz-cases.ts';
 import { LEAK, runFuzz } from './fuzz.ts';
@@ -18,7 +19,9 @@ let classes: string[];
 let admin: string;
 let devices: string[];
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-const send = (path: string, init: RequestInit, vars?: Partial<Env>) => settled(path, init, vars);
+// Every answer's status is noted: at the end, each must be declared in the OpenAPI document.
+const statuses = new StatusLog();
+const send = (path: string, init: RequestInit, vars?: Partial<Env>) => statuses.record(init.method, path, settled(path, init, vars));
 
 interface Snapshot {
   predictions: Map<string, string>;
@@ -146,4 +149,11 @@ describe('faults', () => {
 
 afterAll(() => {
   console.log(['fuzz', 'load', 'faults', 'auth'].map((k) => summary[k] ?? `${k}: did not run`).join('\n'));
+});
+
+afterAll(async () => {
+  const document = await (await settled('/openapi.json')).json<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>();
+  const { missing, operations, statuses: checked } = statuses.undeclared(document);
+  console.log(`openapi: ${checked} statuses seen on ${operations} operations, ${missing.length} not declared${missing.length ? `: ${missing.join(', ')}` : ''}`);
+  expect(missing).toEqual([]);
 });

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import '../../trainer/cpu-backend.ts';
 import sharp from 'sharp';
 import type { TestProject } from 'vitest/node';
 import { domainScore, domainStatistics, plainInference, preparePixels } from '../../shared/index.ts';

@@ -15,6 +15,7 @@ const binary = { schema: { type: 'string' as const, format: 'binary' } };
 const classifyRoute = createRoute({
   method: 'post',
   path: '/v1/classify',
+  operationId: 'classifyImage',
   summary: 'Classify one image',
   security: [{ bearer: [] }],
   request: {
@@ -35,6 +36,7 @@ const classifyRoute = createRoute({
 const batchRoute = createRoute({
   method: 'post',
   path: '/v1/classify/batch',
+  operationId: 'classifyBatch',
   summary: `Classify up to ${MAX_BATCH_IMAGES} images, one result per part in order`,
   security: [{ bearer: [] }],
   request: {

@@ -10,6 +10,7 @@ import { versionStats } from '../stats-query.ts';
 const statsRoute = createRoute({
   method: 'get',
   path: '/v1/stats',
+  operationId: 'getStats',
   summary: 'Per-version statistics of live traffic, shadow runs and feedback (admin)',
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,
@@ -20,6 +21,7 @@ const statsRoute = createRoute({
 const feedbackRoute = createRoute({
   method: 'post',
   path: '/v1/feedback',
+  operationId: 'recordFeedback',
   summary: 'Confirm the true class of an earlier prediction (once per prediction)',
   security: [{ bearer: [] }],
   request: { body: { required: true, content: { 'application/json': { schema: FeedbackSchema } } } },

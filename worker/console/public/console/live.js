@@ -1,6 +1,7 @@
 // @ts-check
 import { explain, getJson } from './api.js';
-import { distribution, figure, h, heatMap, messageArea, ms, pct, viewHeading } from './dom.js';
+import { distribution, figure, h, heatMap, messageArea, viewHeading } from './dom.js';
+import { ms, percent, score } from './format.js';
 
 // [seconds back, label, refresh interval in seconds]. Each refresh makes D1 scan the window's
 // predictions, so long windows (whose numbers move slowly anyway) are read less often.
@@ -12,11 +13,20 @@ const WINDOWS = [
   ['', 'All time', 60],
 ];
 
+/**
+ * Which classes the macro-F1 averages: those with a confirmed label (the API leaves out the rest).
+ * @param {any} fb a LiveEvaluation
+ */
+function macroF1Note(fb) {
+  const supported = fb.classes.filter((/** @type {string} */ c) => fb.perClass[c]?.support > 0).length;
+  return `mean F1 over the ${supported} of ${fb.classes.length} classes with a confirmed label`;
+}
+
 /** @param {any} fb a LiveEvaluation, or null @param {string} who */
 function feedbackBlock(fb, who) {
   if (!fb) return h('p', { class: 'muted' }, `No confirmed labels for ${who} yet (confirm one in Try it, or POST /v1/feedback).`);
   return h('div', {},
-    h('dl', { class: 'figures' }, figure('Confirmed', fb.count), figure('Live accuracy', pct(fb.accuracy)), figure('Macro-F1', pct(fb.macroF1))),
+    h('dl', { class: 'figures' }, figure('Confirmed', fb.count), figure('Live accuracy', percent(fb.accuracy)), figure('Macro-F1', score(fb.macroF1), macroF1Note(fb))),
     heatMap(`Confusion from feedback (${who})`, fb.classes, fb.confusion),
   );
 }
@@ -29,9 +39,9 @@ function versionCard(s) {
     h('h3', { id: `live-${s.version}` }, s.version),
     h('dl', { class: 'figures' },
       figure('Requests', h('span', { 'data-figure': 'requests' }, String(s.requests))),
-      figure('Errors', `${s.errors}`, s.errors ? `${pct(errorShare)}: ${errorCodes}` : undefined),
+      figure('Errors', `${s.errors}`, s.errors ? `${percent(errorShare)}: ${errorCodes}` : undefined),
       figure('Latency p50 / p95', s.latencyMs ? `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p95)}` : '–'),
-      figure('Mean confidence', pct(s.meanTopProbability)),
+      figure('Mean confidence', percent(s.meanTopProbability)),
       figure('Flagged for review', String(s.review)),
       figure('Fallbacks', `${s.fallbacks.answeredFor} in / ${s.fallbacks.sentElsewhere} out`),
     ),
@@ -45,10 +55,10 @@ function versionCard(s) {
     card.append(h('section', { class: 'shadow' }, h('h4', {}, 'As the shadow version'),
       h('dl', { class: 'figures' },
         figure('Shadow runs', String(sh.runs)),
-        figure('Agreement', pct(sh.agreement), `${sh.agreed} of ${sh.runs - sh.errors} answered`),
+        figure('Agreement', percent(sh.agreement), `${sh.agreed} of ${sh.runs - sh.errors} answered`),
         figure('Errors', String(sh.errors)),
         figure('Latency p50 / p95', sh.latencyMs ? `${ms(sh.latencyMs.p50)} / ${ms(sh.latencyMs.p95)}` : '–'),
-        figure('Mean confidence', pct(sh.meanTopProbability)),
+        figure('Mean confidence', percent(sh.meanTopProbability)),
       ),
       h('div', { class: 'side-by-side' }, h('section', {}, h('h5', {}, 'Shadow predicted classes'), distribution(sh.predictedClasses, 'alt')), sh.feedback ? feedbackBlock(sh.feedback, 'its shadow answers') : null),
     ));
