@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import '../../trainer/cpu-backend.ts';
 import { describe, expect, it } from 'vitest';
 import { argMax, plainInference, preparePixels } from '../../shared/index.ts';
 import { predictAll } from '../../trainer/batches.ts';
