@@ -23,7 +23,7 @@ async function remembered(env: Env, key: string, look: () => Promise<StoredVersi
  * interval, as a replaced weight file already is.
  *
  * @example
- * const stored = await lookUpVersion(env, 'bloodcell-20261207-2');
+ * const stored = await lookUpVersion(env, 'bloodcell-20261207-3');
  */
 export function lookUpVersion(env: Env, version: string): Promise<StoredVersion | null> {
   return remembered(env, version, () => findVersion(env.MODELS, version));

@@ -72,9 +72,14 @@ describe('cellBox and the cell crop', () => {
     const params = defaultPreprocessing(32, 'cell');
     const wide = preparePixels(smear(320, 240, [[200, 100, 16]]), params);
     const tight = preparePixels(smear(160, 160, [[80, 80, 16]]), params);
-    let diff = 0;
-    for (let i = 0; i < wide.length; i++) diff = Math.max(diff, Math.abs(wide[i] - tight[i]));
-    expect(diff).toBeLessThanOrEqual(2);
+    let most = 0, sum = 0;
+    for (let i = 0; i < wide.length; i++) {
+      const d = Math.abs(wide[i] - tight[i]);
+      [most, sum] = [Math.max(most, d), sum + d];
+    }
+    // The two grids sample the disc's rim differently: a few levels on edge pixels at most.
+    expect(most).toBeLessThanOrEqual(4);
+    expect(sum / wide.length).toBeLessThan(0.5);
   });
 });
 

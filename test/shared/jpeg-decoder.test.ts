@@ -66,12 +66,11 @@ describe('jpegScaleFor', () => {
 
 describe('decodeJpegFor and the trainer\'s decodeForModel', () => {
   it.each([
-    ['a cell that fills the reduced window: stays at the stain guess', 1, 160],
-    ['a smaller cell: decoded at 1/2, where its window spans the input', 0.5, 320],
-    ['a small cell in a large photo: decoded in full', 0.2, 640],
-  ])('sizes a cell crop\'s decode from the cell: %s', async (_, cellShare, decodedWidth) => {
+    ['a large cell: stays at the stain guess', 80, 160],
+    ['a smaller cell: decoded at 1/2, where its window spans the input', 50, 320],
+    ['a small cell in a large photo: decoded in full', 12, 640],
+  ])('sizes a cell crop\'s decode from the cell: %s', async (_, radius, decodedWidth) => {
     // A 640x480 smear with one purple cell; the stain guess decodes it at 1/4 (0.75 x 120 >= 64).
-    const radius = Math.round(60 * cellShare);
     const svg = `<svg width="640" height="480"><rect width="640" height="480" fill="rgb(225,195,205)"/><circle cx="300" cy="250" r="${radius}" fill="rgb(110,55,185)"/></svg>`;
     const bytes = new Uint8Array(await sharp(Buffer.from(svg)).jpeg({ quality: 95 }).toBuffer());
     const params = defaultPreprocessing(64, 'cell', 'reduced');
