@@ -121,7 +121,8 @@ export function isOutOfDomain(score: number): boolean {
 }
 
 /** Why an answer is flagged for review: its confidence is under the threshold, or the photo is unlike the training photos. */
-export type ReviewReason = 'low_confidence' | 'out_of_domain';
+export const REVIEW_REASONS = ['low_confidence', 'out_of_domain'] as const;
+export type ReviewReason = (typeof REVIEW_REASONS)[number];
 
 /**
  * The reasons to flag an answer, the same in `npm run evaluate` and the Worker; an answer is

@@ -49,4 +49,4 @@ export { compileForward, type CompileOptions, type ForwardPlan } from './fused-m
 export { heapF64, kernelsOn, ptr, scratchF32, withScratch, type SimdKernels } from './wasm-kernels.ts';
 export { winogradApplies, winogradConv2D, winogradFilterFloats, winogradFusedConv2D, winogradScratchFloats, winogradTransformBytes, type WinogradFusedConv2DOptions } from './winograd-conv.ts';
 export { cellBox, cellExtent, largestRegion, STAIN_MARGIN, type CellExtent } from './cell-window.ts';
-export { DOMAIN_STATISTICS, domainProfileSchema, domainScore, domainStatistics, fitDomainProfile, isOutOfDomain, reviewReasons, type DomainProfile, type ReviewReason } from './domain.ts';
+export { DOMAIN_STATISTICS, domainProfileSchema, domainScore, domainStatistics, fitDomainProfile, isOutOfDomain, REVIEW_REASONS, reviewReasons, type DomainProfile, type ReviewReason } from './domain.ts';

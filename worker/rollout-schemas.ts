@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { DriftQueryShape, DriftSchema } from './drift-schemas.ts';
 
 // Schemas of the rollout routes (issue 5): routing, statistics, feedback.
 
@@ -41,6 +42,7 @@ export const StatsQuerySchema = z.object({
     .string()
     .optional()
     .openapi({ param: { name: 'since', in: 'query' }, description: 'ISO 8601 time; only predictions made since then count (default: all)', example: '2026-05-01T00:00:00Z' }),
+  ...DriftQueryShape,
 });
 
 const LatencySchema = z.object({ p50: z.number(), p95: z.number() }).nullable().openapi({ description: 'Worker time per image, ms' });
@@ -89,7 +91,7 @@ export const VersionStatsSchema = z
   .openapi('VersionStats');
 
 export const StatsSchema = z
-  .object({ since: z.string().nullable(), generatedAt: z.string(), versions: z.array(VersionStatsSchema) })
+  .object({ since: z.string().nullable(), generatedAt: z.string(), versions: z.array(VersionStatsSchema), drift: DriftSchema })
   .openapi('Stats');
 
 export const FeedbackSchema = z

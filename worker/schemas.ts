@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { REVIEW_REASONS } from '../shared/index.ts';
 
 export const ErrorSchema = z
   .object({
@@ -19,7 +20,7 @@ export const ClassificationSchema = z
     predictions: z.array(PredictionSchema).openapi({ description: 'every class, highest probability first; sums to 1' }),
     review: z.boolean().openapi({ description: 'a technician should check this cell: true when `reasons` is not empty' }),
     reasons: z
-      .array(z.enum(['low_confidence', 'out_of_domain']))
+      .array(z.enum(REVIEW_REASONS))
       .openapi({ description: "why the cell is flagged: `low_confidence`, the top probability is under the version's review threshold; `out_of_domain`, the photo's colour or stain statistics are unlike the training photos (blank, grayscale, another stain, a rescaled cell)" }),
     domainScore: z
       .number()
@@ -137,7 +138,7 @@ export const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Healt
 /** Standard error responses, for the OpenAPI document. */
 export function errorResponses(...statuses: number[]) {
   const descriptions: Record<number, string> = {
-    400: 'bad input: `invalid_request` or `invalid_json` (a parameter or JSON body that fails its schema), `empty_body`, `invalid_image` (not a JPEG, PNG or WebP, truncated, or damaged), `invalid_multipart`, `empty_batch`, `too_many_images`, `not_a_file`, `conflicting_version` (header and query pin different versions), `invalid_device_name`, `invalid_pins`, `invalid_since`',
+    400: 'bad input: `invalid_request` or `invalid_json` (a parameter or JSON body that fails its schema), `empty_body`, `invalid_image` (not a JPEG, PNG or WebP, truncated, or damaged), `invalid_multipart`, `empty_batch`, `too_many_images`, `not_a_file`, `conflicting_version` (header and query pin different versions), `invalid_device_name`, `invalid_pins`, `invalid_since`, `invalid_bucket` (a drift series of over 1,000 buckets)',
     401: '`unauthorized`: missing, unknown or revoked bearer token',
     403: '`forbidden`: a device token on an admin route, pinning a version the token may not, or confirming another device\'s prediction',
     404: '`model_not_found`, `device_not_found`, `prediction_not_found` or `report_not_found`',
