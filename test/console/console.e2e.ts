@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percent, score } from '../../trainer/report/format.ts';
 import { defaultModelDir } from '../../worker/scripts/default-model.ts';
@@ -14,6 +15,14 @@ import { apiClient, ARTEFACTS, openView, pageWeight, shoot, signIn, widerThanPag
 // The lab console in a real browser (a Chromium through playwright-core) against a real
 // `wrangler dev` on a throwaway persisted state holding two published versions.
 const chromiumFor = browserForTests();
+
+/** Ten JPEG frames unlike the training photos: blank and single-colour 320x240 frames, and grayscale copies of a sample. */
+async function unlikeFrames(): Promise<Uint8Array[]> {
+  const frame = (background: string) => sharp({ create: { width: 320, height: 240, channels: 3, background } }).jpeg().toBuffer();
+  const grayscale = () => sharp(sampleImage()).grayscale().toColourspace('srgb').jpeg().toBuffer();
+  const frames = await Promise.all(['#ffffff', '#000000', '#808080', '#8060a0'].flatMap((c) => [frame(c), frame(c)]).concat([grayscale(), grayscale()]));
+  return frames.map((b) => new Uint8Array(b));
+}
 
 describe.skipIf(chromiumFor.skip)('lab console in chromium', { tags: ['browser'] }, () => {
   let state: string;
@@ -206,6 +215,43 @@ describe.skipIf(chromiumFor.skip)('lab console in chromium', { tags: ['browser']
     expect(body.devices.map((d: { name: string }) => d.name)).not.toContain('e2e-analyser');
   });
 
+  it('charts drift per device and raises the alert for a device whose photos are unlike the training photos', async () => {
+    const device = 'e2e-camera-swapped';
+    const { body: created } = await api(tokens.admin, 'POST', '/v1/devices', { name: device });
+    // A camera or stain gone wrong: blank, single-colour and grayscale frames, ten answers (the default fewest for an alert).
+    const answeredBy = new Set<string>();
+    for (const image of await unlikeFrames()) {
+      const { status, body } = await api(created.token, 'POST', '/v1/classify', image);
+      expect(status).toBe(200);
+      expect(body.reasons).toContain('out_of_domain');
+      answeredBy.add(body.model.version);
+    }
+    // Routing is sticky per device: one version answered them all.
+    const [version] = [...answeredBy];
+    expect(answeredBy.size).toBe(1);
+    await openView(page, 'Live');
+    const card = page.locator(`article.drift[data-device="${device}"][data-version="${version}"]`);
+    await card.waitFor();
+    expect(await card.getAttribute('data-alert')).toBe('true');
+    expect(await card.locator('.badge').textContent()).toBe('Drift alert');
+    const status = page.getByRole('alert').filter({ hasText: 'Drift alert' });
+    expect(await status.textContent()).toBe(`Drift alert: ${device}. ${device} (${version}): 100.0% of 10 answers out of domain. Check its camera, magnification and stain.`);
+    // Three charts: flagged shares against the alert level, the mean domain score, the class mix.
+    expect(await card.locator('svg.chart').count()).toBe(3);
+    const points = card.locator('svg.chart').first().locator('circle title');
+    expect(await points.allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^Out of domain: 100\.0% of \d+ from /)]));
+    expect(await card.locator('svg.chart').first().locator('line.reference title').textContent()).toBe('alert level 20.0%');
+    expect(await card.locator('svg.chart').nth(2).locator('rect[fill]').count()).toBeGreaterThan(0);
+    // The device that only sent a real photo (Try it, above) is not in alert.
+    const others = page.locator('article.drift[data-alert="false"]');
+    expect(await others.count()).toBeGreaterThan(0);
+    expect(await others.first().locator('.badge').textContent()).toBe('Too few answers to judge');
+    // The page shows what the API says.
+    const { body: stats } = await api(tokens.admin, 'GET', '/v1/stats');
+    expect(stats.drift.alerting).toEqual([device]);
+    await shoot(page, '9-drift');
+  });
+
   it('fits every view in a 420 px wide window: nothing wider than the page', async () => {
     const views = ['Models', 'Routing', 'Live', 'Try it', 'Devices'];
     const measured = [];
@@ -215,7 +261,7 @@ describe.skipIf(chromiumFor.skip)('lab console in chromium', { tags: ['browser']
         await openView(page, view);
         if (view === 'Live') await page.locator('#live-cards[aria-busy="false"]').waitFor();
         measured.push({ view, ...(await widerThanPage(page)) });
-        await shoot(page, `9-narrow-${view.toLowerCase().replace(/\W+/g, '-')}`);
+        await shoot(page, `10-narrow-${view.toLowerCase().replace(/\W+/g, '-')}`);
       }
     } finally {
       await page.setViewportSize({ width: 1366, height: 900 });

@@ -70,7 +70,8 @@ export async function widerThanPage(page: Page): Promise<{ page: number; overflo
     };
     const overflowing = Array.from(document.body.querySelectorAll('*'))
       .filter((el) => el.getBoundingClientRect().right > edge + 0.5 && !clipped(el))
-      .map((el) => `${el.tagName.toLowerCase()}${el.className ? `.${String(el.className).replace(/\s+/g, '.')}` : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`);
+      // getAttribute: an SVG element's className is an object, not the class list.
+      .map((el) => `${el.tagName.toLowerCase()}${el.getAttribute('class') ? `.${el.getAttribute('class')!.trim().replace(/\s+/g, '.')}` : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`);
     return { page: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth), overflowing: overflowing.slice(0, 8) };
   });
 }

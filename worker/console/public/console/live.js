@@ -1,6 +1,7 @@
 // @ts-check
 import { explain, getJson } from './api.js';
 import { distribution, figure, h, heatMap, messageArea, viewHeading } from './dom.js';
+import { driftSection } from './drift.js';
 import { ms, percent, score } from './format.js';
 
 // [seconds back, label, refresh interval in seconds]. Each refresh makes D1 scan the window's
@@ -71,7 +72,7 @@ function versionCard(s) {
  * @returns {Promise<() => void>} stops the refresh when the view is left
  */
 export async function showLive(root) {
-  root.append(...viewHeading('Live', 'Per version, from the traffic the Worker recorded: requests, errors, latency, what it predicted, and how it did on confirmed labels.'));
+  root.append(...viewHeading('Live', 'Per version, from the traffic the Worker recorded: requests, errors, latency, what it predicted, and how it did on confirmed labels; then per device, whether its photos drift from the training photos.'));
   const range = h('select', { id: 'window' }, WINDOWS.map(([value, label]) => h('option', { value: String(value), selected: value === '3600' }, String(label))));
   const auto = h('input', { type: 'checkbox', id: 'auto', checked: true });
   const autoLabel = h('label', { for: 'auto' });
@@ -80,12 +81,13 @@ export async function showLive(root) {
   const updated = h('span', { class: 'muted', id: 'updated' });
   const message = messageArea();
   const cards = h('div', { class: 'cards', id: 'live-cards', 'aria-busy': 'true' });
+  const drift = h('section', { id: 'drift', 'aria-busy': 'true' });
   root.append(
     h('div', { class: 'toolbar' },
       h('div', { class: 'field' }, h('label', { for: 'window' }, 'Time window'), range),
       h('div', { class: 'field inline' }, auto, autoLabel),
       now, updated),
-    message.el, cards,
+    message.el, cards, drift,
   );
 
   let busy = false;
@@ -94,11 +96,16 @@ export async function showLive(root) {
     busy = true;
     try {
       const seconds = Number(range.value);
-      const since = seconds ? `?since=${encodeURIComponent(new Date(Date.now() - seconds * 1000).toISOString())}` : '';
+      const sinceMs = seconds ? Date.now() - seconds * 1000 : null;
+      const since = sinceMs ? `?since=${encodeURIComponent(new Date(sinceMs).toISOString())}` : '';
       const stats = await getJson(`/v1/stats${since}`);
       const list = /** @type {any[]} */ (stats.versions).filter((v) => v.requests || v.shadow?.runs || v.feedback);
       cards.replaceChildren(...(list.length ? list.map(versionCard) : [h('p', { class: 'muted' }, 'No traffic in this window.')]));
       cards.setAttribute('aria-busy', 'false');
+      // A refresh keeps the tables a reader opened.
+      const opened = new Set([...drift.querySelectorAll('details[open]')].map((d) => d.getAttribute('data-key') ?? ''));
+      drift.replaceChildren(...driftSection(stats.drift, sinceMs, stats.generatedAt, opened));
+      drift.setAttribute('aria-busy', 'false');
       const total = list.reduce((n, v) => n + v.requests, 0);
       updated.textContent = `${total} request${total === 1 ? '' : 's'} in the window; updated ${new Date(stats.generatedAt).toLocaleTimeString()}`;
       message.clear();
