@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import { publishVersion } from '../../worker/scripts/publish-core.ts';
-import { fixtureVersion, perturbWeights } from '../worker/helpers.ts';
+import { fixtureVersion, perturbWeights, publishTarget } from '../worker/helpers.ts';
 
 export interface FaultResult {
   name: string;
@@ -33,7 +33,7 @@ export async function runFaults(admin: string, device: string, tiny: Uint8Array<
     results.push({ name, survived: up && after.every((s) => allowed.includes(s.split(':')[0])), detail: `warm ${warm}, then ${after.join(' ')}, healthy versions ${up ? 'up' : 'DOWN'}` });
   }
 
-  const publish = async (name: string) => publishVersion(env.MODELS, fixtureVersion(name));
+  const publish = async (name: string) => publishVersion(publishTarget(), fixtureVersion(name));
   await publish('f-alter');
   await fault('weight file altered while serving', async () => {
     const bytes = perturbWeights(new Uint8Array(await (await env.MODELS.get('f-alter/weights.bin'))!.arrayBuffer()));
@@ -72,9 +72,9 @@ export async function runFaults(admin: string, device: string, tiny: Uint8Array<
     const version = fixtureVersion('f-half');
     let puts = 0;
     const dying = { head: (k: string) => env.MODELS.head(k), get: (k: string) => env.MODELS.get(k), put: (k: string, v: Uint8Array) => (++puts > 1 ? Promise.reject(new Error('killed')) : env.MODELS.put(k, v)) };
-    const killed = await publishVersion(dying, version).then(() => 'completed', () => 'killed');
+    const killed = await publishVersion(publishTarget(dying), version).then(() => 'completed', () => 'killed');
     const between = await statusOf(await classify('f-half'));
-    await publishVersion(env.MODELS, version);
+    await publishVersion(publishTarget(), version);
     const rerun = await statusOf(await classify('f-half'));
     results.push({ name: 'publish killed half-way and rerun', survived: killed === 'killed' && between.startsWith('404') && rerun === '200:ok', detail: `${killed}, then ${between}, rerun ${rerun}` });
   }

@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { publishVersion, type ModelBucket } from '../../worker/scripts/publish-core.ts';
-import { classifySettled, fixtureVersion, jsonInit, newToken, publishFixture, sampleBytes, settled } from './helpers.ts';
+import { classifySettled, fixtureVersion, jsonInit, newToken, publishFixture, publishTarget, sampleBytes, settled } from './helpers.ts';
 
 let admin: string;
 let devices: string[];
@@ -93,13 +93,13 @@ describe('a publish interrupted half-way', () => {
         return env.MODELS.put(key, value, options);
       },
     };
-    await expect(publishVersion(flaky, version)).rejects.toThrow('connection reset');
+    await expect(publishVersion(publishTarget(flaky), version)).rejects.toThrow('connection reset');
     const { models } = await (await settled('/v1/models', jsonInit(admin, 'GET'))).json<any>();
     expect(models.find((m: any) => m.version === 'h-v3')).toMatchObject({ status: 'incomplete' });
     expect((await classifySettled(admin, { pin: 'h-v3' })).status).toBe(404);
     expect((await settled('/v1/routing', jsonInit(admin, 'PUT', { split: { 'h-v1': 50, 'h-v3': 50 } }))).status).toBe(422);
 
-    await publishVersion(env.MODELS, version);
+    await publishVersion(publishTarget(), version);
     const res = await classifySettled(admin, { pin: 'h-v3' });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-model-version')).toBe('h-v3');

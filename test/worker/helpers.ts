@@ -7,7 +7,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../../worker/backend.ts';
 import { createDevice } from '../../worker/devices.ts';
 import type { SavedModel } from '../../worker/network.ts';
-import { publishVersion } from '../../worker/scripts/publish-core.ts';
+import { d1Registry } from '../../worker/model-registry.ts';
+import { publishVersion, type ModelBucket, type PublishTarget } from '../../worker/scripts/publish-core.ts';
 
 export const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
@@ -31,6 +32,9 @@ export interface FixtureOptions {
   weights?: (bytes: Uint8Array) => Uint8Array<ArrayBuffer>;
 }
 
+/** This test file's R2 bucket (or a wrapper of it) and D1 database, as `npm run publish -- --local` writes them. */
+export const publishTarget = (bucket: ModelBucket = env.MODELS): PublishTarget => ({ bucket, registry: d1Registry(env.DB) });
+
 /** Publishes the fixture model into this test file's R2 bucket with the real publish code. */
 export async function publishFixture(rename?: string, options: FixtureOptions = {}): Promise<Manifest> {
   const version = fixtureVersion(rename);
@@ -45,7 +49,7 @@ export async function publishFixture(rename?: string, options: FixtureOptions = 
     version.manifest = { ...version.manifest, selfTest, ...options.patch, files };
     version.manifestBytes = new TextEncoder().encode(JSON.stringify(version.manifest));
   }
-  await publishVersion(env.MODELS, version);
+  await publishVersion(publishTarget(), version);
   return version.manifest;
 }
 

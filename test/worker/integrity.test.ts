@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../shared/index.ts';
 import { publishVersion } from '../../worker/scripts/publish-core.ts';
-import { call, classify, fixtureVersion, newToken, publishFixture, sampleBytes } from './helpers.ts';
+import { call, classify, fixtureVersion, newToken, publishFixture, publishTarget, sampleBytes } from './helpers.ts';
 
 let token: string;
 
@@ -66,7 +66,7 @@ async function publishWithModelJson(version: string, edit: (json: any) => string
   const files = fixture.manifest.files.map((f) => (f.path === 'model.json' ? { ...f, bytes: bytes.length, sha256 } : f));
   fixture.manifest = { ...fixture.manifest, files };
   fixture.manifestBytes = new TextEncoder().encode(JSON.stringify(fixture.manifest));
-  await publishVersion(env.MODELS, fixture);
+  await publishVersion(publishTarget(), fixture);
 }
 
 describe('a version whose model.json is intact but wrong is refused, not a 500', () => {

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { DEVICE_NAME_PATTERN, issueToken } from '../tokens.ts';
-import { requireCloudflareCredentials, runWrangler } from './wrangler-cli.ts';
+import { remoteD1, requireCloudflareCredentials, sqlString } from './wrangler-cli.ts';
 
 interface TokenOptions {
   device?: string;
@@ -11,7 +11,6 @@ interface TokenOptions {
   remote?: boolean;
 }
 
-const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
 /** `--pin v2,v3` as the list stored with the device. */
 const pinsOf = (options: TokenOptions) => (options.pin ?? '').split(',').map((p) => p.trim()).filter(Boolean);
 
@@ -32,14 +31,12 @@ async function remote(options: TokenOptions): Promise<string | null> {
   requireCloudflareCredentials('--remote');
   const now = sqlString(new Date().toISOString());
   if (options.revoke) {
-    const out = runWrangler(['d1', 'execute', 'DB', '--remote', '--json', '--command',
-      `UPDATE devices SET revoked_at = ${now} WHERE name = ${sqlString(options.revoke)} AND revoked_at IS NULL`], { quiet: true });
-    if (!/"changes":\s*[1-9]/.test(out)) throw new Error(`device "${options.revoke}" has no active token`);
+    const { changes } = remoteD1(`UPDATE devices SET revoked_at = ${now} WHERE name = ${sqlString(options.revoke)} AND revoked_at IS NULL`);
+    if (!changes) throw new Error(`device "${options.revoke}" has no active token`);
     return null;
   }
   const { tokenId, token, tokenHash } = await issueToken();
-  runWrangler(['d1', 'execute', 'DB', '--remote', '--command',
-    `INSERT INTO devices (token_id, name, token_hash, admin, pins, created_at) VALUES (${sqlString(tokenId)}, ${sqlString(options.device!)}, ${sqlString(tokenHash)}, ${options.admin ? 1 : 0}, ${sqlString(JSON.stringify(pinsOf(options)))}, ${now})`], { quiet: true });
+  remoteD1(`INSERT INTO devices (token_id, name, token_hash, admin, pins, created_at) VALUES (${sqlString(tokenId)}, ${sqlString(options.device!)}, ${sqlString(tokenHash)}, ${options.admin ? 1 : 0}, ${sqlString(JSON.stringify(pinsOf(options)))}, ${now})`);
   return token;
 }
 
