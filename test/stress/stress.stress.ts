@@ -2,11 +2,12 @@ import './context.ts';
 import { env } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { issueToken } from '../../worker/tokens.ts';
-import { fromBase64, newToken, publishFixture, sampleBytes, settled } from '../worker/helpers.ts';
+import { call, fromBase64, newToken, publishFixture, sampleBytes, settled } from '../worker/helpers.ts';
 import { authRoutes, badCredentials, type AuthInputs } from './auth.ts';
 import { runFaults } from './faults.ts';
 import { fuzzCases } from './fuzz-cases.ts';
 import { LEAK, runFuzz } from './fuzz.ts';
+import { REQUEST_BOUND_MS, runHeavy, STALL_BOUND_MS } from './heavy.ts';
 import { runLoad } from './load.ts';
 import { Random } from './random.ts';
 
@@ -121,6 +122,21 @@ describe('load', () => {
     summary.load = `load: ${result.requests} requests from ${devices.length} clients in ${loadSeconds} s, ${result.errors.length} errors, p50 ${result.p50} ms, p99 ${result.p99} ms`;
     console.log(summary.load);
     expect(result.errors.slice(0, 20)).toEqual([]);
+  });
+
+  it(`the heaviest legal requests, in each format, hold a /healthz at most ${STALL_BOUND_MS} ms and take at most ${REQUEST_BOUND_MS} ms each`, async () => {
+    const heavy = inject('heavy');
+    const images = Object.fromEntries(Object.entries(heavy.images).map(([format, { share, max }]) => [format, { share: fromBase64(share), max: fromBase64(max) }]));
+    const { results, idle } = await runHeavy(call, { token: devices[4], images: images as Parameters<typeof runHeavy>[1]['images'], declaredHuge: fromBase64(heavy.declaredHuge) });
+    const refused = (r: (typeof results)[number]) => (r.refused.length ? `, ${r.refused.length} refused (${[...new Set(r.refused)].join(', ')})` : '');
+    console.log(results.map((r) => `  ${r.name}: ${r.status}, ${r.classified} of ${r.images} classified${refused(r)}, ${r.ms} ms, /healthz waited up to ${r.healthz} ms (run ${r.attempts})`).join('\n'));
+    const slowest = Math.max(...results.map((r) => r.ms));
+    const stalled = Math.max(...results.map((r) => r.healthz));
+    summary.load += `; heavy: ${results.length} worst-case requests, slowest ${slowest} ms, /healthz waited at most ${stalled} ms (${idle} ms with nothing running)`;
+    console.log(summary.load);
+    expect(results.at(-1)!.refused).toEqual(Array(32).fill('image_too_large'));
+    expect(results.filter((r) => r.status !== 200 || r.classified !== r.images)).toEqual([]);
+    expect(results.filter((r) => r.healthz > STALL_BOUND_MS || r.ms > REQUEST_BOUND_MS)).toEqual([]);
   });
 });
 

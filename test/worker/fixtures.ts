@@ -30,6 +30,8 @@ declare module 'vitest' {
       /** The first sample as the model's JPEG decode sees it, losslessly re-encoded. */
       asSeen: { png: string; webp: string };
       png: string; webp: string; webpLossy: string; webpAlpha: string; wide: string; flopped: string; tiny: string; pngOf: string;
+      /** 1024x1024 and 1024x1025 PNGs: at the per-image pixel limit and one row over it. */
+      pixelLimit: { at: string; over: string };
       /** 320x240 PNGs unlike the training photos: blank frames and a grayscale copy of the first sample. */
       unlike: Record<'white' | 'black' | 'grey' | 'purple' | 'grayscale', string>;
     };

@@ -114,10 +114,13 @@ export default async function setup(project: TestProject) {
   };
   // Over the 4096-pixel side limit yet tiny on the wire.
   const wide = await sharp({ create: { width: 5000, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();
+  // At the 1 MP limit of one image (1024x1024), and one row over it.
+  const flat = (height: number) => sharp({ create: { width: 1024, height, channels: 3, background: '#d0c0d8' } }).png().toBuffer();
+  const pixelLimit = { at: b64(await flat(1024)), over: b64(await flat(1025)) };
 
   project.provide('model', toFixture(dir, version));
   project.provide('otherArchitectures', await otherArchitectures(manifest.training.arch));
   project.provide('samples', samples);
   project.provide('oriented', oriented);
-  project.provide('images', { asSeen, png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path, unlike });
+  project.provide('images', { asSeen, png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), pixelLimit, flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path, unlike });
 }

@@ -2,7 +2,8 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../auth.ts';
 import { ensureBackend } from '../backend.ts';
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_IMAGES, MAX_BODY_BYTES } from '../body.ts';
-import { MAX_IMAGE_SIDE } from '../decode.ts';
+import { MAX_BATCH_PIXELS } from '../batch-body.ts';
+import { MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE } from '../decode.ts';
 import { HttpError } from '../errors.ts';
 import { residentModels, statusOf } from '../model-cache.ts';
 import { defaultCandidates } from '../model-store.ts';
@@ -42,7 +43,14 @@ export const healthRoutes = new OpenAPIHono<AppEnv>()
       backend: { ...backend, warmUp },
       defaultModel,
       models: residentModels(c.env),
-      limits: { maxBodyBytes: MAX_BODY_BYTES, maxBatchBodyBytes: MAX_BATCH_BODY_BYTES, maxBatchImages: MAX_BATCH_IMAGES, maxImageSide: MAX_IMAGE_SIDE },
+      limits: {
+        maxBodyBytes: MAX_BODY_BYTES,
+        maxBatchBodyBytes: MAX_BATCH_BODY_BYTES,
+        maxBatchImages: MAX_BATCH_IMAGES,
+        maxImageSide: MAX_IMAGE_SIDE,
+        maxImagePixels: MAX_IMAGE_PIXELS,
+        maxBatchPixels: MAX_BATCH_PIXELS,
+      },
       formats: ['image/jpeg', 'image/png', 'image/webp'],
     }, 200);
   });
