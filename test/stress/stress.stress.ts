@@ -103,6 +103,17 @@ describe('auth', () => {
         else if (res.status !== status || !JSON.parse(text).error?.code || LEAK.test(text)) wrong.push(`${route.method} ${route.path} with ${String(header).slice(0, 40)}: ${res.status} ${text.slice(0, 120)}`);
       }
     }
+    // A second device under a name that differs only in case: always 409, nothing stored.
+    const active = (await env.DB.prepare('SELECT name FROM devices WHERE revoked_at IS NULL ORDER BY name').all<{ name: string }>()).results.map((row) => row.name);
+    for (const name of active) {
+      for (const variant of new Set([name.toUpperCase(), name[0].toUpperCase() + name.slice(1)].filter((v) => v !== name))) {
+        const res = await send('/v1/devices', { method: 'POST', headers: { ...auth(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: variant }) });
+        attempts++;
+        const body = await res.json<any>();
+        if (res.status < 300) accepted.push(`POST /v1/devices "${variant}" beside "${name}": ${res.status}`);
+        else if (res.status !== 409 || body.error?.code !== 'device_exists') wrong.push(`POST /v1/devices "${variant}" beside "${name}": ${res.status} ${JSON.stringify(body).slice(0, 120)}`);
+      }
+    }
     summary.auth = `auth: ${attempts} attempts, ${accepted.length} accepted`;
     console.log(summary.auth);
     expect(accepted).toEqual([]);

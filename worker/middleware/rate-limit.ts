@@ -92,7 +92,8 @@ async function consume(c: Context<AppEnv>, amount: number, batch?: number): Prom
   const admin = ADMIN_ROUTE.test(c.req.path);
   const { deviceLimit, adminLimit, windowSeconds } = rateLimitOptions(c.env);
   const limit = admin ? adminLimit : deviceLimit;
-  const bucket = `${admin ? 'admin' : 'device'}:${device.name}`;
+  // Lower case: a device is one name whatever its case, and so is its count.
+  const bucket = `${admin ? 'admin' : 'device'}:${device.name.toLowerCase()}`;
   const now = Date.now() / 1000;
   const windowStart = Math.floor(now / windowSeconds) * windowSeconds;
   const key = `${bucket} ${c.get('tokenId')} ${windowStart} ${windowSeconds}`;

@@ -31,7 +31,7 @@ async function remote(options: TokenOptions): Promise<string | null> {
   requireCloudflareCredentials('--remote');
   const now = sqlString(new Date().toISOString());
   if (options.revoke) {
-    const { changes } = remoteD1(`UPDATE devices SET revoked_at = ${now} WHERE name = ${sqlString(options.revoke)} AND revoked_at IS NULL`);
+    const { changes } = remoteD1(`UPDATE devices SET revoked_at = ${now} WHERE name = ${sqlString(options.revoke)} COLLATE NOCASE AND revoked_at IS NULL`);
     if (!changes) throw new Error(`device "${options.revoke}" has no active token`);
     return null;
   }
