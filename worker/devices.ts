@@ -37,7 +37,8 @@ const PIN_PATTERN = /^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/;
  */
 export const sameDevice = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
 
-function checkPins(pins: string[]): void {
+/** Refuses (400) a pin that is neither a version name nor "*". */
+export function checkPins(pins: string[]): void {
   const bad = pins.find((pin) => !PIN_PATTERN.test(pin));
   if (bad !== undefined) throw new BadRequestError('invalid_pins', `pin ${quoted(bad)} is neither a version name nor "*"`);
 }

@@ -1,9 +1,11 @@
 import './context.ts';
 import { env } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDevice, revokeDevice as revokeInD1 } from '../../worker/devices.ts';
+import { revokeDevice, tokenRequest } from '../../worker/scripts/token-core.ts';
 import { issueToken } from '../../worker/tokens.ts';
 import { call, fromBase64, newToken, publishFixture, sampleBytes, settled } from '../worker/helpers.ts';
-import { authRoutes, badCredentials, type AuthInputs } from './auth.ts';
+import { authRoutes, BAD_PINS, badCredentials, type AuthInputs } from './auth.ts';
 import { runFaults } from './faults.ts';
 import { fuzzCases } from './fuzz-cases.ts';
 import { LEAK, runFuzz } from './fuzz.ts';
@@ -85,7 +87,12 @@ describe('auth', () => {
     await send('/v1/devices/rotating', { method: 'DELETE', headers: auth(admin) });
     const fresh = (await (await send('/v1/devices', { method: 'POST', headers: { ...auth(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'rotating' }) })).json<any>()).token;
     expect((await send('/v1/models', { headers: auth(fresh) })).status).toBe(200);
-    const inputs: AuthInputs = { device: devices[2], revoked, rotated, foreign: (await issueToken()).token, tiny };
+    // Revoked with the CLI while the Worker runs, after the isolate verified it (and cached it).
+    const cliRevoked = (await createDevice(env.DB, 'cli-revoked', false)).token;
+    expect((await send('/v1/models', { headers: auth(cliRevoked) })).status).toBe(200);
+    const store = { create: async (name: string, admin: boolean, pins: string[]) => (await createDevice(env.DB, name, admin, pins)).token, revoke: (name: string) => revokeInD1(env.DB, name) };
+    expect(await revokeDevice(store, 'cli-revoked', send)).toBe('worker');
+    const inputs: AuthInputs = { device: devices[2], revoked, rotated, cliRevoked, foreign: (await issueToken()).token, tiny };
     const state = async () => JSON.stringify([(await env.DB.prepare('SELECT token_id, revoked_at, pins FROM devices ORDER BY token_id').all()).results, (await env.DB.prepare('SELECT id FROM routing').all()).results]);
     const stateBefore = await state();
     let attempts = 0;
@@ -112,6 +119,18 @@ describe('auth', () => {
         const body = await res.json<any>();
         if (res.status < 300) accepted.push(`POST /v1/devices "${variant}" beside "${name}": ${res.status}`);
         else if (res.status !== 409 || body.error?.code !== 'device_exists') wrong.push(`POST /v1/devices "${variant}" beside "${name}": ${res.status} ${JSON.stringify(body).slice(0, 120)}`);
+      }
+    }
+    // `npm run token` with pins that are no version name, local or remote: refused before anything is written.
+    for (const where of [{ local: true }, { remote: true }]) {
+      for (const pin of BAD_PINS) {
+        attempts++;
+        try {
+          tokenRequest({ device: 'pinned', pin, ...where });
+          accepted.push(`npm run token -- --device pinned --pin ${pin} ${Object.keys(where)[0]}`);
+        } catch (error) {
+          if (!String((error as Error).message).includes('is neither a version name nor "*"')) wrong.push(`--pin ${pin}: ${(error as Error).message}`);
+        }
       }
     }
     summary.auth = `auth: ${attempts} attempts, ${accepted.length} accepted`;

@@ -2,6 +2,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createDevice } from '../devices.ts';
 import { withLocalBindings } from './local-bindings.ts';
 import { freePort, waitForHealth } from './local-setup.ts';
+import { recordLocalWorker } from './local-worker.ts';
 import { d1Registry } from '../model-registry.ts';
 import { isPublished, publishVersion, type ModelVersionFiles } from './publish-core.ts';
 import { killGroup, spawnWranglerDev } from './wrangler-cli.ts';
@@ -59,7 +60,8 @@ export async function startDevServer(options: { persistTo?: string; port?: numbe
     await dev.stop();
     throw new Error(`${(error as Error).message}\n${dev.output()}`);
   }
-  return { url, output: dev.output, stop: dev.stop };
+  const forget = recordLocalWorker(url, options.persistTo);
+  return { url, output: dev.output, stop: () => (forget(), dev.stop()) };
 }
 
 /** A version's files under another version name (same weights), for trying routing locally. */
