@@ -35,7 +35,9 @@ describe('a version whose files do not match the manifest is never served', () =
       expect(res.headers.get('x-model-version')).toBeNull();
     }
     const { models } = await (await call('/v1/models', { headers: { authorization: `Bearer ${token}` } })).json<any>();
-    expect(models.find((m: any) => m.version === version)).toMatchObject({ status: 'invalid', reason: expect.stringContaining(file) });
+    expect(models.find((m: any) => m.version === version)).toMatchObject({ status: 'invalid', default: false, reason: expect.stringContaining(file) });
+    // The newest publish, but refused: the default is a version that passes its checks.
+    expect(models.filter((m: any) => m.default).map((m: any) => m.status)).toEqual([expect.stringMatching(/^(ready|published)$/)]);
     const detail = await (await call(`/v1/models/${version}`, { headers: { authorization: `Bearer ${token}` } })).json<any>();
     expect(detail.status).toBe('invalid');
   });
