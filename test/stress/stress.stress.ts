@@ -8,7 +8,7 @@ import { call, fromBase64, newToken, publishFixture, sampleBytes, settled } from
 import { authRoutes, BAD_PINS, badCredentials, type AuthInputs } from './auth.ts';
 import { runFaults } from './faults.ts';
 import { fuzzCases } from './fuzz-cases.ts';
-import { LEAK, runFuzz } from './fuzz.ts';
+import { answersFor, LEAK, runFuzz } from './fuzz.ts';
 import { REQUEST_BOUND_MS, runHeavy, STALL_BOUND_MS } from './heavy.ts';
 import { runLoad } from './load.ts';
 import { Random } from './random.ts';
@@ -58,9 +58,11 @@ describe('fuzz', () => {
     const samples = inject('samples');
     const jpegs = samples.filter((_, i) => i % 8 === 0).map((s) => fromBase64(s.base64));
     const cases = fuzzCases(new Random(seed), { device: devices[0], admin, jpegs, png: fromBase64(images.png), webps: [fromBase64(images.webp), fromBase64(images.webpLossy)], tiny }, 2400);
-    const tally = await runFuzz(cases, send);
+    const imageType = (b: Uint8Array) => (b[0] === 0xff ? 'image/jpeg' : b[0] === 0x89 ? 'image/png' : 'image/webp');
+    const answers = await answersFor(cases, (bytes) => send('/v1/classify', { method: 'POST', headers: { ...auth(devices[0]), 'content-type': imageType(bytes) }, body: bytes as Uint8Array<ArrayBuffer> }));
+    const tally = await runFuzz(cases, send, answers);
     const statuses = Object.fromEntries(Object.entries(tally.statuses).sort());
-    summary.fuzz = `fuzz: ${tally.requests} malformed requests, statuses ${JSON.stringify(statuses)}, ${tally.serverErrors} 5xx, ${tally.hangs} hangs or stalls, ${tally.decodedAnyway} of them 200 (batches answered part by part, each part a 4xx, or damaged images that still decode), seed ${seed}`;
+    summary.fuzz = `fuzz: ${tally.requests} malformed requests, statuses ${JSON.stringify(statuses)}, ${tally.serverErrors} 5xx, ${tally.hangs} hangs or stalls, ${tally.decodedAnyway} of them 200 (batches answered part by part, each part a 4xx, or damaged images that still decode), ${tally.damaged} damaged images classified: ${tally.flagged} flagged for review, the others answered as the undamaged image, seed ${seed}`;
     console.log(summary.fuzz);
     expect(tally.failures.slice(0, 20)).toEqual([]);
     expect(tally.requests).toBeGreaterThanOrEqual(2000);
