@@ -33,6 +33,8 @@ export interface HeavyInputs {
 }
 
 type Call = (path: string, init: RequestInit) => Promise<Response>;
+/** A request through the Worker's handler, with the time to its whole answer. */
+type Timed = (path: string, init: RequestInit) => Promise<{ res: Response; ms: number }>;
 
 const PROBE_EVERY_MS = 25;
 
@@ -40,7 +42,7 @@ const PROBE_EVERY_MS = 25;
  * Runs `work` while a /healthz is due every 25 ms. A probe starts from a timer, so it waits for the
  * isolate's event loop as a request arriving from outside does; its wait counts from when it was due.
  */
-async function whileProbing(call: Call, work: () => Promise<Response>): Promise<{ res: Response; body: any; ms: number; healthz: number }> {
+async function whileProbing(call: Call, work: () => Promise<{ res: Response; ms: number }>): Promise<{ res: Response; body: any; ms: number; healthz: number }> {
   let done = false;
   let worst = 0;
   const probing = (async () => {
@@ -53,10 +55,8 @@ async function whileProbing(call: Call, work: () => Promise<Response>): Promise<
       due = Math.max(due + PROBE_EVERY_MS, Date.now());
     }
   })();
-  const started = Date.now();
-  const res = await work();
+  const { res, ms } = await work();
   const body = await res.json().catch(() => null);
-  const ms = Date.now() - started;
   done = true;
   await probing;
   return { res, body, ms, healthz: worst };
@@ -76,13 +76,13 @@ function batchInit(token: string, files: File[]): RequestInit {
  * budget (512x512); then the attack run's batch of 32 tiny frames declaring 4096x4096, which must
  * be refused part by part from the headers.
  */
-export async function runHeavy(call: Call, inputs: HeavyInputs): Promise<{ results: HeavyResult[]; idle: number }> {
+export async function runHeavy(call: Call, send: Timed, inputs: HeavyInputs): Promise<{ results: HeavyResult[]; idle: number }> {
   // The same probes with nothing else to do: what this machine alone makes them wait.
-  const idle = (await whileProbing(call, async () => (await new Promise((resolve) => setTimeout(resolve, 1000)), new Response('{}')))).healthz;
+  const idle = (await whileProbing(call, async () => (await new Promise((resolve) => setTimeout(resolve, 1000)), { res: new Response('{}'), ms: 1000 }))).healthz;
   const results: HeavyResult[] = [];
   const run = async (name: string, images: number, init: () => RequestInit, path = '/v1/classify/batch') => {
     for (let attempts = 1; ; attempts++) {
-      const { res, body, ms, healthz } = await whileProbing(call, () => call(path, init()));
+      const { res, body, ms, healthz } = await whileProbing(call, () => send(path, init()));
       const parts: any[] = path === '/v1/classify' ? [res.status === 200 ? { result: body } : { error: body?.error }] : (body?.results ?? []);
       const classified = parts.filter((p) => p.result).length;
       const result = { name, status: res.status, images, classified, refused: parts.filter((p) => p.error).map((p) => p.error.code), ms, healthz, attempts };

@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createDevice, revokeDevice as revokeInD1 } from '../../worker/devices.ts';
 import { revokeDevice, tokenRequest } from '../../worker/scripts/token-core.ts';
 import { issueToken } from '../../worker/tokens.ts';
-import { call, fromBase64, newToken, publishFixture, sampleBytes, settled } from '../worker/helpers.ts';
+import { call, fromBase64, newToken, publishFixture, sampleBytes, settled, timedSettled } from '../worker/helpers.ts';
 import { authRoutes, BAD_PINS, badCredentials, type AuthInputs } from './auth.ts';
 import { runFaults } from './faults.ts';
 import { fuzzCases } from './fuzz-cases.ts';
 import { answersFor, LEAK, runFuzz } from './fuzz.ts';
 import { REQUEST_BOUND_MS, runHeavy, STALL_BOUND_MS } from './heavy.ts';
 import { runLoad } from './load.ts';
+import { runRateLimits } from './rate-limits.ts';
 import { Random } from './random.ts';
 
 const { seed, loadSeconds } = inject('stress');
@@ -159,7 +160,7 @@ describe('load', () => {
   it(`the heaviest legal requests, in each format, hold a /healthz at most ${STALL_BOUND_MS} ms and take at most ${REQUEST_BOUND_MS} ms each`, async () => {
     const heavy = inject('heavy');
     const images = Object.fromEntries(Object.entries(heavy.images).map(([format, { share, max }]) => [format, { share: fromBase64(share), max: fromBase64(max) }]));
-    const { results, idle } = await runHeavy(call, { token: devices[4], images: images as Parameters<typeof runHeavy>[1]['images'], declaredHuge: fromBase64(heavy.declaredHuge) });
+    const { results, idle } = await runHeavy(call, timedSettled, { token: devices[4], images: images as Parameters<typeof runHeavy>[2]['images'], declaredHuge: fromBase64(heavy.declaredHuge) });
     const refused = (r: (typeof results)[number]) => (r.refused.length ? `, ${r.refused.length} refused (${[...new Set(r.refused)].join(', ')})` : '');
     console.log(results.map((r) => `  ${r.name}: ${r.status}, ${r.classified} of ${r.images} classified${refused(r)}, ${r.ms} ms, /healthz waited up to ${r.healthz} ms (run ${r.attempts})`).join('\n'));
     const slowest = Math.max(...results.map((r) => r.ms));
@@ -169,6 +170,20 @@ describe('load', () => {
     expect(results.at(-1)!.refused).toEqual(Array(32).fill('image_too_large'));
     expect(results.filter((r) => r.status !== 200 || r.classified !== r.images)).toEqual([]);
     expect(results.filter((r) => r.healthz > STALL_BOUND_MS || r.ms > REQUEST_BOUND_MS)).toEqual([]);
+  });
+
+  it('real rate limits under load: past the limit 429 with Retry-After, whatever the headers, tokens or batches', async () => {
+    const limit = 20;
+    const vars = { RATE_LIMIT_DEVICE_REQUESTS: String(limit), RATE_LIMIT_WINDOW_SECONDS: '3600' };
+    const result = await runRateLimits(new Random(seed + 3), { admin, tiny, devices: 4, limit, seconds: 5 }, (path, init) => settled(path, init, vars));
+    const accepted = [...result.accepted.values()];
+    const over = accepted.reduce((n, images) => n + Math.max(0, images - limit), 0);
+    summary.load += `; rate limits: ${result.accepted.size} devices at ${limit} images per window, ${result.requests} requests (batches, spoofed forwarding headers, tokens rotated), ${accepted.reduce((a, b) => a + b, 0)} images accepted of ${limit * accepted.length} allowed, ${result.refused} refused with 429 and Retry-After, ${over} over the limit`;
+    console.log(summary.load);
+    expect(result.errors.slice(0, 10)).toEqual([]);
+    expect(accepted).toHaveLength(4);
+    expect(accepted.every((images) => images <= limit)).toBe(true);
+    expect(result.refused).toBeGreaterThan(0);
   });
 });
 

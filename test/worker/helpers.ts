@@ -53,6 +53,19 @@ export async function publishFixture(rename?: string, options: FixtureOptions = 
   return version.manifest;
 }
 
+/** Rewrites a published version's manifest.json in the bucket, as `wrangler r2 object put` would. */
+export async function rewriteManifest(version: string, change: (manifest: Manifest) => Manifest): Promise<void> {
+  const manifest = (await (await env.MODELS.get(`${version}/manifest.json`))!.json()) as Manifest;
+  await env.MODELS.put(`${version}/manifest.json`, JSON.stringify(change(manifest)));
+}
+
+/** Changes to a manifest that no file's sha256 covers and a self-test on normalised inputs does not see. */
+export const manifestChanges: [string, (m: Manifest) => Manifest][] = [
+  ['two classes swapped', (m) => ({ ...m, classes: [m.classes[1], m.classes[0], ...m.classes.slice(2)] })],
+  ['mean and std changed', (m) => ({ ...m, preprocessing: { ...m.preprocessing, mean: [0.4, 0.4, 0.4], std: [0.3, 0.3, 0.3] } })],
+  ['review threshold changed', (m) => ({ ...m, inference: { ...m.inference!, reviewThreshold: 0.01 } })],
+];
+
 /** Other quantised weights: every 7th byte of the fixture's shifted, so the model answers differently. */
 export const perturbWeights = (bytes: Uint8Array) => bytes.map((b, i) => (i % 7 === 0 ? (b + 40) & 0xff : b));
 
@@ -72,12 +85,19 @@ export function call(path: string, init: RequestInit = {}): Promise<Response> {
  * `waitUntil` (statistics, shadow runs); `vars` overrides wrangler.toml vars for this call.
  */
 export async function settled(path: string, init: RequestInit = {}, vars: Partial<Env> = {}): Promise<Response> {
+  return (await timedSettled(path, init, vars)).res;
+}
+
+/** `settled`, with how long the answer took until its body was read (the work left to `waitUntil` apart). */
+export async function timedSettled(path: string, init: RequestInit = {}, vars: Partial<Env> = {}): Promise<{ res: Response; ms: number }> {
   const ctx = createExecutionContext();
+  const started = Date.now();
   const res = await worker.fetch(new Request(`http://worker.test${path}`, init), { ...env, ...vars }, ctx);
   // Read the body first: the handler may still be streaming it when waitUntil work starts.
   const body = await res.arrayBuffer();
+  const ms = Date.now() - started;
   await waitOnExecutionContext(ctx);
-  return new Response(body, res);
+  return { res: new Response(body, res), ms };
 }
 
 /** A JSON request with a bearer token. */

@@ -1,8 +1,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Manifest } from '../../shared/index.ts';
 import { publishVersion } from '../../worker/scripts/publish-core.ts';
-import { fixtureVersion, jsonInit, newToken, publishFixture, publishTarget, sampleBytes, settled } from './helpers.ts';
+import { fixtureVersion, jsonInit, manifestChanges, newToken, publishFixture, publishTarget, rewriteManifest, sampleBytes, settled } from './helpers.ts';
 
 // Re-check every second, so what the bucket holds now shows within a second.
 const vars = { MODEL_RECHECK_SECONDS: '1' };
@@ -14,18 +13,6 @@ const classifyAs = (token: string, pin?: string) =>
   settled('/v1/classify', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg', ...(pin ? { 'x-model-version': pin } : {}) }, body: sampleBytes(0) }, vars);
 const listed = async () => ((await (await settled('/v1/models', jsonInit(admin, 'GET'), vars)).json()) as { models: any[] }).models;
 
-/** Rewrites a published version's manifest.json in the bucket, as `wrangler r2 object put` would. */
-async function rewriteManifest(version: string, change: (manifest: Manifest) => Manifest) {
-  const manifest = (await (await env.MODELS.get(`${version}/manifest.json`))!.json()) as Manifest;
-  await env.MODELS.put(`${version}/manifest.json`, JSON.stringify(change(manifest)));
-}
-
-const changes: [string, (m: Manifest) => Manifest][] = [
-  ['two classes swapped', (m) => ({ ...m, classes: [m.classes[1], m.classes[0], ...m.classes.slice(2)] })],
-  ['mean and std changed', (m) => ({ ...m, preprocessing: { ...m.preprocessing, mean: [0.4, 0.4, 0.4], std: [0.3, 0.3, 0.3] } })],
-  ['review threshold changed', (m) => ({ ...m, inference: { ...m.inference!, reviewThreshold: 0.01 } })],
-];
-
 beforeAll(async () => {
   await publishFixture('id-old');
   admin = await newToken(true);
@@ -33,7 +20,7 @@ beforeAll(async () => {
 });
 
 describe("a manifest changed in the bucket is never served: the version's identity is the digest recorded at publish", () => {
-  it.each(changes)('%s: 503 model_integrity within the recheck interval, unpinned traffic moves to the healthy version, listed invalid and not default', async (_, change) => {
+  it.each(manifestChanges)('%s: 503 model_integrity within the recheck interval, unpinned traffic moves to the healthy version, listed invalid and not default', async (_, change) => {
     const version = `id-${crypto.randomUUID().slice(0, 8)}`;
     await publishFixture(version);
     // Resident and the default (the newest publish) before the change.
@@ -87,7 +74,7 @@ describe("a manifest changed in the bucket is never served: the version's identi
 
   it('with MODEL_VERSION naming a changed version, unpinned requests get its 503 and no version is default', async () => {
     await publishFixture('id-configured');
-    await rewriteManifest('id-configured', changes[0][1]);
+    await rewriteManifest('id-configured', manifestChanges[0][1]);
     const configured = { ...vars, MODEL_VERSION: 'id-configured' };
     const res = await settled('/v1/classify', { method: 'POST', headers: { authorization: `Bearer ${device}`, 'content-type': 'image/jpeg' }, body: sampleBytes(0) }, configured);
     expect(res.status).toBe(503);

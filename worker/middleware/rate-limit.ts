@@ -52,7 +52,8 @@ interface WindowState {
   pending: number;
 }
 
-// Keyed by bucket, token id and window, so a rotated token or a new window starts from D1 again.
+// Keyed by bucket (the device name) and window, not by token: a token rotated in the middle of a
+// window goes on from this isolate's count, increments not yet in D1 included.
 const windows = new Map<string, WindowState>();
 const MAX_WINDOWS = 10_000;
 
@@ -96,7 +97,7 @@ async function consume(c: Context<AppEnv>, amount: number, batch?: number): Prom
   const bucket = `${admin ? 'admin' : 'device'}:${device.name.toLowerCase()}`;
   const now = Date.now() / 1000;
   const windowStart = Math.floor(now / windowSeconds) * windowSeconds;
-  const key = `${bucket} ${c.get('tokenId')} ${windowStart} ${windowSeconds}`;
+  const key = `${bucket} ${windowStart} ${windowSeconds}`;
   const refuse = () => {
     const retryAfter = Math.max(1, Math.ceil(windowStart + windowSeconds - now));
     const kind = admin ? 'admin routes' : 'requests';
