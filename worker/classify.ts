@@ -51,7 +51,7 @@ export async function decodeTimed(bytes: Uint8Array, params: Manifest['preproces
  * variants as one batch when the policy asks for them, then the mean and the temperature.
  * Returns probabilities in the manifest's class order.
  */
-export async function infer(input: Float32Array, loaded: LoadedModel): Promise<number[]> {
+export async function infer(input: Float32Array, loaded: Pick<LoadedModel, 'manifest' | 'network'>): Promise<number[]> {
   const { manifest, network } = loaded;
   const policy = manifest.inference ?? plainInference;
   const { height, width, channels } = manifest.input;

@@ -2,6 +2,7 @@ import { plainInference, type Manifest } from '../shared/index.ts';
 import { ensureBackend, tf } from './backend.ts';
 import { HttpError, ModelUnavailableError, NotFoundError, quoted } from './errors.ts';
 import { buildNetwork, type Network } from './network.ts';
+import { checkPixelTest } from './pixel-check.ts';
 import { findVersion, listStoredVersions, readVerifiedVersion, type StoredVersion, type VersionStore } from './model-files.ts';
 import { publishedRecords, type PublishedRecord } from './model-registry.ts';
 
@@ -69,7 +70,8 @@ function concat(parts: Uint8Array[]): ArrayBuffer {
 
 /**
  * Fetches a version, checks its manifest against the digest published and every file against the
- * manifest's sha256, and builds the network (from the manifest `known` holds, when its look-up read it).
+ * manifest's sha256, builds the network (from the manifest `known` holds, when its look-up read
+ * it) and checks it against the manifest's self-test and pixel test.
  */
 export async function loadVersion(store: VersionStore, version: string, known?: StoredVersion): Promise<LoadedModel> {
   const started = Date.now();
@@ -111,5 +113,9 @@ export async function loadVersion(store: VersionStore, version: string, known?: 
     network.dispose();
     throw new ModelUnavailableError('model_invalid', `model ${version}: ${problem}`);
   }
+  await checkPixelTest(version, manifest, network).catch((error: unknown) => {
+    network.dispose();
+    throw error;
+  });
   return { manifest, network, loadMs: Date.now() - started, bytes: network.bytes, etags, manifestSha256 };
 }

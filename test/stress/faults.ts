@@ -1,6 +1,8 @@
 import { env } from 'cloudflare:test';
+import { inject } from 'vitest';
+import { sha256Hex } from '../../shared/index.ts';
 import { publishVersion } from '../../worker/scripts/publish-core.ts';
-import { fixtureVersion, manifestChanges, perturbWeights, publishTarget, rewriteManifest } from '../worker/helpers.ts';
+import { fixtureVersion, manifestChanges, perturbWeights, publishFixture, publishTarget, rewriteManifest } from '../worker/helpers.ts';
 
 export interface FaultResult {
   name: string;
@@ -65,6 +67,14 @@ export async function runFaults(admin: string, device: string, tiny: Uint8Array<
     await publish(`f-manifest-${i}`);
     await fault(`manifest.json changed in the bucket: ${change}`, () => rewriteManifest(`f-manifest-${i}`, edit), `f-manifest-${i}`, ['503:model_integrity'], undefined, true);
   }
+  // Changed in the bucket and its digest in D1 written to match (both stores in one hand): the
+  // answer to the pixel test the trainer recorded gives it away.
+  await publishFixture('f-pixel', { patch: { pixelTest: inject('pixelTest') } });
+  await fault('manifest.json changed and its digest in D1 too: the pixel test', async () => {
+    await rewriteManifest('f-pixel', manifestChanges[1][1]);
+    const sha256 = await sha256Hex(await (await env.MODELS.get('f-pixel/manifest.json'))!.arrayBuffer());
+    await env.DB.prepare('UPDATE model_versions SET manifest_sha256 = ? WHERE version = ?').bind(sha256, 'f-pixel').run();
+  }, 'f-pixel', ['503:model_integrity'], undefined, true);
   await fault('a whole version put into the bucket without npm run publish', async () => {
     const { manifest, files } = fixtureVersion('f-unrecorded');
     for (const [path, bytes] of files) await env.MODELS.put(`f-unrecorded/${path}`, bytes);

@@ -1,3 +1,5 @@
+import type { PixelTest } from '../../shared/index.ts';
+
 /** One sample photo with what the Node path (`npm run evaluate`'s) computes for it. */
 export interface SampleFixture {
   path: string;
@@ -20,6 +22,8 @@ export interface ModelFixture {
 declare module 'vitest' {
   interface ProvidedContext {
     model: ModelFixture;
+    /** The default model's pixel test, as the trainer's recordPixelTest makes it (on tfjs cpu, in Node). */
+    pixelTest: PixelTest;
     /** A model of each trainer architecture other than the default model's, by architecture. */
     otherArchitectures: Record<string, ModelFixture>;
     samples: SampleFixture[];

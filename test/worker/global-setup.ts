@@ -11,6 +11,7 @@ import { domainScore, domainStatistics, plainInference, preparePixels } from '..
 import { predictAll } from '../../trainer/batches.ts';
 import { decodeForModel } from '../../trainer/dataset-load.ts';
 import { loadModel } from '../../trainer/model-io.ts';
+import { recordPixelTest } from '../../trainer/pixel-test.ts';
 import { architectures } from '../../trainer/models.ts';
 import { defaultModelDir } from '../../worker/scripts/default-model.ts';
 import { readModelDir } from '../../worker/scripts/model-dir.ts';
@@ -35,9 +36,9 @@ async function otherArchitectures(defaultArch: string): Promise<Record<string, M
   const out: Record<string, ModelFixture> = {};
   for (const arch of Object.keys(architectures).filter((a) => a !== defaultArch)) {
     const flags = ['--arch', arch, '--data', join(ROOT, 'data/sample'), '--epochs', '2', '--seed', '1', '--workers', '1', '--tta', 'dihedral8', '--allow-quant-drop', '--quiet'];
-    // Keyed by the architectures' code and what the trainer writes beside the weights (the self-test).
+    // Keyed by the architectures' code and what the trainer writes beside the weights (the self-test, the pixel test).
     const hash = createHash('sha256');
-    for (const file of ['trainer/models.ts', 'trainer/model-io.ts', 'shared/self-test.ts']) hash.update(await readFile(join(ROOT, file)));
+    for (const file of ['trainer/models.ts', 'trainer/model-io.ts', 'shared/self-test.ts', 'trainer/pixel-test.ts', 'shared/pixel-test.ts']) hash.update(await readFile(join(ROOT, file)));
     const key = hash.update(flags.join(' ')).digest('hex').slice(0, 12);
     const parent = join(ROOT, '.cache/fixture-models', key);
     const version = `fixture-${arch}`;
@@ -88,6 +89,8 @@ export default async function setup(project: TestProject) {
     const bytes = new Uint8Array(await sharp(Buffer.from(sample.base64, 'base64')).withMetadata({ orientation }).jpeg({ quality: 92 }).toBuffer());
     oriented.push({ path: `${sample.path} with EXIF orientation ${orientation}`, label: sample.label, base64: b64(bytes), expected: await expect(bytes), domainScore: await domainOf(bytes) });
   }
+  // The default model was trained before pixel tests were recorded: the trainer's own code records one.
+  const pixelTest = await recordPixelTest(model, manifest.preprocessing, manifest.classes, policy);
   model.dispose();
 
   // Re-encodings of the first sample, at full size.
@@ -119,6 +122,7 @@ export default async function setup(project: TestProject) {
   const pixelLimit = { at: b64(await flat(1024)), over: b64(await flat(1025)) };
 
   project.provide('model', toFixture(dir, version));
+  project.provide('pixelTest', pixelTest);
   project.provide('otherArchitectures', await otherArchitectures(manifest.training.arch));
   project.provide('samples', samples);
   project.provide('oriented', oriented);
