@@ -1,7 +1,11 @@
 import { defineConfig } from 'vitest/config';
+import { BROWSER_TAG } from './test/browser/tag.ts';
 
 export default defineConfig({
   test: {
+    tags: [BROWSER_TAG],
+    // The default report, plus a record of the browser tests skipped, for npm test's last lines.
+    reporters: ['default', './test/browser/skip-reporter.ts'],
     projects: [
       {
         test: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { assertPixelImage, type PixelImage } from './image.ts';
 import { needsReview, type InferencePolicy } from './inference.ts';
-import { STAIN_MARGIN } from './preprocess.ts';
+import { largestRegion, STAIN_MARGIN } from './cell-window.ts';
 
 /**
  * What a photo's colours say about whether it is like the training photos, measured on a
@@ -65,41 +65,6 @@ export function domainStatistics(image: PixelImage): number[] {
   return [stained / valid, red / valid, green / valid, bright / valid, colourful / valid, stained ? stainBlue / stained : 0, cell];
 }
 
-/**
- * The largest 4-connected region of a row-major mask `columns` wide: its size in cells and a
- * mask of it.
- *
- * @example
- * const { size, region } = largestRegion(stainMask, width);
- */
-export function largestRegion(mask: Uint8Array, columns: number): { size: number; region: Uint8Array } {
-  const label = new Int32Array(mask.length).fill(-1);
-  const stack: number[] = [];
-  let best = -1, bestSize = 0, id = 0;
-  for (let start = 0; start < mask.length; start++) {
-    if (!mask[start] || label[start] >= 0) continue;
-    let size = 0;
-    label[start] = id;
-    stack.push(start);
-    while (stack.length) {
-      const p = stack.pop()!;
-      size++;
-      const x = p % columns;
-      for (const q of [x > 0 ? p - 1 : -1, x < columns - 1 ? p + 1 : -1, p - columns, p + columns]) {
-        if (q >= 0 && q < mask.length && mask[q] && label[q] < 0) {
-          label[q] = id;
-          stack.push(q);
-        }
-      }
-    }
-    if (size > bestSize) [best, bestSize] = [id, size];
-    id++;
-  }
-  const region = new Uint8Array(mask.length);
-  if (best >= 0) for (let i = 0; i < mask.length; i++) if (label[i] === best) region[i] = 1;
-  return { size: bestSize, region };
-}
-
 function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
 }
@@ -156,7 +121,8 @@ export function isOutOfDomain(score: number): boolean {
 }
 
 /** Why an answer is flagged for review: its confidence is under the threshold, or the photo is unlike the training photos. */
-export type ReviewReason = 'low_confidence' | 'out_of_domain';
+export const REVIEW_REASONS = ['low_confidence', 'out_of_domain'] as const;
+export type ReviewReason = (typeof REVIEW_REASONS)[number];
 
 /**
  * The reasons to flag an answer, the same in `npm run evaluate` and the Worker; an answer is

@@ -9,7 +9,8 @@ export {
   preprocess,
   stainBox,
   stainCentroid,
-  STAIN_MARGIN,
+  DEFAULT_CELL_SCALE,
+  type CropMode,
   type JpegScaleMode,
   type PreprocessingParams,
 } from './preprocess.ts';
@@ -48,4 +49,5 @@ export { mulberry32 } from './random.ts';
 export { compileForward, type CompileOptions, type ForwardPlan } from './fused-model.ts';
 export { heapF64, kernelsOn, ptr, scratchF32, withScratch, type SimdKernels } from './wasm-kernels.ts';
 export { winogradApplies, winogradConv2D, winogradFilterFloats, winogradFusedConv2D, winogradScratchFloats, winogradTransformBytes, type WinogradFusedConv2DOptions } from './winograd-conv.ts';
-export { DOMAIN_STATISTICS, domainProfileSchema, domainScore, domainStatistics, fitDomainProfile, isOutOfDomain, largestRegion, reviewReasons, type DomainProfile, type ReviewReason } from './domain.ts';
+export { cellBox, cellExtent, largestRegion, STAIN_MARGIN, type CellExtent } from './cell-window.ts';
+export { DOMAIN_STATISTICS, domainProfileSchema, domainScore, domainStatistics, fitDomainProfile, isOutOfDomain, REVIEW_REASONS, reviewReasons, type DomainProfile, type ReviewReason } from './domain.ts';

@@ -1,5 +1,6 @@
 import type { PixelImage } from './image.ts';
 import { applyOrientation, exifOrientation } from './orientation.ts';
+import { cellBox } from './cell-window.ts';
 import { jpegScaleFor, type PreprocessingParams } from './preprocess.ts';
 
 /** Scale denominators libjpeg's IDCT decodes to directly: 1/1, 1/2, 1/4, 1/8. */
@@ -117,5 +118,12 @@ export function decodeJpegFor(decoder: JpegDecoder, bytes: Uint8Array, params: P
     const { width, height } = decoder.header(bytes);
     scale = orientation >= 5 ? jpegScaleFor(height, width, params) : jpegScaleFor(width, height, params);
   }
-  return applyOrientation(decoder.decode(bytes, scale), orientation);
+  let image = applyOrientation(decoder.decode(bytes, scale), orientation);
+  if (params.crop === 'cell' && scale > 1) {
+    // The window must still hold the input's pixels across, or the resize would enlarge.
+    const side = cellBox(image, params.cellScale, params.cropFraction).width;
+    const finer = ([4, 2, 1] as const).find((s) => s < scale && side * (scale / s) >= params.width) ?? 1;
+    if (side < params.width) image = applyOrientation(decoder.decode(bytes, finer), orientation);
+  }
+  return image;
 }

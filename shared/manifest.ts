@@ -9,7 +9,6 @@ const rgbTriple = z.tuple([z.number(), z.number(), z.number()]);
 const preprocessingFields = {
   width: z.number().int().positive(),
   height: z.number().int().positive(),
-  crop: z.enum(['full', 'stain']),
   cropFraction: z.number().gt(0).lte(1),
   resize: z.literal('area'),
   colorSpace: z.literal('rgb'),
@@ -17,10 +16,14 @@ const preprocessingFields = {
   std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]),
 };
 
-/** Version 1 predates `jpegScale` (JPEGs decoded in full); version 2 states it. */
+const jpegScale = z.enum(['full', 'reduced']);
+const stainOrFull = z.enum(['full', 'stain']);
+
+/** Version 1 predates `jpegScale` (JPEGs decoded in full); version 2 states it; version 3 adds the `cell` crop. */
 export const preprocessingSchema = z.discriminatedUnion('version', [
-  z.object({ version: z.literal(1), ...preprocessingFields }),
-  z.object({ version: z.literal(2), ...preprocessingFields, jpegScale: z.enum(['full', 'reduced']) }),
+  z.object({ version: z.literal(1), ...preprocessingFields, crop: stainOrFull }),
+  z.object({ version: z.literal(2), ...preprocessingFields, crop: stainOrFull, jpegScale }),
+  z.object({ version: z.literal(3), ...preprocessingFields, crop: z.enum(['full', 'stain', 'cell']), jpegScale, cellScale: z.number().gt(0).lte(64) }),
 ]);
 
 export const classMetricsSchema = z.object({

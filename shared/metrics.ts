@@ -18,7 +18,10 @@ export function confusionMatrix(truth: ArrayLike<number>, predicted: ArrayLike<n
 
 /**
  * Accuracy, macro-F1 and per-class precision/recall/F1/support from a confusion matrix.
- * A class never predicted has precision 0 (not NaN), so JSON stays valid.
+ * A class never predicted has precision 0 (not NaN), so JSON stays valid. Macro-F1 is the mean
+ * F1 over the classes with support (at least one item of that true class): a class with none has
+ * no recall to measure, and counting its F1 of 0 would read one correct answer out of one, with
+ * four classes, as 0.25.
  *
  * @example
  * const ev = evaluationFromConfusion(['a', 'b'], [[1, 0], [1, 1]]);
@@ -28,7 +31,7 @@ export function evaluationFromConfusion(classes: string[], confusion: number[][]
   const n = classes.length;
   let total = 0, correct = 0;
   const perClass: Record<string, ClassMetrics> = {};
-  let f1Sum = 0;
+  let f1Sum = 0, supported = 0;
   for (let i = 0; i < n; i++) {
     let rowSum = 0, colSum = 0;
     for (let j = 0; j < n; j++) {
@@ -42,9 +45,12 @@ export function evaluationFromConfusion(classes: string[], confusion: number[][]
     const recall = rowSum ? tp / rowSum : 0;
     const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
     perClass[classes[i]] = { precision, recall, f1, support: rowSum };
-    f1Sum += f1;
+    if (rowSum) {
+      f1Sum += f1;
+      supported++;
+    }
   }
-  return { classes, accuracy: total ? correct / total : 0, macroF1: n ? f1Sum / n : 0, perClass, confusion };
+  return { classes, accuracy: total ? correct / total : 0, macroF1: supported ? f1Sum / supported : 0, perClass, confusion };
 }
 
 /**

@@ -7,10 +7,27 @@ export interface AugmentOptions {
   brightness: number;
   /** Maximum relative change of each colour channel's gain, for stain variation. */
   color: number;
+  /**
+   * Maximum relative change of the cell's size (0.15 = x0.87 to x1.15, even in log scale): the
+   * cell window is sized from the cell, and that measure varies from photo to photo.
+   */
+  zoom: number;
+  /** Turns by any angle, not just quarter turns. */
+  rotate: boolean;
 }
 
-export const defaultAugment: AugmentOptions = { dihedral: true, brightness: 0.1, color: 0.05 };
-export const noAugment: AugmentOptions = { dihedral: false, brightness: 0, color: 0 };
+export const defaultAugment: AugmentOptions = { dihedral: true, brightness: 0.1, color: 0.05, zoom: 0.15, rotate: true };
+export const noAugment: AugmentOptions = { dihedral: false, brightness: 0, color: 0, zoom: 0, rotate: false };
+
+/**
+ * The augmentation a recipe asks for: none, or the defaults with its zoom and turns.
+ *
+ * @example
+ * augmentFor({ augment: true, zoom: 0, rotate: false }); // flips, quarter turns and colour only
+ */
+export function augmentFor(recipe: { augment: boolean; zoom: number; rotate: boolean }): AugmentOptions {
+  return recipe.augment ? { ...defaultAugment, zoom: recipe.zoom, rotate: recipe.rotate } : noAugment;
+}
 
 /**
  * Index map of one of the 8 symmetries of a square (flips and quarter turns):
@@ -43,11 +60,42 @@ export function augmentInto(rgb: Uint8Array, out: Uint8Array, maps: Uint32Array[
   const contrast = 1 + rng.uniform(-options.brightness, options.brightness);
   const bright = 255 * rng.uniform(-options.brightness, options.brightness) * 0.5;
   const gain = [0, 1, 2].map(() => contrast * (1 + rng.uniform(-options.color, options.color)));
+  const source = options.zoom > 0 || options.rotate ? warp(rgb, Math.sqrt(map.length), options, rng) : rgb;
   for (let i = 0; i < map.length; i++) {
     const s = map[i] * 3, d = i * 3;
     for (let c = 0; c < 3; c++) {
-      const v = (rgb[s + c] - 128) * gain[c] + 128 + bright;
+      const v = (source[s + c] - 128) * gain[c] + 128 + bright;
       out[d + c] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
+}
+
+/**
+ * The square image scaled about its centre and turned by a random angle, bilinear, with the
+ * edge pixels repeated outside it, as the shared `cell` crop repeats them past the frame.
+ */
+function warp(rgb: Uint8Array, size: number, options: AugmentOptions, rng: Rng): Float32Array {
+  const out = new Float32Array(rgb.length);
+  const zoom = Math.exp(rng.uniform(-Math.log1p(options.zoom), Math.log1p(options.zoom)));
+  const angle = options.rotate ? rng.uniform(0, 2 * Math.PI) : 0;
+  // Source step per output pixel: a zoom above 1 shows the cell larger.
+  const cos = Math.cos(angle) / zoom, sin = Math.sin(angle) / zoom;
+  const centre = (size - 1) / 2, last = size - 1;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const dx = x - centre, dy = y - centre;
+      const u = Math.min(Math.max(centre + cos * dx - sin * dy, 0), last);
+      const v = Math.min(Math.max(centre + sin * dx + cos * dy, 0), last);
+      const x0 = Math.min(Math.floor(u), last - 1), y0 = Math.min(Math.floor(v), last - 1);
+      const fx = u - x0, fy = v - y0;
+      const p00 = (y0 * size + x0) * 3, p01 = p00 + 3, p10 = p00 + size * 3, p11 = p10 + 3;
+      const d = (y * size + x) * 3;
+      for (let c = 0; c < 3; c++) {
+        const top = rgb[p00 + c] + (rgb[p01 + c] - rgb[p00 + c]) * fx;
+        const bottom = rgb[p10 + c] + (rgb[p11 + c] - rgb[p10 + c]) * fx;
+        out[d + c] = top + (bottom - top) * fy;
+      }
+    }
+  }
+  return out;
 }

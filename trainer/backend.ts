@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import './cpu-backend.ts';
 import '@tensorflow/tfjs-backend-wasm';
 import type { WasmKernelBuild } from '../shared/index.ts';
 import { FlagError, UserError } from './errors.ts';

@@ -15,6 +15,7 @@ import { architectures } from './models.ts';
 import { progressMode, Reporter } from './progress.ts';
 import { addRecipeFlags, readCrossValidation, recipeFrom } from './recipe-flags.ts';
 import { formatReview } from './review-summary.ts';
+import { recordedCommand } from './shell-quote.ts';
 import { train } from './train.ts';
 import type { Manifest } from '../shared/index.ts';
 
@@ -65,7 +66,7 @@ addRecipeFlags(program
         ...recipeFrom(o), out: o.out, version: o.version ? versionFlag(o.version) : defaultVersion(), name: o.name, resume: o.resume,
         allowQuantDrop: o.allowQuantDrop, crossValidation: o.cvResults ? await readCrossValidation(o.cvResults) : undefined,
         // A wrapper (train:flagship) records the command its user typed instead of its child's.
-        command: process.env.CELLSENSE_RECORDED_COMMAND || ['npm run train --', ...process.argv.slice(3)].join(' '), shouldStop: () => stopRequested,
+        command: process.env.CELLSENSE_RECORDED_COMMAND || recordedCommand('npm run train --', process.argv.slice(3)), shouldStop: () => stopRequested,
       },
       reporter,
     );
@@ -99,7 +100,7 @@ addRecipeFlags(program
     reporter.setEpochs(o.epochs);
     const options = {
       ...recipeFrom(o), folds: o.folds, only: o.only ? String(o.only).split(',').map(Number) : undefined,
-      command: process.env.CELLSENSE_RECORDED_COMMAND || ['npm run cv --', ...process.argv.slice(3)].join(' '), shouldStop: () => stopRequested,
+      command: process.env.CELLSENSE_RECORDED_COMMAND || recordedCommand('npm run cv --', process.argv.slice(3)), shouldStop: () => stopRequested,
     };
     if (o.foldResults) {
       await writeFoldResults(o.foldResults, await crossValidateFolds(options, reporter));

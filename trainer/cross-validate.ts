@@ -1,5 +1,5 @@
 import { applyTemperature, argMax, evaluationFromConfusion, plainInference, type Evaluation } from '../shared/index.ts';
-import { defaultAugment, noAugment } from './augment.ts';
+import { augmentFor } from './augment.ts';
 import { setupBackend } from './backend.ts';
 import { calibrate, reliability, type ThresholdOptions } from './calibration.ts';
 import { FlagError } from './errors.ts';
@@ -72,7 +72,7 @@ export async function crossValidateFolds(options: CrossValidateOptions, reporter
     const loop = await trainLoop(model, trainImages, innerVal, params, scan.classes.length, {
       epochs: options.epochs, batchSize: options.batchSize, workers: options.workers, seed: options.seed + f, patience: options.patience,
       learningRate: options.learningRate, schedule: options.schedule, labelSmoothing: options.labelSmoothing,
-      groups: trainIdx.map((i) => groups[i]), perClass: options.perClass, augment: options.augment ? defaultAugment : noAugment,
+      groups: trainIdx.map((i) => groups[i]), perClass: options.perClass, augment: augmentFor(options),
       runKey: `cv-${f}`, shouldStop: options.shouldStop,
       onEpochStart: (epoch, batches) => reporter.epochStart(epoch, batches),
       onBatch: (b, speed) => reporter.batch(b, speed),

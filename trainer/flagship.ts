@@ -13,26 +13,28 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
 import { choiceFlag, defaultVersion, intFlag, repoRoot, versionFlag } from './cli-options.ts';
+import { recordedCommand } from './shell-quote.ts';
 
 /**
  * The recipe. Folds and the validation split are grouped by content (the file names of TRAIN
  * do not identify the source photo), so its figures are those of new cells.
  */
 export const flagshipRecipe = [
-  '--arch', 'compact', '--crop', 'stain',
+  '--arch', 'compact', '--crop', 'cell',
   '--epochs', '25', '--patience', '25', '--schedule', 'cosine', '--learning-rate', '0.002',
   '--per-class', '500', '--label-smoothing', '0.05', '--tta', 'none', '--seed', '42',
   // Cells above the review threshold should be right at least 97 times in 100.
   '--target-accuracy', '0.97',
-  // Flips, quarter turns and colour jitter stay on: on content-grouped 5-fold CV they are worth
-  // about 5 points (README), although TRAIN's images are already turned and shifted copies.
-  // Decoding JPEGs at 1/2 scale halves the Worker's decode time.
+  // The cell window is sized from the cell, so another framing or resolution shows the model the
+  // same cell; augmentation (flips, any-angle turns, zoom, colour) stays on: on content-grouped
+  // 5-fold CV it is worth about 5 points (README), although TRAIN's images are already turned and
+  // shifted copies. Decoding JPEGs at reduced scale halves the Worker's decode time.
   '--jpeg-scale', 'reduced',
 ];
 
 function run(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
-    const recorded = ['npm run train:flagship', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+    const recorded = process.argv.length > 2 ? recordedCommand('npm run train:flagship --', process.argv.slice(2)) : 'npm run train:flagship';
     const child = spawn(process.execPath, [...process.execArgv, path.join(repoRoot, 'trainer', 'cli.ts'), ...args], {
       stdio: 'inherit',
       env: { ...process.env, CELLSENSE_RECORDED_COMMAND: recorded },

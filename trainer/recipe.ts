@@ -10,9 +10,10 @@ import type { Reporter } from './progress.ts';
 import type { TrainOptions } from './train.ts';
 
 /** What `train` and `cv` both start from: the decoded dataset and each image's source group. */
-export async function loadGrouped(options: Pick<TrainOptions, 'data' | 'crop' | 'jpegScale' | 'cacheDir' | 'groupPattern' | 'groupThreshold'>, inputSize: number, reporter: Reporter) {
+export async function loadGrouped(options: Pick<TrainOptions, 'data' | 'crop' | 'cellScale' | 'jpegScale' | 'cacheDir' | 'groupPattern' | 'groupThreshold'>, inputSize: number, reporter: Reporter) {
   const scan = await scanDataset(options.data);
-  const params = defaultPreprocessing(inputSize, options.crop, options.jpegScale);
+  const base = defaultPreprocessing(inputSize, options.crop, options.jpegScale);
+  const params = base.version === 3 && options.cellScale ? { ...base, cellScale: options.cellScale } : base;
   reporter.info(`dataset ${options.data}: ${scan.files.length} files in ${scan.classes.length} classes (${scan.classes.join(', ')})`);
   const dataset = await loadDataset(scan, params, { cacheDir: options.cacheDir, onProgress: (done, total) => reporter.progress('reading', done, total) });
   for (const s of dataset.skipped) reporter.warn(`skipped ${path.join(options.data, s.path)}: ${s.reason}`);

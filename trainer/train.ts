@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { domainScore, fitDomainProfile, isOutOfDomain, plainInference, type JpegScaleMode, type Manifest, type PreprocessingParams, type QuantizationDtype } from '../shared/index.ts';
-import { defaultAugment, noAugment } from './augment.ts';
+import { augmentFor } from './augment.ts';
 import { setupBackend, type BackendChoice } from './backend.ts';
 import { calibrate } from './calibration.ts';
 import { Checkpoint } from './checkpoint.ts';
@@ -30,6 +30,8 @@ export interface TrainOptions {
   backend: BackendChoice;
   resume: boolean;
   crop: PreprocessingParams['crop'];
+  /** Side of the `cell` window in cell radii (PreprocessingParams.cellScale). */
+  cellScale?: number;
   /** JPEG decode scale (PreprocessingParams.jpegScale); default `full`. */
   jpegScale?: JpegScaleMode;
   groupPattern?: string;
@@ -41,6 +43,9 @@ export interface TrainOptions {
   learningRate: number;
   patience: number;
   augment: boolean;
+  /** Scale augmentation (AugmentOptions.zoom) and any-angle turns, when `augment` is on. */
+  zoom: number;
+  rotate: boolean;
   /** Learning-rate schedule over the epochs. */
   schedule: 'constant' | 'cosine';
   labelSmoothing: number;
@@ -89,7 +94,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   reporter.info(`backend: ${backend.name} (${backend.reason})`);
   const model = arch.build({ inputSize, classCount: scan.classes.length, seed: options.seed });
   const runKey = createHash('sha256')
-    .update(JSON.stringify([dataset.fingerprint, params, options.arch, options.seed, options.batchSize, options.learningRate, options.groupPattern ?? options.groupThreshold, options.augment, options.schedule, options.labelSmoothing, options.perClass, options.epochs, options.workers ?? 'default', backend.name]))
+    .update(JSON.stringify([dataset.fingerprint, params, options.arch, options.seed, options.batchSize, options.learningRate, options.groupPattern ?? options.groupThreshold, augmentFor(options), options.schedule, options.labelSmoothing, options.perClass, options.epochs, options.workers ?? 'default', backend.name]))
     .digest('hex')
     .slice(0, 16);
   await mkdir(options.out, { recursive: true });
@@ -112,7 +117,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     labelSmoothing: options.labelSmoothing,
     groups: split.train.map((i) => groups[i]),
     perClass: options.perClass,
-    augment: options.augment ? defaultAugment : noAugment,
+    augment: augmentFor(options),
     checkpoint,
     runKey,
     resume: options.resume,

@@ -3,11 +3,12 @@ import { HTTPException } from 'hono/http-exception';
 import { timing } from 'hono/timing';
 import { requireToken, type AppEnv } from './auth.ts';
 import { consoleRoutes } from './console/route.ts';
-import { errorBody, HttpError, RateLimitedError } from './errors.ts';
+import { bearerChallenge, errorBody, HttpError, RateLimitedError } from './errors.ts';
 import { corsFromConfig } from './middleware/cors.ts';
 import { rateLimit } from './middleware/rate-limit.ts';
 import { requestId } from './middleware/request-id.ts';
 import { securityHeaders } from './middleware/security-headers.ts';
+import { documentConfig, withMiddlewareResponses } from './openapi.ts';
 import { classifyRoutes } from './routes/classify.ts';
 import { deviceListRoutes } from './routes/device-list.ts';
 import { deviceRoutes } from './routes/devices.ts';
@@ -54,16 +55,16 @@ export function buildApp() {
     scheme: 'bearer',
     description: 'a device token from `npm run token` or POST /v1/devices',
   });
-  app.doc31('/openapi.json', {
-    openapi: '3.1.0',
-    info: { title: 'cellsense', version: '1', description: 'Classifies white-blood-cell photos from lab devices at the edge' },
-  });
+  app.get('/openapi.json', (c) => c.json(withMiddlewareResponses(app.getOpenAPI31Document(documentConfig(c)))));
 
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 
   app.onError((error, c) => {
     if (error instanceof RateLimitedError) c.header('retry-after', String(error.retryAfter));
-    if (error instanceof HttpError) return c.json(errorBody(error.code, error.message), error.status);
+    if (error instanceof HttpError) {
+      const challenge = error.status === 401 ? { 'www-authenticate': bearerChallenge(c.req.header('authorization')) } : undefined;
+      return c.json(errorBody(error.code, error.message), error.status, challenge);
+    }
     if (error instanceof HTTPException) {
       const status = error.status;
       const code = status === 415 ? 'unsupported_media_type' : status === 400 ? 'invalid_request' : `http_${status}`;

@@ -123,6 +123,17 @@ export function quoted(value: string, max = 80): string {
   return value.length > max ? `"${value.slice(0, max)}…" (${value.length} characters)` : `"${value}"`;
 }
 
+/**
+ * The `WWW-Authenticate` challenge of a 401 (RFC 6750): with `error="invalid_token"` when the
+ * request sent a bearer token (unknown or revoked), without an error when it sent none.
+ *
+ * @example
+ * bearerChallenge('Bearer cs_x'); // 'Bearer realm="cellsense", error="invalid_token"'
+ */
+export function bearerChallenge(authorization: string | undefined): string {
+  return /^Bearer\s+\S/i.test(authorization ?? '') ? 'Bearer realm="cellsense", error="invalid_token"' : 'Bearer realm="cellsense"';
+}
+
 /** The JSON body every error response carries. */
 export function errorBody(code: string, message: string) {
   return { error: { code, message: publicMessage(message) } };

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { DriftQueryShape, DriftSchema } from './drift-schemas.ts';
 
 // Schemas of the rollout routes (issue 5): routing, statistics, feedback.
 
@@ -41,6 +42,7 @@ export const StatsQuerySchema = z.object({
     .string()
     .optional()
     .openapi({ param: { name: 'since', in: 'query' }, description: 'ISO 8601 time; only predictions made since then count (default: all)', example: '2026-05-01T00:00:00Z' }),
+  ...DriftQueryShape,
 });
 
 const LatencySchema = z.object({ p50: z.number(), p95: z.number() }).nullable().openapi({ description: 'Worker time per image, ms' });
@@ -49,7 +51,7 @@ const EvaluationSchema = z
   .object({
     count: z.number().int(),
     accuracy: z.number(),
-    macroF1: z.number(),
+    macroF1: z.number().openapi({ description: 'mean F1 over the classes with at least one confirmed label (support > 0); a class no label has confirmed yet does not count' }),
     classes: z.array(z.string()),
     confusion: z.array(z.array(z.number().int())).openapi({ description: 'confusion[i][j]: confirmed class i predicted as j' }),
     perClass: z.record(z.string(), z.object({ precision: z.number(), recall: z.number(), f1: z.number(), support: z.number().int() })),
@@ -89,7 +91,7 @@ export const VersionStatsSchema = z
   .openapi('VersionStats');
 
 export const StatsSchema = z
-  .object({ since: z.string().nullable(), generatedAt: z.string(), versions: z.array(VersionStatsSchema) })
+  .object({ since: z.string().nullable(), generatedAt: z.string(), versions: z.array(VersionStatsSchema), drift: DriftSchema })
   .openapi('Stats');
 
 export const FeedbackSchema = z

@@ -1,7 +1,13 @@
 import { z } from '@hono/zod-openapi';
+import { REVIEW_REASONS } from '../shared/index.ts';
 
 export const ErrorSchema = z
-  .object({ error: z.object({ code: z.string(), message: z.string() }) })
+  .object({
+    error: z.object({
+      code: z.string().openapi({ description: 'stable and machine-readable; each status lists the codes it carries' }),
+      message: z.string().openapi({ description: 'for a person: what was wrong and what to send instead' }),
+    }),
+  })
   .openapi('Error', { example: { error: { code: 'invalid_image', message: 'the body is not a JPEG, PNG or WebP image' } } });
 
 export const PredictionSchema = z.object({ label: z.string(), probability: z.number().min(0).max(1) }).openapi('Prediction');
@@ -14,7 +20,7 @@ export const ClassificationSchema = z
     predictions: z.array(PredictionSchema).openapi({ description: 'every class, highest probability first; sums to 1' }),
     review: z.boolean().openapi({ description: 'a technician should check this cell: true when `reasons` is not empty' }),
     reasons: z
-      .array(z.enum(['low_confidence', 'out_of_domain']))
+      .array(z.enum(REVIEW_REASONS))
       .openapi({ description: "why the cell is flagged: `low_confidence`, the top probability is under the version's review threshold; `out_of_domain`, the photo's colour or stain statistics are unlike the training photos (blank, grayscale, another stain, a rescaled cell)" }),
     domainScore: z
       .number()
@@ -29,7 +35,10 @@ export const BatchItemSchema = z
     index: z.number().int(),
     filename: z.string().nullable(),
     result: ClassificationSchema.optional(),
-    error: z.object({ status: z.number().int(), code: z.string(), message: z.string() }).optional(),
+    error: z
+      .object({ status: z.number().int(), code: z.string(), message: z.string() })
+      .optional()
+      .openapi({ description: 'why this part has no result: 400, 413 or 415 with the codes those statuses list, or 500 `internal_error`' }),
   })
   .openapi('BatchItem', { description: 'the result for one part, in request order: `result` or `error`' });
 
@@ -136,15 +145,15 @@ export const HealthSchema = z.object({ status: z.literal('ok') }).openapi('Healt
 /** Standard error responses, for the OpenAPI document. */
 export function errorResponses(...statuses: number[]) {
   const descriptions: Record<number, string> = {
-    400: 'bad input (empty body, undecodable or truncated image, invalid JSON)',
-    401: 'missing or invalid bearer token',
-    403: 'a device token on an admin route, or pinning a version the token may not',
-    404: 'unknown model version, device or prediction',
-    409: 'a conflict with stored state (an active token, another label, a concurrent change)',
-    413: 'body over the limit, or more than 4096 pixels on a side',
-    415: 'unsupported content type',
-    422: 'well-formed but unusable: an unknown, incomplete or unverified version, a split not summing to 100, a label not among the classes',
-    503: 'no usable model (none published, or none of the routed versions passes its integrity check)',
+    400: 'bad input: `invalid_request` or `invalid_json` (a parameter or JSON body that fails its schema), `empty_body`, `invalid_image` (not a JPEG, PNG or WebP, truncated, or damaged), `invalid_multipart`, `empty_batch`, `too_many_images`, `not_a_file`, `conflicting_version` (header and query pin different versions), `invalid_device_name`, `invalid_pins`, `invalid_since`, `invalid_bucket` (a drift series of over 1,000 buckets)',
+    401: '`unauthorized`: missing, unknown or revoked bearer token',
+    403: '`forbidden`: a device token on an admin route, pinning a version the token may not, or confirming another device\'s prediction',
+    404: '`model_not_found`, `device_not_found`, `prediction_not_found` or `report_not_found`',
+    409: 'a conflict with stored state: `device_exists`, `feedback_conflict` (another label), `routing_conflict` (a concurrent change), `nothing_to_roll_back`',
+    413: '`body_too_large` (over the byte limits of GET /v1/info) or `image_too_large` (more than 4096 pixels on a side, read from the header before decoding)',
+    415: '`unsupported_media_type`',
+    422: 'well-formed but unusable: `invalid_split` (not summing to 100), `unknown_version`, `incomplete_version`, `unverified_version`, `unknown_label` (not among the classes)',
+    503: 'no usable model: `no_model` (none published), `no_healthy_version` (none of the routed versions passes its check), `model_integrity`, `model_invalid`, `store_unavailable`, `backend_unavailable`',
   };
   return Object.fromEntries(
     statuses.map((s) => [s, { description: descriptions[s], content: { 'application/json': { schema: ErrorSchema } } }]),

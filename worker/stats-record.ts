@@ -51,7 +51,7 @@ function insertRows(db: Database, table: string, columns: string[], rows: unknow
   return db.prepare(`INSERT INTO ${table} (${columns.join(', ')}) SELECT ${values} FROM json_each(?1)`).bind(JSON.stringify(rows)).run();
 }
 
-const PREDICTION_COLUMNS = ['id', 'request_id', 'version', 'assigned', 'route', 'device', 'status', 'error_code', 'top_label', 'top_probability', 'probabilities', 'review', 'latency_ms', 'created_at'];
+const PREDICTION_COLUMNS = ['id', 'request_id', 'version', 'assigned', 'route', 'device', 'status', 'error_code', 'top_label', 'top_probability', 'probabilities', 'review', 'latency_ms', 'created_at', 'reasons', 'domain_score'];
 const SHADOW_COLUMNS = ['prediction_id', 'version', 'status', 'error_code', 'top_label', 'top_probability', 'probabilities', 'agreed', 'latency_ms', 'created_at'];
 
 /** Writes the outcome of every image of one or more requests in one D1 statement. */
@@ -60,7 +60,8 @@ export async function recordPredictions(db: Database, records: PredictionRecord[
   const rows = records.map((r) => {
     const result = r.classified?.result;
     const probabilities = r.classified ? JSON.stringify(probabilityMap(r.classified.classes, r.classified.probabilities)) : null;
-    return [r.id, r.requestId, r.version, r.assigned, r.route, r.device, r.status, r.errorCode, result?.top.label ?? null, result?.top.probability ?? null, probabilities, result ? (result.review ? 1 : 0) : null, r.latencyMs, r.createdAt];
+    return [r.id, r.requestId, r.version, r.assigned, r.route, r.device, r.status, r.errorCode, result?.top.label ?? null, result?.top.probability ?? null, probabilities, result ? (result.review ? 1 : 0) : null, r.latencyMs, r.createdAt,
+      result ? JSON.stringify(result.reasons) : null, result?.domainScore ?? null];
   });
   await insertRows(db, 'predictions', PREDICTION_COLUMNS, rows);
 }

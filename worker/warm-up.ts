@@ -52,11 +52,11 @@ async function warm(): Promise<void> {
     // and preprocessing's loops for the sizes and pixel types requests bring (a 16x16 JPEG and an
     // RGBA frame alone left the first request's decode and preprocess at 15 ms against 5.5 ms).
     const photo = new Uint8Array(warmUpPhoto);
-    for (const params of [defaultPreprocessing(64, 'stain', 'reduced'), defaultPreprocessing(64, 'stain')]) {
+    for (const params of [defaultPreprocessing(64, 'cell', 'reduced'), defaultPreprocessing(64, 'stain', 'reduced'), defaultPreprocessing(64, 'stain')]) {
       preprocess(await decodeImage(photo, params), params);
     }
     // The RGBA frames PNG and WebP decode to.
-    preprocess(syntheticFrame(320, 240), defaultPreprocessing(64, 'stain'));
+    preprocess(syntheticFrame(320, 240), defaultPreprocessing(64, 'cell'));
     // Token checks hash with WebCrypto; its first digest sets it up.
     await sha256Hex(new Uint8Array(32));
     // Whether requests need a timer between their timed phases (clock.ts).

@@ -2,20 +2,29 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { percent, score } from '../../trainer/report/format.ts';
 import { defaultModelDir } from '../../worker/scripts/default-model.ts';
 import { renamedVersion, seedLocalState, startDevServer, type DevServer } from '../../worker/scripts/dev-server.ts';
 import { sampleImage } from '../../worker/scripts/local-setup.ts';
 import { readModelDir } from '../../worker/scripts/model-dir.ts';
-import { apiClient, ARTEFACTS, CHROMIUM, hasChromium, openView, pageWeight, shoot, signIn } from './harness.ts';
+import { browserForTests } from '../browser/chromium.ts';
+import { apiClient, ARTEFACTS, openView, pageWeight, shoot, signIn, widerThanPage } from './harness.ts';
 
-// The lab console in a real browser (Debian's chromium through playwright-core) against a real
+// The lab console in a real browser (a Chromium through playwright-core) against a real
 // `wrangler dev` on a throwaway persisted state holding two published versions.
-if (!hasChromium) console.warn(`console e2e skipped: no browser at ${CHROMIUM} (apt-get install chromium, or set CELLSENSE_CHROMIUM)`);
+const chromiumFor = browserForTests();
 
-const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+/** Ten JPEG frames unlike the training photos: blank and single-colour 320x240 frames, and grayscale copies of a sample. */
+async function unlikeFrames(): Promise<Uint8Array[]> {
+  const frame = (background: string) => sharp({ create: { width: 320, height: 240, channels: 3, background } }).jpeg().toBuffer();
+  const grayscale = () => sharp(sampleImage()).grayscale().toColourspace('srgb').jpeg().toBuffer();
+  const frames = await Promise.all(['#ffffff', '#000000', '#808080', '#8060a0'].flatMap((c) => [frame(c), frame(c)]).concat([grayscale(), grayscale()]));
+  return frames.map((b) => new Uint8Array(b));
+}
 
-describe.skipIf(!hasChromium)('lab console in chromium', () => {
+describe.skipIf(chromiumFor.skip)('lab console in chromium', { tags: ['browser'] }, () => {
   let state: string;
   let dev: DevServer;
   let browser: Browser;
@@ -28,13 +37,14 @@ describe.skipIf(!hasChromium)('lab console in chromium', () => {
   const urls: string[] = [];
 
   beforeAll(async () => {
+    if (!chromiumFor.path) throw new Error(chromiumFor.missing);
     state = mkdtempSync(join(tmpdir(), 'cellsense-console-'));
     base = await readModelDir(defaultModelDir());
     versions = [base.manifest.version, `${base.manifest.version}-b`];
     tokens = await seedLocalState(state, [base, renamedVersion(base, versions[1])], 1);
     dev = await startDevServer({ persistTo: state });
     api = apiClient(dev.url);
-    browser = await chromium.launch({ executablePath: CHROMIUM });
+    browser = await chromium.launch({ executablePath: chromiumFor.path });
     context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: dev.url });
     context.on('request', (request) => urls.push(request.url()));
@@ -85,8 +95,9 @@ describe.skipIf(!hasChromium)('lab console in chromium', () => {
     expect(text).toContain('Verified');
     expect(text).toContain(base.manifest.classes.join(', '));
     expect(text).toContain(`${base.manifest.input.width} × ${base.manifest.input.height} px`);
-    expect(text).toContain(pct(validation.accuracy));
-    expect(text).toContain(pct(validation.macroF1));
+    // Written as the training report writes them: accuracy a percentage, macro-F1 a score.
+    expect(text).toContain(percent(validation.accuracy));
+    expect(text).toContain(`Macro-F1${score(validation.macroF1)}`);
     expect(await page.locator('article.model').count()).toBe(2);
     // Kept for this tab only, and never sent in a URL.
     expect(await page.evaluate(() => [sessionStorage.getItem('cellsense.adminToken'), localStorage.length])).toEqual([tokens.admin, 0]);
@@ -202,6 +213,60 @@ describe.skipIf(!hasChromium)('lab console in chromium', () => {
     expect((await api(token, 'POST', '/v1/classify', new Uint8Array(readFileSync(sampleImage())))).status).toBe(401);
     const { body } = await api(tokens.admin, 'GET', '/v1/devices');
     expect(body.devices.map((d: { name: string }) => d.name)).not.toContain('e2e-analyser');
+  });
+
+  it('charts drift per device and raises the alert for a device whose photos are unlike the training photos', async () => {
+    const device = 'e2e-camera-swapped';
+    const { body: created } = await api(tokens.admin, 'POST', '/v1/devices', { name: device });
+    // A camera or stain gone wrong: blank, single-colour and grayscale frames, ten answers (the default fewest for an alert).
+    const answeredBy = new Set<string>();
+    for (const image of await unlikeFrames()) {
+      const { status, body } = await api(created.token, 'POST', '/v1/classify', image);
+      expect(status).toBe(200);
+      expect(body.reasons).toContain('out_of_domain');
+      answeredBy.add(body.model.version);
+    }
+    // Routing is sticky per device: one version answered them all.
+    const [version] = [...answeredBy];
+    expect(answeredBy.size).toBe(1);
+    await openView(page, 'Live');
+    const card = page.locator(`article.drift[data-device="${device}"][data-version="${version}"]`);
+    await card.waitFor();
+    expect(await card.getAttribute('data-alert')).toBe('true');
+    expect(await card.locator('.badge').textContent()).toBe('Drift alert');
+    const status = page.getByRole('alert').filter({ hasText: 'Drift alert' });
+    expect(await status.textContent()).toBe(`Drift alert: ${device}. ${device} (${version}): 100.0% of 10 answers out of domain. Check its camera, magnification and stain.`);
+    // Three charts: flagged shares against the alert level, the mean domain score, the class mix.
+    expect(await card.locator('svg.chart').count()).toBe(3);
+    const points = card.locator('svg.chart').first().locator('circle title');
+    expect(await points.allTextContents()).toEqual(expect.arrayContaining([expect.stringMatching(/^Out of domain: 100\.0% of \d+ from /)]));
+    expect(await card.locator('svg.chart').first().locator('line.reference title').textContent()).toBe('alert level 20.0%');
+    expect(await card.locator('svg.chart').nth(2).locator('rect[fill]').count()).toBeGreaterThan(0);
+    // The device that only sent a real photo (Try it, above) is not in alert.
+    const others = page.locator('article.drift[data-alert="false"]');
+    expect(await others.count()).toBeGreaterThan(0);
+    expect(await others.first().locator('.badge').textContent()).toBe('Too few answers to judge');
+    // The page shows what the API says.
+    const { body: stats } = await api(tokens.admin, 'GET', '/v1/stats');
+    expect(stats.drift.alerting).toEqual([device]);
+    await shoot(page, '9-drift');
+  });
+
+  it('fits every view in a 420 px wide window: nothing wider than the page', async () => {
+    const views = ['Models', 'Routing', 'Live', 'Try it', 'Devices'];
+    const measured = [];
+    await page.setViewportSize({ width: 420, height: 900 });
+    try {
+      for (const view of views) {
+        await openView(page, view);
+        if (view === 'Live') await page.locator('#live-cards[aria-busy="false"]').waitFor();
+        measured.push({ view, ...(await widerThanPage(page)) });
+        await shoot(page, `10-narrow-${view.toLowerCase().replace(/\W+/g, '-')}`);
+      }
+    } finally {
+      await page.setViewportSize({ width: 1366, height: 900 });
+    }
+    expect(measured).toEqual(views.map((view) => ({ view, page: 420, overflowing: [] })));
   });
 
   it('never put a token in a URL, and the page stays small', () => {

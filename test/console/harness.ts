@@ -1,12 +1,9 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
 import { ROOT } from '../../worker/scripts/wrangler-cli.ts';
 
-/** Debian's chromium; playwright's own browser download does not work here. */
-export const CHROMIUM = process.env.CELLSENSE_CHROMIUM ?? '/usr/bin/chromium';
-export const hasChromium = existsSync(CHROMIUM);
 
 /** Screenshots and figures of the last run (tmp/ is gitignored). */
 export const ARTEFACTS = join(ROOT, 'tmp/console-e2e');
@@ -58,4 +55,23 @@ export async function openView(page: Page, name: string): Promise<void> {
   await link.focus();
   await page.keyboard.press('Enter');
   await page.locator('.view[aria-busy="false"]').waitFor();
+}
+
+/**
+ * The page's scrolling width, and the elements that reach past the window's right edge without a
+ * scrolling box of their own to hold them (as `tag.class "text"`), for a message that says where.
+ */
+export async function widerThanPage(page: Page): Promise<{ page: number; overflowing: string[] }> {
+  return page.evaluate(() => {
+    const edge = document.documentElement.clientWidth;
+    const clipped = (el: Element) => {
+      for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) if (getComputedStyle(p).overflowX !== 'visible' && p.getBoundingClientRect().right <= edge + 0.5) return true;
+      return false;
+    };
+    const overflowing = Array.from(document.body.querySelectorAll('*'))
+      .filter((el) => el.getBoundingClientRect().right > edge + 0.5 && !clipped(el))
+      // getAttribute: an SVG element's className is an object, not the class list.
+      .map((el) => `${el.tagName.toLowerCase()}${el.getAttribute('class') ? `.${el.getAttribute('class')!.trim().replace(/\s+/g, '.')}` : ''} "${(el.textContent ?? '').trim().slice(0, 30)}"`);
+    return { page: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth), overflowing: overflowing.slice(0, 8) };
+  });
 }

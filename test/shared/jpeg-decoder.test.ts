@@ -6,6 +6,7 @@ import {
   createJpegDecoder, decodeJpegFor, defaultPreprocessing, jpegScaleFor, JpegDecodeError, parseManifest, preparationKey, preprocessingSchema,
 } from '../../shared/index.ts';
 import { decodeForModel, decodeImageFile } from '../../trainer/dataset-load.ts';
+import { defaultModelDir } from '../../trainer/evaluate.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const decoder = createJpegDecoder(new WebAssembly.Module(readFileSync(path.join(root, 'shared/jpeg/jpeg-decoder.wasm'))));
@@ -64,6 +65,19 @@ describe('jpegScaleFor', () => {
 });
 
 describe('decodeJpegFor and the trainer\'s decodeForModel', () => {
+  it.each([
+    ['a large cell: stays at the stain guess', 80, 160],
+    ['a smaller cell: decoded at 1/2, where its window spans the input', 50, 320],
+    ['a small cell in a large photo: decoded in full', 12, 640],
+  ])('sizes a cell crop\'s decode from the cell: %s', async (_, radius, decodedWidth) => {
+    // A 640x480 smear with one purple cell; the stain guess decodes it at 1/4 (0.75 x 120 >= 64).
+    const svg = `<svg width="640" height="480"><rect width="640" height="480" fill="rgb(225,195,205)"/><circle cx="300" cy="250" r="${radius}" fill="rgb(110,55,185)"/></svg>`;
+    const bytes = new Uint8Array(await sharp(Buffer.from(svg)).jpeg({ quality: 95 }).toBuffer());
+    const params = defaultPreprocessing(64, 'cell', 'reduced');
+    const image = decodeJpegFor(decoder, bytes, params);
+    expect(image.width).toBe(decodedWidth);
+  });
+
   it('turn an EXIF-rotated JPEG upright as sharp does', async () => {
     const rotated = new Uint8Array(await sharp(sample(0)).jpeg().withMetadata({ orientation: 6 }).toBuffer());
     const ours = decodeJpegFor(decoder, rotated, defaultPreprocessing(64, 'stain'));
@@ -93,15 +107,17 @@ describe('preprocessing versions', () => {
     ['version 1', defaultPreprocessing(64, 'stain'), true],
     ['version 2 reduced', defaultPreprocessing(64, 'stain', 'reduced'), true],
     ['version 2 without jpegScale', { ...defaultPreprocessing(64, 'stain'), version: 2 }, false],
-    ['version 3', { ...defaultPreprocessing(64, 'stain', 'reduced'), version: 3 }, false],
+    ['version 3 without its cellScale', { ...defaultPreprocessing(64, 'stain', 'reduced'), version: 3 }, false],
   ])('the manifest schema %s: accepted %s', (_, params, ok) => {
     expect(preprocessingSchema.safeParse(params).success).toBe(ok);
   });
 
-  it('reads the shipped default model (version 2, reduced) and a version 1 manifest of before jpegScale', () => {
-    const shipped = JSON.parse(readFileSync(path.join(root, 'models/bloodcell-20261207/manifest.json'), 'utf8'));
-    expect(parseManifest(shipped).preprocessing).toMatchObject({ version: 2, jpegScale: 'reduced' });
-    const { jpegScale: _, ...fields } = shipped.preprocessing;
-    expect(parseManifest({ ...shipped, preprocessing: { ...fields, version: 1 } }).preprocessing.version).toBe(1);
+  it('reads the shipped default model (version 3, cell crop, reduced) and the stain-crop manifests of versions 2 and 1', async () => {
+    const shipped = JSON.parse(readFileSync(path.join(await defaultModelDir(path.join(root, 'models')), 'manifest.json'), 'utf8'));
+    expect(parseManifest(shipped).preprocessing).toMatchObject({ version: 3, crop: 'cell', jpegScale: 'reduced' });
+    const { cellScale: _, ...fields } = shipped.preprocessing;
+    expect(parseManifest({ ...shipped, preprocessing: { ...fields, version: 2, crop: 'stain' } }).preprocessing.version).toBe(2);
+    const { jpegScale: __, ...older } = fields;
+    expect(parseManifest({ ...shipped, preprocessing: { ...older, version: 1, crop: 'stain' } }).preprocessing.version).toBe(1);
   });
 });

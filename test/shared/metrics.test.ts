@@ -18,6 +18,16 @@ describe('metrics', () => {
     expect(ev.macroF1).toBeCloseTo((ev.perClass.a.f1 + ev.perClass.b.f1) / 2);
   });
 
+  it('averages F1 over the classes with support only', () => {
+    // One confirmed label, answered right, among four classes: nothing was wrong.
+    expect(evaluationFromConfusion(['a', 'b', 'c', 'd'], [[1, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0], [0, 0, 0, 0]]).macroF1).toBe(1);
+    // A class predicted but never true lowers its row's precision, and is not averaged itself.
+    const ev = evaluationFromConfusion(['a', 'b'], [[1, 1], [0, 0]]);
+    expect(ev.perClass.a.f1).toBeCloseTo(2 / 3, 12);
+    expect(ev.macroF1).toBeCloseTo(2 / 3, 12);
+    expect(evaluationFromConfusion(['a', 'b'], [[0, 0], [0, 0]]).macroF1).toBe(0);
+  });
+
   it('gives 0, not NaN, for a class never predicted or absent', () => {
     const ev = evaluationFromConfusion(['a', 'b'], [[2, 0], [0, 0]]);
     expect(ev.perClass.b).toEqual({ precision: 0, recall: 0, f1: 0, support: 0 });

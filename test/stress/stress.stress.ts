@@ -6,6 +6,7 @@ import { revokeDevice, tokenRequest } from '../../worker/scripts/token-core.ts';
 import { issueToken } from '../../worker/tokens.ts';
 import { call, fromBase64, newToken, publishFixture, sampleBytes, settled, timedSettled } from '../worker/helpers.ts';
 import { authRoutes, BAD_PINS, badCredentials, type AuthInputs } from './auth.ts';
+import { StatusLog } from './declared-statuses.ts';
 import { runFaults } from './faults.ts';
 import { fuzzCases } from './fuzz-cases.ts';
 import { answersFor, LEAK, runFuzz } from './fuzz.ts';
@@ -22,7 +23,15 @@ let classes: string[];
 let admin: string;
 let devices: string[];
 const auth = (token: string) => ({ authorization: `Bearer ${token}` });
-const send = (path: string, init: RequestInit, vars?: Partial<Env>) => settled(path, init, vars);
+// Every answer's status is noted: at the end, each must be declared in the OpenAPI document.
+const statuses = new StatusLog();
+const send = (path: string, init: RequestInit, vars?: Partial<Env>) => statuses.record(init.method, path, settled(path, init, vars));
+// `send`, with how long the answer took apart from the work left to `waitUntil`.
+const sendTimed = async (path: string, init: RequestInit) => {
+  const timed = await timedSettled(path, init);
+  await statuses.record(init.method, path, Promise.resolve(timed.res));
+  return timed;
+};
 
 interface Snapshot {
   predictions: Map<string, string>;
@@ -160,7 +169,7 @@ describe('load', () => {
   it(`the heaviest legal requests, in each format, hold a /healthz at most ${STALL_BOUND_MS} ms and take at most ${REQUEST_BOUND_MS} ms each`, async () => {
     const heavy = inject('heavy');
     const images = Object.fromEntries(Object.entries(heavy.images).map(([format, { share, max }]) => [format, { share: fromBase64(share), max: fromBase64(max) }]));
-    const { results, idle } = await runHeavy(call, timedSettled, { token: devices[4], images: images as Parameters<typeof runHeavy>[2]['images'], declaredHuge: fromBase64(heavy.declaredHuge) });
+    const { results, idle } = await runHeavy(call, sendTimed, { token: devices[4], images: images as Parameters<typeof runHeavy>[2]['images'], declaredHuge: fromBase64(heavy.declaredHuge) });
     const refused = (r: (typeof results)[number]) => (r.refused.length ? `, ${r.refused.length} refused (${[...new Set(r.refused)].join(', ')})` : '');
     console.log(results.map((r) => `  ${r.name}: ${r.status}, ${r.classified} of ${r.images} classified${refused(r)}, ${r.ms} ms, /healthz waited up to ${r.healthz} ms (run ${r.attempts})`).join('\n'));
     const slowest = Math.max(...results.map((r) => r.ms));
@@ -175,7 +184,7 @@ describe('load', () => {
   it('real rate limits under load: past the limit 429 with Retry-After, whatever the headers, tokens or batches', async () => {
     const limit = 20;
     const vars = { RATE_LIMIT_DEVICE_REQUESTS: String(limit), RATE_LIMIT_WINDOW_SECONDS: '3600' };
-    const result = await runRateLimits(new Random(seed + 3), { admin, tiny, devices: 4, limit, seconds: 5 }, (path, init) => settled(path, init, vars));
+    const result = await runRateLimits(new Random(seed + 3), { admin, tiny, devices: 4, limit, seconds: 5 }, (path, init) => send(path, init, vars));
     const accepted = [...result.accepted.values()];
     const over = accepted.reduce((n, images) => n + Math.max(0, images - limit), 0);
     summary.load += `; rate limits: ${result.accepted.size} devices at ${limit} images per window, ${result.requests} requests (batches, spoofed forwarding headers, tokens rotated), ${accepted.reduce((a, b) => a + b, 0)} images accepted of ${limit * accepted.length} allowed, ${result.refused} refused with 429 and Retry-After, ${over} over the limit`;
@@ -209,4 +218,11 @@ describe('faults', () => {
 
 afterAll(() => {
   console.log(['fuzz', 'load', 'faults', 'auth'].map((k) => summary[k] ?? `${k}: did not run`).join('\n'));
+});
+
+afterAll(async () => {
+  const document = await (await settled('/openapi.json')).json<{ paths: Record<string, Record<string, { responses: Record<string, unknown> }>> }>();
+  const { missing, operations, statuses: checked } = statuses.undeclared(document);
+  console.log(`openapi: ${checked} statuses seen on ${operations} operations, ${missing.length} not declared${missing.length ? `: ${missing.join(', ')}` : ''}`);
+  expect(missing).toEqual([]);
 });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import '@tensorflow/tfjs-backend-cpu';
+import '../../trainer/cpu-backend.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dihedralVariants, finalProbabilities, parseManifest, pixelTestDifference, pixelTestImage, plainInference, preprocess, selfTestDifference, selfTestInputs, variantCount, type Manifest } from '../../shared/index.ts';

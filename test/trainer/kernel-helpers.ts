@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import '../../trainer/cpu-backend.ts';
 import '@tensorflow/tfjs-backend-wasm';
 import { expect } from 'vitest';
 

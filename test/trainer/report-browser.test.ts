@@ -1,19 +1,15 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderReport } from '../../trainer/report/render-report.ts';
+import { browserForTests } from '../browser/chromium.ts';
 import { openPage, type BrowserPage } from './report-browser-cdp.ts';
 import { buildReportFixture, NUCLEUS_RGB } from './report-fixture.ts';
 
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium) {
-  console.warn(`report-browser.test.ts: skipped, no ${CHROMIUM} (install it with: apt-get install -y chromium)`);
-}
+const browser = browserForTests();
 
 /** A laptop-sized window; screenshots take the whole page's height whatever it is. */
 const WINDOW = { width: 1280, height: 900 };
@@ -28,7 +24,7 @@ let dir = '';
 /** Runs headless Chromium on a file with a fresh profile; no network, no first-run work. */
 function chromium(args: string[], file: string): { stdout: string; stderr: string; status: number | null } {
   const r = spawnSync(
-    CHROMIUM,
+    browser.path!,
     [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
@@ -53,19 +49,19 @@ async function countPixels(png: string, rgb: number[], tolerance: number, box?: 
   return n;
 }
 
-describe('report.html in headless Chromium', () => {
+describe.skipIf(browser.skip)('report.html in headless Chromium', { tags: ['browser'] }, () => {
   let data: Awaited<ReturnType<typeof buildReportFixture>>;
   let reportFile = '';
   let page: BrowserPage | undefined;
   let shot = '';
 
   beforeAll(async () => {
-    if (!hasChromium) return;
+    if (!browser.path) throw new Error(browser.missing);
     dir = await mkdtemp(path.join(os.tmpdir(), 'cellsense-report-'));
     data = await buildReportFixture({ calibration: 'met', crossValidation: true });
     reportFile = path.join(dir, 'report.html');
     await writeFile(reportFile, renderReport(data));
-    page = await openPage(reportFile, { chromium: CHROMIUM, profileDir: path.join(dir, 'profile-cdp'), ...WINDOW });
+    page = await openPage(reportFile, { chromium: browser.path, profileDir: path.join(dir, 'profile-cdp'), ...WINDOW });
     const height = await page.evaluate<number>('document.documentElement.scrollHeight');
     shot = path.join(dir, 'report.png');
     await page.screenshot(shot, { x: 0, y: 0, width: WINDOW.width, height });
@@ -79,7 +75,7 @@ describe('report.html in headless Chromium', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it.skipIf(!hasChromium)('parses into a DOM with every section, the SVG charts and the thumbnails', () => {
+  it('parses into a DOM with every section, the SVG charts and the thumbnails', () => {
     const { stdout, status } = chromium(['--dump-dom'], reportFile);
     expect(status).toBe(0);
     expect(stdout).toContain('<title>Training report: blood-cells 2025-06-03.1</title>');
@@ -92,7 +88,7 @@ describe('report.html in headless Chromium', () => {
     expect((stdout.match(/<img src="data:image\/png;base64,/g) ?? []).length).toBe(data.mistakes.length);
   });
 
-  it.skipIf(!hasChromium)('draws charts, heat map and thumbnails on screen', async () => {
+  it('draws charts, heat map and thumbnails on screen', async () => {
     const meta = await sharp(shot).metadata();
     expect(meta.width).toBe(WINDOW.width);
     // Every section is inside the screenshot: its height is the page's.
@@ -106,7 +102,7 @@ describe('report.html in headless Chromium', () => {
     expect(await countPixels(shot, [15, 23, 42], 30)).toBeGreaterThan(10_000);
   });
 
-  it.skipIf(!hasChromium)('lays out the calibration, doubt and cross-validation figures at a readable size', async () => {
+  it('lays out the calibration, doubt and cross-validation figures at a readable size', async () => {
     const boxes = await page!.evaluate<Record<string, Box[]>>(`Object.fromEntries(
       ['#calibration svg.chart', '#doubt svg.chart', '#cross-validation table', '#summary .card'].map((q) => [q,
         [...document.querySelectorAll(q)].map((e) => { const r = e.getBoundingClientRect(); return { x: r.x + scrollX, y: r.y + scrollY, width: r.width, height: r.height }; })]))`);
@@ -141,7 +137,7 @@ describe('report.html in headless Chromium', () => {
     }
   });
 
-  it.skipIf(!hasChromium)('keeps hostile class names and paths as text in the browser', async () => {
+  it('keeps hostile class names and paths as text in the browser', async () => {
     const evil = await buildReportFixture({
       classes: ['<script>document.title="pwned"</script>', '<img src=x onerror=alert(1)>', 'MONOCYTE', 'NEUTROPHIL'],
     });

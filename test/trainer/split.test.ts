@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import '../../trainer/cpu-backend.ts';
 import { augmentInto, dihedralMaps, noAugment } from '../../trainer/augment.ts';
 import { groupByPattern } from '../../trainer/grouping/pattern.ts';
 import { quantizeWeights } from '../../trainer/quantize.ts';

@@ -1,5 +1,5 @@
 import { env } from 'cloudflare:test';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { publishVersion, type ModelBucket } from '../../worker/scripts/publish-core.ts';
 import { classifySettled, fixtureVersion, jsonInit, newToken, publishFixture, publishTarget, sampleBytes, settled } from './helpers.ts';
 
@@ -8,6 +8,9 @@ let devices: string[];
 let original: Uint8Array;
 // Re-check resident versions' files on every request, so a change in the bucket shows at once.
 const vars = { MODEL_RECHECK_SECONDS: '0' };
+// The Worker warns when it takes a version out of service: checked below rather than printed.
+const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
+const warnings = () => warned.mock.calls.map((args) => args.map(String).join(' '));
 
 const versionsOf = async (tokens: string[]) =>
   Promise.all(
@@ -42,6 +45,10 @@ describe('a version whose weights are overwritten in the bucket', () => {
     expect(new Set(before)).toEqual(new Set(['h-v1', 'h-v2']));
     original = await overwrite('h-v2/weights.bin');
     expect(await versionsOf(devices)).toEqual(devices.map(() => 'h-v1'));
+    expect(warnings()).toEqual([
+      expect.stringMatching(/^\[request [\w-]+\] model h-v2: a file changed in the bucket since it was verified; unloading it$/),
+      expect.stringMatching(/^\[request [\w-]+\] routing: h-v2 cannot serve \(model h-v2: weights\.bin does not match its sha256 in the manifest\); its share goes to the other versions of the split$/),
+    ]);
     const form = new FormData();
     form.append('image', new File([sampleBytes(0)], 'cell.jpeg', { type: 'image/jpeg' }));
     const batch = await settled('/v1/classify/batch', { method: 'POST', headers: { authorization: `Bearer ${devices[before.indexOf('h-v2')]}` }, body: form }, vars);
@@ -69,8 +76,10 @@ describe('a version whose weights are overwritten in the bucket', () => {
 
   it('with no healthy version left, answers 503 JSON; restoring the file brings the version back', async () => {
     const v1 = await overwrite('h-v1/weights.bin');
+    warned.mockClear();
     const res = await classifySettled(devices[0], { vars });
     expect(res.status).toBe(503);
+    expect(warnings()).toEqual([expect.stringContaining('model h-v1: a file changed in the bucket since it was verified; unloading it'), expect.stringContaining('routing: h-v1 cannot serve')]);
     const error = (await res.json<any>()).error;
     expect(error.code).toBe('no_healthy_version');
     expect(error.message).toMatch(/h-v1.*h-v2|h-v2.*h-v1/);

@@ -29,6 +29,8 @@ declare module 'vitest' {
     samples: SampleFixture[];
     /** Re-encoded samples carrying EXIF orientation tags, with the Node path's expectations. */
     oriented: SampleFixture[];
+    /** Photos of the sample re-framed: square crops round the cell, padded, other resolutions. */
+    reframed: SampleFixture[];
     /** Images made with sharp for format and limit tests, base64. */
     images: {
       /** The first sample as the model's JPEG decode sees it, losslessly re-encoded. */

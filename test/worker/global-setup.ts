@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import '../../trainer/cpu-backend.ts';
 import sharp from 'sharp';
 import type { TestProject } from 'vitest/node';
 import { domainScore, domainStatistics, plainInference, preparePixels } from '../../shared/index.ts';
@@ -15,6 +15,7 @@ import { recordPixelTest } from '../../trainer/pixel-test.ts';
 import { architectures } from '../../trainer/models.ts';
 import { defaultModelDir } from '../../worker/scripts/default-model.ts';
 import { readModelDir } from '../../worker/scripts/model-dir.ts';
+import { reframe } from '../trainer/reframe.ts';
 import { ROOT } from '../../worker/scripts/wrangler-cli.ts';
 import type { ModelFixture, SampleFixture } from './fixtures.ts';
 
@@ -89,8 +90,16 @@ export default async function setup(project: TestProject) {
     const bytes = new Uint8Array(await sharp(Buffer.from(sample.base64, 'base64')).withMetadata({ orientation }).jpeg({ quality: 92 }).toBuffer());
     oriented.push({ path: `${sample.path} with EXIF orientation ${orientation}`, label: sample.label, base64: b64(bytes), expected: await expect(bytes), domainScore: await domainOf(bytes) });
   }
-  // The default model was trained before pixel tests were recorded: the trainer's own code records one.
+  // The default model may predate pixel tests: the trainer's own code records one.
   const pixelTest = await recordPixelTest(model, manifest.preprocessing, manifest.classes, policy);
+  // Two photos per class framed otherwise (tight crops, padding, other resolutions): the cell
+  // crop and the JPEG decode scale it picks must match the Node path there too.
+  const reframed: SampleFixture[] = [];
+  for (let i = 0; i < samples.length; i += Math.ceil(samples.length / 8)) {
+    for (const r of await reframe(Buffer.from(samples[i].base64, 'base64'))) {
+      reframed.push({ path: `${samples[i].path}, ${r.name}`, label: samples[i].label, base64: b64(r.bytes), expected: await expect(r.bytes), domainScore: await domainOf(r.bytes) });
+    }
+  }
   model.dispose();
 
   // Re-encodings of the first sample, at full size.
@@ -126,5 +135,6 @@ export default async function setup(project: TestProject) {
   project.provide('otherArchitectures', await otherArchitectures(manifest.training.arch));
   project.provide('samples', samples);
   project.provide('oriented', oriented);
+  project.provide('reframed', reframed);
   project.provide('images', { asSeen, png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), pixelLimit, flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path, unlike });
 }

@@ -109,11 +109,17 @@ describe('log lines', () => {
   it('carry the request id, in the response and in waitUntil work after it', async () => {
     // Counting fails and statistics cannot be written: both are logged, neither is a 5xx.
     const failing = (sql: string) => /rate_limits|INSERT INTO predictions/.test(sql);
+    const down = () => Promise.reject(new Error('D1 is down'));
+    const bound = new WeakSet<object>();
+    const broken = { bind: () => { const statement = { first: down, run: down }; bound.add(statement); return statement; } };
+    // A batch holding one of those statements fails as a whole, as D1's does, before it reaches
+    // the database (which would log its own error about a statement it cannot read).
     const DB = new Proxy(env.DB, {
-      get: (target, key) =>
-        key === 'prepare'
-          ? (sql: string) => (failing(sql) ? { bind: () => ({ first: () => Promise.reject(new Error('D1 is down')), run: () => Promise.reject(new Error('D1 is down')) }) } : target.prepare(sql))
-          : Reflect.get(target, key).bind?.(target) ?? Reflect.get(target, key),
+      get: (target, key) => {
+        if (key === 'prepare') return (sql: string) => (failing(sql) ? broken : target.prepare(sql));
+        if (key === 'batch') return (statements: D1PreparedStatement[]) => (statements.some((s) => bound.has(s)) ? down() : target.batch(statements));
+        return Reflect.get(target, key).bind?.(target) ?? Reflect.get(target, key);
+      },
     });
     const res = await settled('/v1/classify', { method: 'POST', headers: { ...auth(token), 'content-type': 'image/jpeg' }, body: sampleBytes(0) }, { DB } as Partial<Env>);
     expect(res.status).toBe(200);

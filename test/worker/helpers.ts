@@ -66,8 +66,24 @@ export const manifestChanges: [string, (m: Manifest) => Manifest][] = [
   ['review threshold changed', (m) => ({ ...m, inference: { ...m.inference!, reviewThreshold: 0.01 } })],
 ];
 
-/** Other quantised weights: every 7th byte of the fixture's shifted, so the model answers differently. */
-export const perturbWeights = (bytes: Uint8Array) => bytes.map((b, i) => (i % 7 === 0 ? (b + 40) & 0xff : b));
+/**
+ * Other quantised weights: every 7th byte of the fixture's uint8 kernels shifted, so the model
+ * answers differently. Its float32 vectors (batch norm statistics, biases) are left alone: a shifted
+ * byte there can make a value NaN or infinite, a broken model rather than another one.
+ */
+export function perturbWeights(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  const topology = JSON.parse(new TextDecoder().decode(fixtureVersion().files.get('model.json')));
+  const specs: { shape: number[]; quantization?: { dtype: string } }[] = topology.weightsManifest.flatMap((group: { weights: unknown[] }) => group.weights);
+  const out = new Uint8Array(bytes);
+  let offset = 0;
+  for (const spec of specs) {
+    const dtype = spec.quantization?.dtype;
+    const size = spec.shape.reduce((a, b) => a * b, 1) * (dtype === 'uint8' ? 1 : dtype ? 2 : 4);
+    if (dtype === 'uint8') for (let i = offset; i < offset + size; i++) if (i % 7 === 0) out[i] = (out[i] + 40) & 0xff;
+    offset += size;
+  }
+  return out;
+}
 
 let devices = 0;
 /** A fresh device (or admin) token in this test file's D1 database. */
@@ -94,7 +110,8 @@ export async function timedSettled(path: string, init: RequestInit = {}, vars: P
   const started = Date.now();
   const res = await worker.fetch(new Request(`http://worker.test${path}`, init), { ...env, ...vars }, ctx);
   // Read the body first: the handler may still be streaming it when waitUntil work starts.
-  const body = await res.arrayBuffer();
+  // A 204 has none, and rebuilding it with even an empty one makes workerd warn.
+  const body = res.body === null ? null : await res.arrayBuffer();
   const ms = Date.now() - started;
   await waitOnExecutionContext(ctx);
   return { res: new Response(body, res), ms };

@@ -28,7 +28,7 @@ describe('readImageHeader and decodeImage', () => {
   });
 
   it.each([
-    ['a version 1 manifest (before jpegScale)', { ...full, version: 1, jpegScale: undefined } as const, 320, 240],
+    ['a version 1 manifest (before jpegScale)', defaultPreprocessing(64, 'stain'), 320, 240],
     ['jpegScale full', full, 320, 240],
     ['jpegScale reduced, stain crop to 64', defaultPreprocessing(64, 'stain', 'reduced'), 160, 120],
     ['jpegScale reduced, whole photo to 32 (1/8 would leave 30 rows)', defaultPreprocessing(32, 'full', 'reduced'), 80, 60],

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:test';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, type SelfTest } from '../../shared/index.ts';
 import { ensureBackend, tf } from '../../worker/backend.ts';
 import { HttpError } from '../../worker/errors.ts';
@@ -51,6 +51,14 @@ describe('the load-time check of a version\'s network', () => {
   describe('a network the plan does not know (a separable conv)', () => {
     let model: tfl.LayersModel;
     let saved: SavedModel;
+    // The Worker says why it falls back to model.predict: checked here rather than printed.
+    let said: MockInstance<typeof console.info>;
+    beforeAll(() => void (said = vi.spyOn(console, 'info').mockImplementation(() => {})));
+    afterEach(() => {
+      expect(said.mock.calls.map((args) => args.join(' '))).toEqual(['model sep: separable_conv2d_SeparableConv2D1 (SeparableConv2D): layer type not supported; it runs with model.predict']);
+      said.mockClear();
+    });
+    afterAll(() => said.mockRestore());
     beforeAll(async () => {
       model = tfl.sequential({ layers: [tfl.layers.separableConv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3 }), tfl.layers.flatten(), tfl.layers.dense({ units: 3, activation: 'softmax' })] });
       saved = await savedOf(model);
@@ -82,8 +90,12 @@ describe('a published version whose self-test the Worker does not reproduce', ()
     await publishFixture('good-self-test');
     const selfTest = fixtureVersion().manifest.selfTest!;
     await publishFixture('off-self-test', { patch: { selfTest: { ...selfTest, outputs: selfTest.outputs.map((v, i) => (i === 0 ? v + 0.001 : v)) } } });
+    const warned = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const bad = await classify(sampleBytes(0), token, { query: '?version=off-self-test' });
     expect(bad.status).toBe(503);
+    // The folded pass cannot match a changed self-test either: it gives way to model.predict first.
+    expect(warned.mock.calls.map((args) => args.join(' '))).toEqual([expect.stringMatching(/model off-self-test: the folded forward pass is off by 0\.00(?:09|10)\d* on the load-time check; it runs with model\.predict$/)]);
+    warned.mockRestore();
     expect((await bad.json<any>()).error).toMatchObject({ code: 'model_integrity', message: expect.stringContaining('self-test') });
     const good = await classify(sampleBytes(0), token, { query: '?version=good-self-test' });
     expect(good.status).toBe(200);

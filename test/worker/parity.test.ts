@@ -14,6 +14,7 @@ describe('parity with the Node path (sharp decode, shared preprocess, tfjs cpu)'
   it.each([
     ['every sample image', 'samples'],
     ['JPEGs with EXIF orientation tags', 'oriented'],
+    ['photos framed otherwise', 'reframed'],
   ] as const)('gives %s the same probabilities within 1e-3 and the same top label', async (what, key) => {
     const samples = inject(key);
     expect(samples.length).toBeGreaterThan(0);

@@ -5,10 +5,11 @@ import { recordPredictions, recordShadows, type PredictionRecord, type ShadowRec
 
 const classes = ['EOSINOPHIL', 'LYMPHOCYTE', 'MONOCYTE', 'NEUTROPHIL'];
 
-function record(id: string, probabilities: number[] | null, review = false): PredictionRecord {
+function record(id: string, probabilities: number[] | null, review = false, domainScore: number | null = null): PredictionRecord {
   const top = probabilities ? probabilities.indexOf(Math.max(...probabilities)) : -1;
+  const reasons = review ? ['low_confidence', 'out_of_domain'] : [];
   const classified = probabilities
-    ? ({ classes, probabilities, result: { top: { label: classes[top], probability: probabilities[top] }, review } } as unknown as ClassifiedImage)
+    ? ({ classes, probabilities, result: { top: { label: classes[top], probability: probabilities[top] }, review, reasons, domainScore } } as unknown as ClassifiedImage)
     : null;
   return {
     id, requestId: `req-${id}`, version: 'v1', assigned: 'v1', route: 'default', device: "lab-'1\"", status: probabilities ? 200 : 400,
@@ -19,7 +20,7 @@ function record(id: string, probabilities: number[] | null, review = false): Pre
 describe('recordPredictions', () => {
   it.each([
     ['one answered image', [record('a', [0.999999992396967, 3.914294171082156e-9, 1.2e-300, 0.1 + 0.2])]],
-    ['a failure beside answers, flagged for review, in one statement', [record('b', [0.25, 0.25, 0.25, 0.25], true), record('c', null), record('d', [1 / 3, 2 / 3, 0, 0])]],
+    ['a failure beside answers, flagged for review, in one statement', [record('b', [0.25, 0.25, 0.25, 0.25], true, 1.234), record('c', null), record('d', [1 / 3, 2 / 3, 0, 0], false, 0.1 + 0.2)]],
     ['a burst of 64 (more than a statement could bind one by one)', Array.from({ length: 64 }, (_, i) => record(`burst-${i}`, [i / 64, 1 - i / 64, 0, 0]))],
   ])('%s: every row stored exactly as sent', async (_, records) => {
     await recordPredictions(env.DB, records);
@@ -31,6 +32,7 @@ describe('recordPredictions', () => {
         error_code: r.errorCode, top_label: result?.top.label ?? null, top_probability: result?.top.probability ?? null,
         probabilities: r.classified ? JSON.stringify(Object.fromEntries(classes.map((c, i) => [c, r.classified!.probabilities[i]]))) : null,
         review: result ? (result.review ? 1 : 0) : null, latency_ms: 17, created_at: r.createdAt,
+        reasons: result ? JSON.stringify(result.reasons) : null, domain_score: result?.domainScore ?? null,
       });
     }
   });

@@ -51,6 +51,12 @@ function domainProfile(d: ReportData): Raw {
 <tbody>${p.statistics.map((name, k) => html`<tr><td class="left">${name}</td><td>${p.low[k].toFixed(3)}</td><td>${p.high[k].toFixed(3)}</td></tr>`)}</tbody></table></div>`;
 }
 
+/** What the crop does, in words. */
+function cropText(p: ReportData['manifest']['preprocessing']): string {
+  if (p.crop === 'cell') return `window ${p.cellScale} radii of the stained cell across, centred on it (the same whatever the framing)`;
+  return p.crop === 'stain' ? `crop around the stain (${f.percent(p.cropFraction, 0)})` : 'full photo';
+}
+
 function pngDataUri(png: Uint8Array): string {
   return `data:image/png;base64,${Buffer.from(png.buffer, png.byteOffset, png.byteLength).toString('base64')}`;
 }
@@ -81,7 +87,7 @@ export function footerSection(d: ReportData): Raw {
 <dl>
 <dt>Command</dt><dd><code>${m.training.command}</code></dd>
 <dt>Dataset fingerprint</dt><dd><code>${m.training.datasetFingerprint}</code></dd>
-<dt>Preprocessing</dt><dd>${p.crop === 'stain' ? `crop around the stain (${f.percent(p.cropFraction, 0)})` : 'full photo'}, ${p.version === 2 && p.jpegScale === 'reduced' ? 'JPEG decoded at reduced scale, ' : ''}${p.resize} resize to ${p.width}×${p.height}, per-channel normalisation</dd>
+<dt>Preprocessing</dt><dd>${cropText(p)}, ${p.version !== 1 && p.jpegScale === 'reduced' ? 'JPEG decoded at reduced scale, ' : ''}${p.resize} resize to ${p.width}×${p.height}, per-channel normalisation</dd>
 <dt>Files</dt><dd>${m.files.map((file, i) => html`${i ? ', ' : ''}<code>${file.path}</code> ${f.bytes(file.bytes)} (sha256 ${file.sha256.slice(0, 12)}…)`)}</dd>
 </dl>
 <p>This report is a single self-contained file: it loads nothing from the network.</p>

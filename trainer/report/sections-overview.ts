@@ -19,7 +19,7 @@ export function headerSection(d: ReportData): Raw {
     ['Training time', f.duration(t.durationMs)],
     ['Model size', `${f.bytes(d.modelBytes)} (${m.quantization.dtype === 'none' ? 'float32' : m.quantization.dtype} weights)`],
     ['Parameters', f.count(d.parameters)],
-    ['Input', `${m.input.width}×${m.input.height} RGB, ${m.preprocessing.crop === 'stain' ? 'cropped around the stain' : 'full photo'}`],
+    ['Input', `${m.input.width}×${m.input.height} RGB, ${m.preprocessing.crop === 'full' ? 'full photo' : m.preprocessing.crop === 'cell' ? 'window sized from the stained cell' : 'cropped around the stain'}`],
     ['Classes', String(m.classes.length)],
   ];
   return html`<header class="report-head">

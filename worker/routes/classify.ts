@@ -18,6 +18,7 @@ const binary = { schema: { type: 'string' as const, format: 'binary' } };
 const classifyRoute = createRoute({
   method: 'post',
   path: '/v1/classify',
+  operationId: 'classifyImage',
   summary: 'Classify one image',
   security: [{ bearer: [] }],
   request: {
@@ -38,6 +39,7 @@ const classifyRoute = createRoute({
 const batchRoute = createRoute({
   method: 'post',
   path: '/v1/classify/batch',
+  operationId: 'classifyBatch',
   summary: `Classify up to ${MAX_BATCH_IMAGES} images, one result per part in order`,
   security: [{ bearer: [] }],
   request: {

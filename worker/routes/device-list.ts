@@ -16,6 +16,7 @@ const DeviceListSchema = z.object({ devices: z.array(DeviceSchema) }).openapi('D
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/devices',
+  operationId: 'listDevices',
   summary: 'Devices with an active token, newest first (admin); tokens are never shown again',
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,

@@ -7,6 +7,7 @@ import { CreateDeviceSchema, DeviceNameParamSchema, DevicePinsSchema, DeviceToke
 const createDeviceRoute = createRoute({
   method: 'post',
   path: '/v1/devices',
+  operationId: 'createDevice',
   summary: 'Provision a device (admin): returns its token, shown this once',
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,
@@ -20,6 +21,7 @@ const createDeviceRoute = createRoute({
 const revokeDeviceRoute = createRoute({
   method: 'delete',
   path: '/v1/devices/{name}',
+  operationId: 'revokeDevice',
   summary: "Revoke a device's token (admin)",
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,
@@ -30,6 +32,7 @@ const revokeDeviceRoute = createRoute({
 const pinsRoute = createRoute({
   method: 'patch',
   path: '/v1/devices/{name}',
+  operationId: 'setDevicePins',
   summary: 'Set the versions a device may pin with X-Model-Version (admin)',
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,

@@ -13,13 +13,16 @@ import { warmUpStatus } from '../warm-up.ts';
 const healthRoute = createRoute({
   method: 'get',
   path: '/healthz',
+  operationId: 'getHealth',
   summary: 'Liveness, no auth',
+  security: [],
   responses: { 200: { description: 'alive', content: { 'application/json': { schema: HealthSchema } } } },
 });
 
 const infoRoute = createRoute({
   method: 'get',
   path: '/v1/info',
+  operationId: 'getInfo',
   summary: 'The inference backend in use (wasm, SIMD), the default model and the limits',
   security: [{ bearer: [] }],
   responses: { 200: { description: 'info', content: { 'application/json': { schema: InfoSchema } } }, ...errorResponses(401, 503) },

@@ -12,6 +12,7 @@ export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-sr
 const reportRoute = createRoute({
   method: 'get',
   path: '/v1/models/{version}/report',
+  operationId: 'getModelReport',
   summary: "A version's training report (HTML, admin), as the trainer wrote it",
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,

@@ -12,6 +12,7 @@ import { errorResponses, ModelDetailSchema, ModelListSchema, ModelSummarySchema,
 const listRoute = createRoute({
   method: 'get',
   path: '/v1/models',
+  operationId: 'listModels',
   summary: 'Published model versions and their status',
   security: [{ bearer: [] }],
   responses: { 200: { description: 'newest first', content: { 'application/json': { schema: ModelListSchema } } }, ...errorResponses(401) },
@@ -20,6 +21,7 @@ const listRoute = createRoute({
 const detailRoute = createRoute({
   method: 'get',
   path: '/v1/models/{version}',
+  operationId: 'getModel',
   summary: "A version's manifest (classes, input, metrics, quantisation), verified against its files",
   security: [{ bearer: [] }],
   request: { params: VersionParamSchema },

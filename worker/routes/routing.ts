@@ -8,6 +8,7 @@ import { rememberRouting } from '../serve.ts';
 const getRoutingRoute = createRoute({
   method: 'get',
   path: '/v1/routing',
+  operationId: 'getRouting',
   summary: 'The routing in force (split, shadow, stickiness) and its history (admin)',
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,
@@ -17,6 +18,7 @@ const getRoutingRoute = createRoute({
 const putRoutingRoute = createRoute({
   method: 'put',
   path: '/v1/routing',
+  operationId: 'setRouting',
   summary: 'Change the routing (admin); a refused change leaves the routing in force as it is',
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,
@@ -30,6 +32,7 @@ const putRoutingRoute = createRoute({
 const rollbackRoute = createRoute({
   method: 'post',
   path: '/v1/routing/rollback',
+  operationId: 'rollbackRouting',
   summary: 'Restore the routing in force before the current one (admin)',
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,

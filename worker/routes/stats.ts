@@ -6,11 +6,14 @@ import { recordedSoFar } from '../stats-queue.ts';
 import { FeedbackResultSchema, FeedbackSchema, StatsQuerySchema, StatsSchema } from '../rollout-schemas.ts';
 import { errorResponses } from '../schemas.ts';
 import { versionStats } from '../stats-query.ts';
+import { driftStats } from '../drift-query.ts';
+import { driftAlertSettings } from '../drift-settings.ts';
 
 const statsRoute = createRoute({
   method: 'get',
   path: '/v1/stats',
-  summary: 'Per-version statistics of live traffic, shadow runs and feedback (admin)',
+  operationId: 'getStats',
+  summary: 'Per-version statistics of live traffic, shadow runs and feedback, and drift per device (admin)',
   security: [{ bearer: [] }],
   middleware: [requireAdmin] as const,
   request: { query: StatsQuerySchema },
@@ -20,6 +23,7 @@ const statsRoute = createRoute({
 const feedbackRoute = createRoute({
   method: 'post',
   path: '/v1/feedback',
+  operationId: 'recordFeedback',
   summary: 'Confirm the true class of an earlier prediction (once per prediction)',
   security: [{ bearer: [] }],
   request: { body: { required: true, content: { 'application/json': { schema: FeedbackSchema } } } },
@@ -32,14 +36,17 @@ const feedbackRoute = createRoute({
 
 export const statsRoutes = new OpenAPIHono<AppEnv>()
   .openapi(statsRoute, async (c) => {
-    const { since } = c.req.valid('query');
+    const { since, driftLevel, driftWindow, driftMinAnswers, driftBucket } = c.req.valid('query');
     const time = since === undefined ? null : new Date(since);
     if (time && Number.isNaN(time.getTime())) {
       throw new BadRequestError('invalid_since', `since ${quoted(since!)} is not an ISO 8601 time; use e.g. 2026-05-01T00:00:00Z`);
     }
     const from = time ? time.toISOString() : null;
+    const alert = driftAlertSettings(c.env, { level: driftLevel, windowSeconds: driftWindow, minAnswers: driftMinAnswers });
     await recordedSoFar(c.env);
-    return c.json({ since: from, generatedAt: new Date().toISOString(), versions: await versionStats(c.env.DB, from ?? '') }, 200);
+    const now = Date.now();
+    const [versions, drift] = await Promise.all([versionStats(c.env.DB, from ?? ''), driftStats(c.env.DB, from ?? '', alert, driftBucket, now)]);
+    return c.json({ since: from, generatedAt: new Date(now).toISOString(), versions, drift }, 200);
   })
   .openapi(feedbackRoute, async (c) => {
     const { id, label } = c.req.valid('json');

@@ -1,6 +1,6 @@
 // @ts-check
 import { call, explain, getJson } from './api.js';
-import { h, messageArea, viewHeading, when } from './dom.js';
+import { h, messageArea, tableBox, viewHeading, when } from './dom.js';
 
 /** The new token, shown this once: only its hash is stored, so it cannot be shown again. @param {any} device */
 function tokenPanel(device) {
@@ -26,13 +26,13 @@ function tokenPanel(device) {
 /** @param {any[]} devices @param {(name: string) => void} revoke */
 function deviceTable(devices, revoke) {
   if (!devices.length) return h('p', { class: 'muted' }, 'No device has an active token.');
-  return h('table', { class: 'plain devices' },
+  return tableBox(h('table', { class: 'plain devices' },
     h('caption', {}, `${devices.length} active device${devices.length === 1 ? '' : 's'}, newest first`),
     h('thead', {}, h('tr', {}, ['Name', 'Role', 'May pin', 'Token issued', ''].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, devices.map((d) => h('tr', { 'data-device': d.name },
       h('th', { scope: 'row' }, d.name), h('td', {}, d.admin ? 'admin' : 'device'), h('td', {}, d.pins.join(', ') || '–'), h('td', {}, when(d.createdAt)),
       h('td', {}, h('button', { type: 'button', class: 'danger', 'aria-label': `Revoke ${d.name}`, onclick: () => revoke(d.name) }, 'Revoke'))))),
-  );
+  ));
 }
 
 /** @param {HTMLElement} root */

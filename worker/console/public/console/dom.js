@@ -1,4 +1,5 @@
 // @ts-check
+import { percent } from './format.js';
 // DOM building without HTML strings: every text from the API goes through text nodes, so a
 // device or version name can never become markup (the CSP's Trusted Types enforce it too).
 
@@ -31,12 +32,6 @@ export function h(tag, props = {}, ...children) {
   return el;
 }
 
-/** @param {number | null | undefined} x @param {number} [digits] */
-export const pct = (x, digits = 1) => (x === null || x === undefined ? '–' : `${(x * 100).toFixed(digits)}%`);
-/** @param {number | null | undefined} x */
-export const ms = (x) => (x === null || x === undefined ? '–' : `${x < 10 ? x.toFixed(1) : Math.round(x)} ms`);
-/** @param {number} bytes */
-export const kb = (bytes) => (bytes >= 1024 * 1024 ? `${(bytes / 1024 / 1024).toFixed(2)} MB` : `${(bytes / 1024).toFixed(1)} KB`);
 /** @param {string | null | undefined} iso */
 export const when = (iso) => (iso ? new Date(iso).toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'short' }) : '–');
 
@@ -63,7 +58,7 @@ export function distribution(counts, tone) {
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const rows = Object.entries(counts).sort((a, b) => b[1] - a[1]);
   if (!total) return h('p', { class: 'muted' }, 'none yet');
-  return h('div', { class: 'bars' }, rows.map(([label, n]) => bar(label, n / total, `${n} (${pct(n / total, 0)})`, tone)));
+  return h('div', { class: 'bars' }, rows.map(([label, n]) => bar(label, n / total, `${n} (${percent(n / total, 0)})`, tone)));
 }
 
 /**
@@ -78,14 +73,21 @@ export function heatMap(caption, classes, matrix) {
     const total = row.reduce((a, b) => a + b, 0);
     return h('tr', {}, h('th', { scope: 'row' }, classes[i]), row.map((n, j) => {
       const share = total ? n / total : 0;
-      const cell = h('td', { class: i === j ? 'diag' : '', title: `${classes[i]} predicted as ${classes[j]}: ${n} (${pct(share, 0)} of ${total})` }, String(n));
+      const cell = h('td', { class: i === j ? 'diag' : '', title: `${classes[i]} predicted as ${classes[j]}: ${n} (${percent(share, 0)} of ${total})` }, String(n));
       cell.style.backgroundColor = `rgba(${i === j ? '4, 120, 87' : '194, 65, 12'}, ${(0.08 + share * 0.85).toFixed(3)})`;
       if (share > 0.55) cell.classList.add('dark');
       return cell;
     }));
   });
-  return h('table', { class: 'heat' }, h('caption', {}, caption), h('thead', {}, head), h('tbody', {}, rows));
+  return tableBox(h('table', { class: 'heat' }, h('caption', {}, caption), h('thead', {}, head), h('tbody', {}, rows)));
 }
+
+/**
+ * A table in a box that scrolls sideways when the table is wider than the screen (a phone, many
+ * classes), so the page itself never does.
+ * @param {HTMLTableElement} table
+ */
+export const tableBox = (table) => h('div', { class: 'table-box' }, table);
 
 /**
  * A headline figure.

@@ -1,6 +1,8 @@
 // @ts-check
 import { explain, getJson } from './api.js';
-import { distribution, figure, h, heatMap, messageArea, ms, pct, viewHeading } from './dom.js';
+import { distribution, figure, h, heatMap, messageArea, viewHeading } from './dom.js';
+import { driftSection } from './drift.js';
+import { ms, percent, score } from './format.js';
 
 // [seconds back, label, refresh interval in seconds]. Each refresh makes D1 scan the window's
 // predictions, so long windows (whose numbers move slowly anyway) are read less often.
@@ -12,11 +14,20 @@ const WINDOWS = [
   ['', 'All time', 60],
 ];
 
+/**
+ * Which classes the macro-F1 averages: those with a confirmed label (the API leaves out the rest).
+ * @param {any} fb a LiveEvaluation
+ */
+function macroF1Note(fb) {
+  const supported = fb.classes.filter((/** @type {string} */ c) => fb.perClass[c]?.support > 0).length;
+  return `mean F1 over the ${supported} of ${fb.classes.length} classes with a confirmed label`;
+}
+
 /** @param {any} fb a LiveEvaluation, or null @param {string} who */
 function feedbackBlock(fb, who) {
   if (!fb) return h('p', { class: 'muted' }, `No confirmed labels for ${who} yet (confirm one in Try it, or POST /v1/feedback).`);
   return h('div', {},
-    h('dl', { class: 'figures' }, figure('Confirmed', fb.count), figure('Live accuracy', pct(fb.accuracy)), figure('Macro-F1', pct(fb.macroF1))),
+    h('dl', { class: 'figures' }, figure('Confirmed', fb.count), figure('Live accuracy', percent(fb.accuracy)), figure('Macro-F1', score(fb.macroF1), macroF1Note(fb))),
     heatMap(`Confusion from feedback (${who})`, fb.classes, fb.confusion),
   );
 }
@@ -29,9 +40,9 @@ function versionCard(s) {
     h('h3', { id: `live-${s.version}` }, s.version),
     h('dl', { class: 'figures' },
       figure('Requests', h('span', { 'data-figure': 'requests' }, String(s.requests))),
-      figure('Errors', `${s.errors}`, s.errors ? `${pct(errorShare)}: ${errorCodes}` : undefined),
+      figure('Errors', `${s.errors}`, s.errors ? `${percent(errorShare)}: ${errorCodes}` : undefined),
       figure('Latency p50 / p95', s.latencyMs ? `${ms(s.latencyMs.p50)} / ${ms(s.latencyMs.p95)}` : '–'),
-      figure('Mean confidence', pct(s.meanTopProbability)),
+      figure('Mean confidence', percent(s.meanTopProbability)),
       figure('Flagged for review', String(s.review)),
       figure('Fallbacks', `${s.fallbacks.answeredFor} in / ${s.fallbacks.sentElsewhere} out`),
     ),
@@ -45,10 +56,10 @@ function versionCard(s) {
     card.append(h('section', { class: 'shadow' }, h('h4', {}, 'As the shadow version'),
       h('dl', { class: 'figures' },
         figure('Shadow runs', String(sh.runs)),
-        figure('Agreement', pct(sh.agreement), `${sh.agreed} of ${sh.runs - sh.errors} answered`),
+        figure('Agreement', percent(sh.agreement), `${sh.agreed} of ${sh.runs - sh.errors} answered`),
         figure('Errors', String(sh.errors)),
         figure('Latency p50 / p95', sh.latencyMs ? `${ms(sh.latencyMs.p50)} / ${ms(sh.latencyMs.p95)}` : '–'),
-        figure('Mean confidence', pct(sh.meanTopProbability)),
+        figure('Mean confidence', percent(sh.meanTopProbability)),
       ),
       h('div', { class: 'side-by-side' }, h('section', {}, h('h5', {}, 'Shadow predicted classes'), distribution(sh.predictedClasses, 'alt')), sh.feedback ? feedbackBlock(sh.feedback, 'its shadow answers') : null),
     ));
@@ -61,7 +72,7 @@ function versionCard(s) {
  * @returns {Promise<() => void>} stops the refresh when the view is left
  */
 export async function showLive(root) {
-  root.append(...viewHeading('Live', 'Per version, from the traffic the Worker recorded: requests, errors, latency, what it predicted, and how it did on confirmed labels.'));
+  root.append(...viewHeading('Live', 'Per version, from the traffic the Worker recorded: requests, errors, latency, what it predicted, and how it did on confirmed labels; then per device, whether its photos drift from the training photos.'));
   const range = h('select', { id: 'window' }, WINDOWS.map(([value, label]) => h('option', { value: String(value), selected: value === '3600' }, String(label))));
   const auto = h('input', { type: 'checkbox', id: 'auto', checked: true });
   const autoLabel = h('label', { for: 'auto' });
@@ -70,12 +81,13 @@ export async function showLive(root) {
   const updated = h('span', { class: 'muted', id: 'updated' });
   const message = messageArea();
   const cards = h('div', { class: 'cards', id: 'live-cards', 'aria-busy': 'true' });
+  const drift = h('section', { id: 'drift', 'aria-busy': 'true' });
   root.append(
     h('div', { class: 'toolbar' },
       h('div', { class: 'field' }, h('label', { for: 'window' }, 'Time window'), range),
       h('div', { class: 'field inline' }, auto, autoLabel),
       now, updated),
-    message.el, cards,
+    message.el, cards, drift,
   );
 
   let busy = false;
@@ -84,11 +96,16 @@ export async function showLive(root) {
     busy = true;
     try {
       const seconds = Number(range.value);
-      const since = seconds ? `?since=${encodeURIComponent(new Date(Date.now() - seconds * 1000).toISOString())}` : '';
+      const sinceMs = seconds ? Date.now() - seconds * 1000 : null;
+      const since = sinceMs ? `?since=${encodeURIComponent(new Date(sinceMs).toISOString())}` : '';
       const stats = await getJson(`/v1/stats${since}`);
       const list = /** @type {any[]} */ (stats.versions).filter((v) => v.requests || v.shadow?.runs || v.feedback);
       cards.replaceChildren(...(list.length ? list.map(versionCard) : [h('p', { class: 'muted' }, 'No traffic in this window.')]));
       cards.setAttribute('aria-busy', 'false');
+      // A refresh keeps the tables a reader opened.
+      const opened = new Set([...drift.querySelectorAll('details[open]')].map((d) => d.getAttribute('data-key') ?? ''));
+      drift.replaceChildren(...driftSection(stats.drift, sinceMs, stats.generatedAt, opened));
+      drift.setAttribute('aria-busy', 'false');
       const total = list.reduce((n, v) => n + v.requests, 0);
       updated.textContent = `${total} request${total === 1 ? '' : 's'} in the window; updated ${new Date(stats.generatedAt).toLocaleTimeString()}`;
       message.clear();

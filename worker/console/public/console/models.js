@@ -1,6 +1,7 @@
 // @ts-check
 import { getJson } from './api.js';
-import { figure, h, heatMap, kb, pct, viewHeading, when } from './dom.js';
+import { figure, h, heatMap, tableBox, viewHeading, when } from './dom.js';
+import { bytes, percent, score } from './format.js';
 
 /** @param {string} tone @param {string} text */
 const badge = (tone, text) => h('span', { class: `badge ${tone}` }, text);
@@ -31,17 +32,17 @@ function validationSection(validation) {
   if (!validation) return h('p', { class: 'muted' }, 'This manifest carries no validation metrics.');
   const classes = validation.classes ?? Object.keys(validation.perClass ?? {});
   const support = classes.reduce((/** @type {number} */ n, /** @type {string} */ c) => n + (validation.perClass?.[c]?.support ?? 0), 0);
-  const perClass = h('table', { class: 'plain' },
+  const perClass = tableBox(h('table', { class: 'plain' },
     h('caption', {}, 'Per class (validation)'),
     h('thead', {}, h('tr', {}, ['Class', 'Precision', 'Recall', 'F1', 'Images'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, classes.map((/** @type {string} */ c) => {
       const m = validation.perClass?.[c] ?? {};
-      return h('tr', {}, h('th', { scope: 'row' }, c), h('td', {}, pct(m.precision)), h('td', {}, pct(m.recall)), h('td', {}, pct(m.f1)), h('td', {}, m.support ?? '–'));
+      return h('tr', {}, h('th', { scope: 'row' }, c), h('td', {}, percent(m.precision)), h('td', {}, percent(m.recall)), h('td', {}, score(m.f1)), h('td', {}, m.support ?? '–'));
     })),
-  );
+  ));
   return h('section', { class: 'validation' },
     h('h4', {}, 'Validation metrics'),
-    h('dl', { class: 'figures' }, figure('Accuracy', pct(validation.accuracy)), figure('Macro-F1', pct(validation.macroF1)), figure('Images', support || '–')),
+    h('dl', { class: 'figures' }, figure('Accuracy', percent(validation.accuracy)), figure('Macro-F1', score(validation.macroF1)), figure('Images', support || '–')),
     h('div', { class: 'side-by-side' }, perClass, validation.confusion ? heatMap('Confusion (validation)', classes, validation.confusion) : null),
   );
 }
@@ -57,8 +58,8 @@ function modelCard(summary, detail, routing, resident) {
   const facts = h('dl', { class: 'facts' },
     h('dt', {}, 'Classes'), h('dd', {}, detail?.classes ? detail.classes.join(', ') : '–'),
     h('dt', {}, 'Input'), h('dd', {}, input ? `${input.width} × ${input.height} px, ${input.channels} channels` : '–'),
-    h('dt', {}, 'Size'), h('dd', {}, modelBytes ? `${kb(modelBytes)} (weights ${detail?.quantization?.dtype ?? 'float32'})` : '–'),
-    h('dt', {}, 'In memory'), h('dd', {}, resident.has(v) ? kb(/** @type {number} */ (resident.get(v))) : 'not resident'),
+    h('dt', {}, 'Size'), h('dd', {}, modelBytes ? `${bytes(modelBytes)} (weights ${detail?.quantization?.dtype ?? 'float32'})` : '–'),
+    h('dt', {}, 'In memory'), h('dd', {}, resident.has(v) ? bytes(/** @type {number} */ (resident.get(v))) : 'not resident'),
     h('dt', {}, 'Trained'), h('dd', {}, training ? `${when(summary.createdAt)}: ${training.arch}, ${training.epochsRun ?? training.epochs} epochs, ${training.images} images` : when(summary.createdAt)),
     h('dt', {}, 'Published'), h('dd', {}, when(summary.publishedAt)),
   );
@@ -69,7 +70,7 @@ function modelCard(summary, detail, routing, resident) {
     facts,
     detail ? validationSection(detail.metrics?.validation) : null,
     report
-      ? h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => openReport(v) }, `Open the training report of ${v}`), h('small', { class: 'muted' }, ` (${kb(report.bytes)}, opens in a new tab)`))
+      ? h('p', {}, h('button', { type: 'button', class: 'secondary', onclick: () => openReport(v) }, `Open the training report of ${v}`), h('small', { class: 'muted' }, ` (${bytes(report.bytes)}, opens in a new tab)`))
       : h('p', { class: 'muted' }, 'No training report was published with this version.'),
   );
 }

@@ -1,6 +1,6 @@
 // @ts-check
 import { explain, getJson } from './api.js';
-import { bar, h, messageArea, viewHeading, when } from './dom.js';
+import { bar, h, messageArea, tableBox, viewHeading, when } from './dom.js';
 
 /** @param {Record<string, number>} split */
 const splitText = (split) => Object.entries(split).map(([v, w]) => `${v} ${w}%`).join(', ');
@@ -22,11 +22,11 @@ function inForce(routing, fallback) {
 /** @param {any[]} history */
 function historyTable(history) {
   if (!history.length) return h('p', { class: 'muted' }, 'No change yet.');
-  return h('table', { class: 'plain history' },
+  return tableBox(h('table', { class: 'plain history' },
     h('caption', {}, 'History, newest first'),
     h('thead', {}, h('tr', {}, ['#', 'Action', 'Split', 'Shadow', 'By', 'When'].map((t) => h('th', { scope: 'col' }, t)))),
     h('tbody', {}, history.map((r) => h('tr', {}, h('td', {}, r.id), h('td', {}, r.action), h('td', {}, splitText(r.split)), h('td', {}, r.shadow ?? '–'), h('td', {}, r.changedBy), h('td', {}, when(r.changedAt))))),
-  );
+  ));
 }
 
 /**

@@ -1,6 +1,7 @@
 // @ts-check
 import { call, explain, getJson } from './api.js';
-import { bar, h, messageArea, ms, pct, viewHeading } from './dom.js';
+import { bar, h, messageArea, viewHeading } from './dom.js';
+import { ms, percent } from './format.js';
 
 const TYPES = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
 
@@ -39,14 +40,14 @@ function resultCard(file, result, version, roundTrip) {
       h('img', { src: URL.createObjectURL(file), alt: `the image ${file.name}`, class: 'thumb', width: '96', height: '96' }),
       h('div', {},
         h('p', { class: 'muted file' }, file.name),
-        h('p', { class: 'top-label' }, h('strong', { 'data-top': 'label' }, result.top.label), ` ${pct(result.top.probability)}`),
+        h('p', { class: 'top-label' }, h('strong', { 'data-top': 'label' }, result.top.label), ` ${percent(result.top.probability)}`),
         result.review
           ? h('p', { class: 'badge warn' }, 'Review: the confidence is under this version’s threshold; a technician should check this cell')
           : h('p', { class: 'badge good' }, 'No review needed'),
       ),
     ),
     h('div', { class: 'bars probabilities', role: 'group', 'aria-label': 'Probability of each class' },
-      result.predictions.map((/** @type {any} */ p) => bar(p.label, p.probability, pct(p.probability), p.label === result.top.label ? '' : 'alt'))),
+      result.predictions.map((/** @type {any} */ p) => bar(p.label, p.probability, percent(p.probability), p.label === result.top.label ? '' : 'alt'))),
     h('p', { class: 'muted small' },
       `Answered by version ${version}. Decode ${ms(t.decodeMs)}, preprocess ${ms(t.preprocessMs)}, inference ${ms(t.inferMs)}; ${ms(roundTrip)} round trip from this page.`),
     feedbackForm(result),
