@@ -46,7 +46,7 @@ describe('a version whose weights are overwritten in the bucket', () => {
     original = await overwrite('h-v2/weights.bin');
     expect(await versionsOf(devices)).toEqual(devices.map(() => 'h-v1'));
     expect(warnings()).toEqual([
-      expect.stringMatching(/^\[request [\w-]+\] model h-v2: a file changed in the bucket since it was verified; unloading it$/),
+      expect.stringMatching(/^\[request [\w-]+\] model h-v2: a file or its manifest changed since it was verified; unloading it$/),
       expect.stringMatching(/^\[request [\w-]+\] routing: h-v2 cannot serve \(model h-v2: weights\.bin does not match its sha256 in the manifest\); its share goes to the other versions of the split$/),
     ]);
     const form = new FormData();
@@ -79,7 +79,7 @@ describe('a version whose weights are overwritten in the bucket', () => {
     warned.mockClear();
     const res = await classifySettled(devices[0], { vars });
     expect(res.status).toBe(503);
-    expect(warnings()).toEqual([expect.stringContaining('model h-v1: a file changed in the bucket since it was verified; unloading it'), expect.stringContaining('routing: h-v1 cannot serve')]);
+    expect(warnings()).toEqual([expect.stringContaining('model h-v1: a file or its manifest changed since it was verified; unloading it'), expect.stringContaining('routing: h-v1 cannot serve')]);
     const error = (await res.json<any>()).error;
     expect(error.code).toBe('no_healthy_version');
     expect(error.message).toMatch(/h-v1.*h-v2|h-v2.*h-v1/);
