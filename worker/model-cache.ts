@@ -99,12 +99,14 @@ function startLoad(env: Env, stored: StoredVersion): Entry {
  * nothing against the verified copy, which keeps serving until the next interval.
  */
 async function stillPublished(env: Env, version: string, loaded: LoadedModel): Promise<boolean> {
-  const record = await publishedRecord(env.DB, version).catch((error: unknown) => {
-    console.warn(`model ${version}: could not re-check its record in D1; keeping the verified copy`, error);
-    return undefined;
-  });
-  if (record !== undefined && record?.sha256 !== loaded.manifestSha256) return false;
-  return filesUnchanged(env.MODELS, version, loaded.etags);
+  const [record, unchanged] = await Promise.all([
+    publishedRecord(env.DB, version).catch((error: unknown) => {
+      console.warn(`model ${version}: could not re-check its record in D1; keeping the verified copy`, error);
+      return undefined;
+    }),
+    filesUnchanged(env.MODELS, version, loaded.etags),
+  ]);
+  return unchanged && (record === undefined || record?.sha256 === loaded.manifestSha256);
 }
 
 /**

@@ -114,7 +114,8 @@ export async function serveModel(env: Env, device: Device, pin?: string): Promis
     const assigned = candidates[0].version;
     const byName = new Map(candidates.map((stored) => [stored.version, stored]));
     const next = (failed: ReadonlySet<string>) => candidates.find((stored) => !failed.has(stored.version))?.version ?? null;
-    const found = await firstServing(next, (version) => acquireModel(env, byName.get(version)!), 'the next newest published version answers instead');
+    const instead = candidates.length > 1 ? 'the next newest published version answers instead' : 'unpinned requests get its refusal';
+    const found = await firstServing(next, (version) => acquireModel(env, byName.get(version)!), instead);
     if ('lease' in found) return { ...found.lease, version: found.version, assigned, route: 'default', shadow };
     // MODEL_VERSION alone: its own refusal, as for a pin.
     const refusal = candidates.length === 1 ? found.failures.get(assigned)! : noneServes(found.failures, 'no published version can serve');

@@ -37,11 +37,13 @@ type Summary = z.infer<typeof ModelSummarySchema>;
 async function summarise(env: Env, stored: StoredVersion, record: PublishedRecord | undefined): Promise<Summary> {
   const base = { version: stored.version, name: null, createdAt: null, publishedAt: record?.publishedAt ?? stored.uploaded.toISOString(), default: false };
   const object = await fromStore(`reading ${stored.version}/${MANIFEST_FILE}`, () => env.MODELS.get(`${stored.version}/${MANIFEST_FILE}`));
-  const bytes = object ? new Uint8Array(await object.arrayBuffer()) : null;
-  const mismatch = bytes && manifestMismatch(stored.version, await sha256Hex(bytes), record);
+  // Gone since the listing: a version being deleted.
+  if (!object) return { ...base, status: 'invalid', reason: 'manifest is missing' };
+  const bytes = new Uint8Array(await object.arrayBuffer());
+  const mismatch = manifestMismatch(stored.version, await sha256Hex(bytes), record);
   let manifest;
   try {
-    manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes!)));
+    manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)));
   } catch {
     return { ...base, status: 'invalid', reason: mismatch ?? 'manifest is invalid' };
   }
