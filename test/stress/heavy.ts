@@ -20,9 +20,9 @@ export interface HeavyResult {
 export const STALL_BOUND_MS = 250;
 export const REQUEST_BOUND_MS = 2000;
 /**
- * This machine's other work (two more developers' builds and tests on its 2 cores) alone delays a
- * probe by up to ~200 ms at times; what a request itself causes comes back on every run, so a
- * request is run again, up to three times, before its figures count against it.
+ * Other work on a shared machine (builds and tests on the same 2 cores) alone delays a probe by
+ * up to ~200 ms at times; what a request itself causes comes back on every run, so a request is
+ * run again, up to three times, before its figures count against it.
  */
 const ATTEMPTS = 3;
 
