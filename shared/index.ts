@@ -42,6 +42,7 @@ export {
   type InferencePolicy,
 } from './inference.ts';
 export { SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, selfTestSchema, type SelfTest } from './self-test.ts';
+export { PIXEL_TEST_SIZE, pixelTestDifference, pixelTestImage, pixelTestSchema, type PixelTest } from './pixel-test.ts';
 export { createJpegDecoder, decodeJpegFor, JpegDecodeError, type JpegDecoder, type JpegScale } from './jpeg-decoder.ts';
 export { applyOrientation, exifOrientation } from './orientation.ts';
 export { mulberry32 } from './random.ts';

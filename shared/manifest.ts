@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { domainProfileSchema } from './domain.ts';
 import { inferenceSchema } from './inference.ts';
+import { pixelTestSchema } from './pixel-test.ts';
 import { selfTestSchema } from './self-test.ts';
 
 const rgbTriple = z.tuple([z.number(), z.number(), z.number()]);
@@ -103,6 +104,8 @@ export const manifestSchema = z.object({
   domain: domainProfileSchema.optional(),
   /** The network's output on a seeded batch, checked by the Worker at load (absent in older versions). */
   selfTest: selfTestSchema.optional(),
+  /** The final answer to a seeded synthetic photo, through preprocessing, checked by the Worker at load (absent in older versions). */
+  pixelTest: pixelTestSchema.optional(),
   files: z.array(fileEntrySchema).min(1),
   training: z.object({
     arch: z.string(),

@@ -10,6 +10,7 @@ import { FlagError, InterruptedError, QuantizationError } from './errors.ts';
 import { evaluateModel } from './evaluation.ts';
 import { loadModel, MODEL_FILE, recordSelfTest, saveModel, WEIGHTS_FILE } from './model-io.ts';
 import { architectures, parameterCount } from './models.ts';
+import { recordPixelTest } from './pixel-test.ts';
 import { channelStats, loadGrouped } from './recipe.ts';
 import type { Reporter } from './progress.ts';
 import type { CrossValidationReport } from './report/types.ts';
@@ -160,6 +161,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   const domain = fitDomainProfile(trainImages.map((im) => im.domain), valImages.map((im) => im.domain));
   const validationOutOfDomain = valImages.filter((im) => isOutOfDomain(domainScore(im.domain, domain))).length / Math.max(valImages.length, 1);
   reporter.info(`domain profile: ${(100 * validationOutOfDomain).toFixed(1)}% of validation photos out of domain (margin ${domain.margin})`);
+  const inference = { tta: options.tta, temperature: calibration.temperature, reviewThreshold: calibration.threshold };
   const manifest: Omit<Manifest, 'files'> = {
     format: 'cellsense-model/1',
     name: options.name || path.basename(path.resolve(options.data)),
@@ -176,9 +178,10 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
       ...(cv ? { crossValidation: { folds: cv.folds, accuracy: cv.accuracy, macroF1: cv.macroF1, perClass: meanPerClass(cv) } } : {}),
       domain: { validationOutOfDomain },
     },
-    inference: { tta: options.tta, temperature: calibration.temperature, reviewThreshold: calibration.threshold },
+    inference,
     domain,
     selfTest: await recordSelfTest(quantModel),
+    pixelTest: await recordPixelTest(quantModel, params, scan.classes, inference),
     training: {
       arch: options.arch, epochs: options.epochs, epochsRun: loop.history.length, bestEpoch: loop.bestEpoch, seed: options.seed,
       backend: backend.name, ...(backend.kernels ? { kernels: backend.kernels } : {}), durationMs: loop.elapsedMs, datasetFingerprint: dataset.fingerprint, images: dataset.images.length,

@@ -1,6 +1,6 @@
 import { dihedralVariants, domainScore, domainStatistics, finalProbabilities, plainInference, preprocess, reviewReasons, variantCount, type Manifest, type PixelImage, type ReviewReason } from '../shared/index.ts';
 import { tf } from './backend.ts';
-import { clockTick } from './clock.ts';
+import { clockTick, nextTurn } from './clock.ts';
 import { decodeImage } from './decode.ts';
 import type { LoadedModel } from './model-store.ts';
 
@@ -34,6 +34,9 @@ export interface ClassifiedImage {
   preprocessing: Manifest['preprocessing'];
 }
 
+/** Past this many decoded pixels, the rest of an image's work waits for a turn of the event loop. */
+const HEAVY_PIXELS = 256 * 1024;
+
 /** Decodes image bytes (JPEG, PNG, WebP) as `params` has the model see them, and times it. */
 export async function decodeTimed(bytes: Uint8Array, params: Manifest['preprocessing']): Promise<{ image: PixelImage; decodeMs: number }> {
   await clockTick();
@@ -48,7 +51,7 @@ export async function decodeTimed(bytes: Uint8Array, params: Manifest['preproces
  * variants as one batch when the policy asks for them, then the mean and the temperature.
  * Returns probabilities in the manifest's class order.
  */
-export async function infer(input: Float32Array, loaded: LoadedModel): Promise<number[]> {
+export async function infer(input: Float32Array, loaded: Pick<LoadedModel, 'manifest' | 'network'>): Promise<number[]> {
   const { manifest, network } = loaded;
   const policy = manifest.inference ?? plainInference;
   const { height, width, channels } = manifest.input;
@@ -93,6 +96,8 @@ function flags(confidence: number, score: number | null, manifest: Manifest) {
 export async function classifyImage(bytes: Uint8Array, loaded: LoadedModel): Promise<ClassifiedImage> {
   const { manifest } = loaded;
   const { image, decodeMs } = await decodeTimed(bytes, manifest.preprocessing);
+  // A large photo's decode and its preprocessing each hold the isolate for tens of milliseconds.
+  if (image.width * image.height > HEAVY_PIXELS) await nextTurn();
   const t1 = Date.now();
   const input = preprocess(image, manifest.preprocessing);
   const score = manifest.domain ? domainScore(domainStatistics(image), manifest.domain) : null;

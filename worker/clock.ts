@@ -39,3 +39,12 @@ export function liveClock(): boolean {
 export function clockTick(): Promise<void> | undefined {
   return liveClock() ? undefined : new Promise<void>((resolve) => setTimeout(resolve, 0));
 }
+
+/**
+ * One turn of the isolate's event loop: requests that arrived meanwhile (a /healthz, another
+ * device's classify) run now instead of after all of this request's work.
+ *
+ * @example
+ * for (const part of parts) { await nextTurn(); classify(part); }
+ */
+export const nextTurn = () => new Promise<void>((resolve) => setTimeout(resolve, 0));

@@ -6,10 +6,32 @@ import webpWasm from '@jsquash/webp/codec/dec/webp_dec.wasm';
 import jpegWasm from '../shared/jpeg/jpeg-decoder.wasm';
 import { createJpegDecoder, decodeJpegFor, type PixelImage, type PreprocessingParams } from '../shared/index.ts';
 import { BadRequestError, PayloadTooLargeError } from './errors.ts';
-import { readImageHeader, type ImageFormat } from './image-header.ts';
+import { readImageHeader, type ImageFormat, type ImageHeader } from './image-header.ts';
 
 /** Largest side accepted; bigger images are refused before decoding. */
 export const MAX_IMAGE_SIDE = 4096;
+/**
+ * Most pixels one image may have (1 MP, e.g. 1024x1024 or 1280x800; a training photo is 320x240).
+ * A version's input is 64x64 from a window 3/4 of the photo's shorter side: at 1 MP that window is
+ * already 12 times the input across. Decoding a PNG or WebP is one call nothing else in the isolate
+ * can interrupt, 50-60 ms per megapixel on an idle core and three times that on a busy one.
+ */
+export const MAX_IMAGE_PIXELS = 1024 * 1024;
+
+/**
+ * Refuses (413) an image whose header declares more than MAX_IMAGE_SIDE on a side or more than
+ * MAX_IMAGE_PIXELS in all; returns its pixel count.
+ */
+export function checkImageSize(header: ImageHeader): number {
+  const pixels = header.width * header.height;
+  if (header.width > MAX_IMAGE_SIDE || header.height > MAX_IMAGE_SIDE || pixels > MAX_IMAGE_PIXELS) {
+    throw new PayloadTooLargeError(
+      'image_too_large',
+      `image is ${header.width}x${header.height} pixels; at most ${MAX_IMAGE_SIDE} on a side and ${MAX_IMAGE_PIXELS} pixels (1 MP) in all are accepted`,
+    );
+  }
+  return pixels;
+}
 
 type Decoded = { data: Uint8ClampedArray; width: number; height: number };
 type OtherFormat = Exclude<ImageFormat, 'jpeg'>;
@@ -36,19 +58,15 @@ function decodeFailed(format: ImageFormat, error: unknown): BadRequestError {
 /**
  * Decodes JPEG, PNG or WebP bytes to pixels as `params` has the model see them (a JPEG
  * upright, and at reduced scale when the manifest says so). The header is checked first:
- * unknown formats and truncated JPEGs are 400, more than MAX_IMAGE_SIDE pixels on a side is 413.
+ * unknown formats and truncated JPEGs are 400, more than MAX_IMAGE_SIDE pixels on a side or
+ * MAX_IMAGE_PIXELS in all is 413.
  *
  * @example
  * const image = await decodeImage(new Uint8Array(await request.arrayBuffer()), manifest.preprocessing);
  */
 export async function decodeImage(bytes: Uint8Array, params: PreprocessingParams): Promise<PixelImage & { format: ImageFormat }> {
   const header = readImageHeader(bytes);
-  if (header.width > MAX_IMAGE_SIDE || header.height > MAX_IMAGE_SIDE) {
-    throw new PayloadTooLargeError(
-      'image_too_large',
-      `image is ${header.width}x${header.height} pixels; at most ${MAX_IMAGE_SIDE} on a side is accepted`,
-    );
-  }
+  checkImageSize(header);
   if (header.format === 'jpeg') {
     try {
       return { format: 'jpeg', ...decodeJpegFor(jpegDecoder, bytes, params) };

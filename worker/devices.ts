@@ -1,3 +1,4 @@
+import { isUniqueViolation } from './db.ts';
 import { BadRequestError, ConflictError, NotFoundError, quoted } from './errors.ts';
 import { DEVICE_NAME_PATTERN, issueToken } from './tokens.ts';
 
@@ -30,7 +31,14 @@ interface DeviceRow {
 
 const PIN_PATTERN = /^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,63})$/;
 
-function checkPins(pins: string[]): void {
+/**
+ * Whether two device names are the same device: names are unique whatever their case (a D1
+ * index, migration 0005), so "lab-1" and "LAB-1" are one device.
+ */
+export const sameDevice = (a: string, b: string) => a.toLowerCase() === b.toLowerCase();
+
+/** Refuses (400) a pin that is neither a version name nor "*". */
+export function checkPins(pins: string[]): void {
   const bad = pins.find((pin) => !PIN_PATTERN.test(pin));
   if (bad !== undefined) throw new BadRequestError('invalid_pins', `pin ${quoted(bad)} is neither a version name nor "*"`);
 }
@@ -43,7 +51,7 @@ function checkName(name: string): void {
 
 /**
  * Creates a device and returns its token, which exists nowhere else afterwards: only its
- * hash is stored. A name that already has an active token is a 409.
+ * hash is stored. A name that already has an active token, in any case, is a 409.
  *
  * @example
  * const { token } = await createDevice(env.DB, 'lab-1', false);
@@ -63,28 +71,28 @@ export async function createDevice(
       .bind(tokenId, name, tokenHash, admin ? 1 : 0, JSON.stringify(pins), new Date().toISOString())
       .run();
   } catch (error) {
-    if (/UNIQUE constraint failed/i.test(String((error as Error).message))) {
-      throw new ConflictError('device_exists', `device ${quoted(name)} already has an active token; revoke it first`);
+    if (isUniqueViolation(error)) {
+      throw new ConflictError('device_exists', `device ${quoted(name)} already has an active token (names are the same whatever their case); revoke it first`);
     }
     throw error;
   }
   return { name, admin, pins, token };
 }
 
-/** Replaces the versions a device may pin; 404 when it has no active token. */
+/** Replaces the versions a device may pin (its name in any case); 404 when it has no active token. */
 export async function setDevicePins(db: DeviceDatabase, name: string, pins: string[]): Promise<{ name: string; pins: string[] }> {
   checkName(name);
   checkPins(pins);
-  const result = await db.prepare('UPDATE devices SET pins = ? WHERE name = ? AND revoked_at IS NULL').bind(JSON.stringify(pins), name).run();
+  const result = await db.prepare('UPDATE devices SET pins = ? WHERE name = ? COLLATE NOCASE AND revoked_at IS NULL').bind(JSON.stringify(pins), name).run();
   if (!result.meta.changes) throw new NotFoundError('device_not_found', `device ${quoted(name)} has no active token`);
   return { name, pins };
 }
 
-/** Revokes the device's active token; 404 when it has none. */
+/** Revokes the device's active token (its name in any case); 404 when it has none. */
 export async function revokeDevice(db: DeviceDatabase, name: string): Promise<void> {
   checkName(name);
   const result = await db
-    .prepare('UPDATE devices SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL')
+    .prepare('UPDATE devices SET revoked_at = ? WHERE name = ? COLLATE NOCASE AND revoked_at IS NULL')
     .bind(new Date().toISOString(), name)
     .run();
   if (!result.meta.changes) throw new NotFoundError('device_not_found', `device ${quoted(name)} has no active token`);

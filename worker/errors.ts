@@ -5,7 +5,7 @@
  */
 export class HttpError extends Error {
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 500 | 503,
+    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503,
     readonly code: string,
     message: string,
   ) {
@@ -60,6 +60,13 @@ export class PayloadTooLargeError extends HttpError {
 export class UnsupportedMediaTypeError extends HttpError {
   constructor(message: string) {
     super(415, 'unsupported_media_type', message);
+  }
+}
+
+/** Over a token's rate limit; `retryAfter` seconds until its window ends go out as Retry-After. */
+export class RateLimitedError extends HttpError {
+  constructor(message: string, readonly retryAfter: number) {
+    super(429, 'rate_limited', message);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { Database } from './db.ts';
-import type { Device } from './devices.ts';
+import { sameDevice, type Device } from './devices.ts';
 import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, quoted } from './errors.ts';
 
 interface PredictionRow {
@@ -33,7 +33,7 @@ export async function recordFeedback(db: Database, device: Device, id: string, l
     .bind(id)
     .first<PredictionRow>();
   if (!prediction) throw new NotFoundError('prediction_not_found', `no classification with id ${quoted(id)} is recorded`);
-  if (!device.admin && prediction.device !== device.name) {
+  if (!device.admin && !sameDevice(prediction.device, device.name)) {
     throw new ForbiddenError(`prediction ${id} was made for another device; only that device or an admin token may confirm it`);
   }
   const classes = Object.keys(JSON.parse(prediction.probabilities) as Record<string, number>);

@@ -1,6 +1,7 @@
 import { tf } from './backend.ts';
 import { HttpError } from './errors.ts';
 import { filesUnchanged, type StoredVersion } from './model-files.ts';
+import { publishedRecord } from './model-registry.ts';
 import { loadVersion, type LoadedModel } from './model-store.ts';
 
 /** Where a published version stands, as seen from this isolate. */
@@ -75,7 +76,7 @@ function enforceBudget(env: Env, keep: Entry): void {
 function startLoad(env: Env, stored: StoredVersion): Entry {
   const key = cacheKey(stored);
   const entry = { key, version: stored.version, refs: 0, lastUsed: Date.now(), checkedAt: Date.now(), evicted: false, disposed: false } as Entry;
-  entry.pending = loadVersion(env.MODELS, stored.version, stored.manifestBytes).then(
+  entry.pending = loadVersion(env, stored.version, stored).then(
     (loaded) => {
       refused.delete(key);
       entry.loaded = loaded;
@@ -93,11 +94,28 @@ function startLoad(env: Env, stored: StoredVersion): Entry {
 }
 
 /**
- * The verified model of a version, held until `release()`. Loaded once per isolate (every file
- * checked against the manifest's sha256 first), kept within the memory budget by unloading the
- * least recently used version, and re-checked every MODEL_RECHECK_SECONDS: a file replaced in
- * the bucket since it was verified unloads the version, which is then verified afresh (and
- * refused). A refused version is not retried within that interval either.
+ * Whether what was verified still stands: no file (manifest included) replaced in the bucket, and
+ * the digest D1 holds for the version still the manifest's. A store that cannot answer says
+ * nothing against the verified copy, which keeps serving until the next interval.
+ */
+async function stillPublished(env: Env, version: string, loaded: LoadedModel): Promise<boolean> {
+  const [record, unchanged] = await Promise.all([
+    publishedRecord(env.DB, version).catch((error: unknown) => {
+      console.warn(`model ${version}: could not re-check its record in D1; keeping the verified copy`, error);
+      return undefined;
+    }),
+    filesUnchanged(env.MODELS, version, loaded.etags),
+  ]);
+  return unchanged && (record === undefined || record?.sha256 === loaded.manifestSha256);
+}
+
+/**
+ * The verified model of a version, held until `release()`. Loaded once per isolate (its manifest
+ * checked against the digest recorded at publish, every file against the manifest's sha256),
+ * kept within the memory budget by unloading the least recently used version, and re-checked
+ * every MODEL_RECHECK_SECONDS: a file or manifest replaced in the bucket since it was verified
+ * unloads the version, which is then verified afresh (and refused). A refused version is not
+ * retried within that interval either.
  *
  * @example
  * const { loaded, release } = await acquireModel(env, stored);
@@ -111,8 +129,8 @@ export async function acquireModel(env: Env, stored: StoredVersion): Promise<Mod
   let entry = entries.get(key);
   if (entry?.loaded && now - entry.checkedAt >= recheckMs(env)) {
     entry.checkedAt = now;
-    if (!(await filesUnchanged(env.MODELS, stored.version, entry.loaded.etags)) && !entry.evicted) {
-      console.warn(`model ${stored.version}: a file changed in the bucket since it was verified; unloading it`);
+    if (!(await stillPublished(env, stored.version, entry.loaded)) && !entry.evicted) {
+      console.warn(`model ${stored.version}: a file or its manifest changed since it was verified; unloading it`);
       evict(entry);
     }
     entry = entries.get(key);

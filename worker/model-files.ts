@@ -1,5 +1,7 @@
 import { parseManifest, sha256Hex, type Manifest } from '../shared/index.ts';
+import type { Database } from './db.ts';
 import { HttpError, ModelUnavailableError, NotFoundError, quoted } from './errors.ts';
+import { assertPublishedManifest } from './model-registry.ts';
 
 // No tfjs here: the Node scripts (`npm run route -- --local`) check versions with this code too.
 
@@ -32,6 +34,12 @@ export interface VersionBucket {
   head(key: string): Promise<StoredObject | null>;
   get(key: string): Promise<{ arrayBuffer(): Promise<ArrayBuffer>; etag: string; uploaded: Date } | null>;
   list(options?: { prefix?: string; cursor?: string; limit?: number }): Promise<{ objects: StoredObject[]; truncated: boolean; cursor?: string }>;
+}
+
+/** Where versions live: their files in the bucket, what was published in D1 (the Worker's env, or the local bindings in Node). */
+export interface VersionStore {
+  MODELS: VersionBucket;
+  DB: Database;
 }
 
 /**
@@ -84,22 +92,23 @@ export async function findVersion(bucket: VersionBucket, version: string): Promi
 }
 
 /**
- * A version's manifest (from `known`, the bytes its look-up read, else read now), parsed and checked
- * to name the version it is filed under.
+ * A version's manifest (from `known`, what its look-up read, else read now), refused unless its
+ * bytes are the ones published (D1), then parsed and checked to name the version it is filed under.
  */
-export async function readManifest(bucket: VersionBucket, version: string, known?: Uint8Array): Promise<Manifest> {
-  const raw = known ?? (await findVersion(bucket, version))?.manifestBytes;
-  if (!raw) throw new NotFoundError('model_not_found', `model version ${quoted(version)} is not published`);
+export async function readManifest(store: VersionStore, version: string, known?: StoredVersion): Promise<{ manifest: Manifest; sha256: string; etag: string }> {
+  const stored = known?.manifestBytes ? known : await findVersion(store.MODELS, version);
+  if (!stored?.manifestBytes) throw new NotFoundError('model_not_found', `model version ${quoted(version)} is not published`);
+  const sha256 = await assertPublishedManifest(store.DB, version, stored.manifestBytes);
   let manifest: Manifest;
   try {
-    manifest = parseManifest(JSON.parse(new TextDecoder().decode(raw)));
+    manifest = parseManifest(JSON.parse(new TextDecoder().decode(stored.manifestBytes)));
   } catch (error) {
     throw new ModelUnavailableError('model_invalid', `model ${version}: manifest is invalid: ${(error as Error).message}`);
   }
   if (manifest.version !== version) {
     throw new ModelUnavailableError('model_invalid', `model ${version}: manifest names version ${quoted(manifest.version)}`);
   }
-  return manifest;
+  return { manifest, sha256, etag: stored.etag };
 }
 
 /** One file of a version, refused unless its size and sha256 match the manifest. */
@@ -115,20 +124,21 @@ export async function readVerified(bucket: VersionBucket, version: string, file:
 }
 
 /**
- * Reads a version and checks every file its manifest lists but the report against its sha256,
- * as the Worker does before serving it, all files at once (the manifest from `manifestBytes` when
- * the look-up read it). Returns the bytes and each file's etag (for cheap re-checks later).
+ * Reads a version and checks its manifest against the digest published (D1) and every file it
+ * lists but the report against its sha256, as the Worker does before serving it, all files at
+ * once (the manifest from `known` when the look-up read it). Returns the bytes and each file's
+ * etag, the manifest's included (for cheap re-checks later).
  *
  * @example
- * const { manifest, files } = await readVerifiedVersion(env.MODELS, 'v2');
+ * const { manifest, files } = await readVerifiedVersion(env, 'v2');
  */
-export async function readVerifiedVersion(bucket: VersionBucket, version: string, manifestBytes?: Uint8Array) {
-  const manifest = await readManifest(bucket, version, manifestBytes);
+export async function readVerifiedVersion(store: VersionStore, version: string, known?: StoredVersion) {
+  const { manifest, sha256, etag } = await readManifest(store, version, known);
   const needed = manifest.files.filter((file) => file.path !== REPORT_FILE);
-  const read = await Promise.all(needed.map((file) => readVerified(bucket, version, file)));
+  const read = await Promise.all(needed.map((file) => readVerified(store.MODELS, version, file)));
   const files = new Map(needed.map((file, i) => [file.path, read[i].bytes]));
-  const etags = new Map(needed.map((file, i) => [file.path, read[i].etag]));
-  return { manifest, files, etags };
+  const etags = new Map([[MANIFEST_FILE, etag], ...needed.map((file, i) => [file.path, read[i].etag] as const)]);
+  return { manifest, manifestSha256: sha256, files, etags };
 }
 
 export async function filesUnchanged(bucket: VersionBucket, version: string, etags: Map<string, string>): Promise<boolean> {

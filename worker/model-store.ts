@@ -2,7 +2,9 @@ import { plainInference, type Manifest } from '../shared/index.ts';
 import { ensureBackend, tf } from './backend.ts';
 import { HttpError, ModelUnavailableError, NotFoundError, quoted } from './errors.ts';
 import { buildNetwork, type Network } from './network.ts';
-import { findVersion, listStoredVersions, readVerifiedVersion, type StoredVersion, type VersionBucket } from './model-files.ts';
+import { checkPixelTest } from './pixel-check.ts';
+import { findVersion, listStoredVersions, readVerifiedVersion, type StoredVersion, type VersionStore } from './model-files.ts';
+import { publishedRecords, type PublishedRecord } from './model-registry.ts';
 
 export { listStoredVersions, MANIFEST_FILE, type StoredVersion } from './model-files.ts';
 
@@ -15,26 +17,45 @@ export interface LoadedModel {
   loadMs: number;
   /** Bytes its network holds in the wasm heap while it is resident. */
   bytes: number;
-  /** Etag of each file when it was verified, to notice a file replaced later. */
+  /** Etag of each file (and of the manifest) when it was verified, to notice one replaced later. */
   etags: Map<string, string>;
+  /** Digest of the manifest, as recorded in D1 when the version was published. */
+  manifestSha256: string;
 }
 
 /**
- * The version a request is served by when routing does not decide: the one it names, else
- * `MODEL_VERSION`, else the most recently published. Unknown names are 404; an empty bucket is 503.
+ * A version by name (404 when it has no manifest in the bucket).
+ *
+ * @example
+ * const stored = await resolveVersion(env, 'v2');
  */
-export async function resolveVersion(env: Env, requested?: string): Promise<StoredVersion> {
-  const wanted = requested || env.MODEL_VERSION || undefined;
-  if (wanted) {
-    const stored = await findVersion(env.MODELS, wanted);
-    if (!stored) throw new NotFoundError('model_not_found', `model version ${quoted(wanted)} is not published`);
-    return stored;
+export async function resolveVersion(env: Env, requested: string): Promise<StoredVersion> {
+  const stored = await findVersion(env.MODELS, requested);
+  if (!stored) throw new NotFoundError('model_not_found', `model version ${quoted(requested)} is not published`);
+  return stored;
+}
+
+/**
+ * The versions a request goes to when neither a pin nor the routing decides, in order of
+ * preference: `MODEL_VERSION` alone when set, else every version published with `npm run
+ * publish`, newest publish first (D1's record, so a file re-uploaded to the bucket moves nothing).
+ * A version in the bucket without a record is never one of them. None at all is 503.
+ */
+export async function defaultCandidates(env: Env): Promise<StoredVersion[]> {
+  if (env.MODEL_VERSION) return [await resolveVersion(env, env.MODEL_VERSION)];
+  const [{ complete }, records] = await Promise.all([listStoredVersions(env.MODELS), publishedRecords(env.DB)]);
+  const published = newestPublished(complete, records);
+  if (!published.length) {
+    const unrecorded = complete.length ? ` (${complete.length} in the bucket, none recorded by it)` : '';
+    throw new ModelUnavailableError('no_model', `no model version is published${unrecorded}; run \`npm run publish -- --model DIR\``);
   }
-  const { complete } = await listStoredVersions(env.MODELS);
-  if (!complete.length) {
-    throw new ModelUnavailableError('no_model', 'no model version is published; run `npm run publish -- --model DIR`');
-  }
-  return complete[0];
+  return published;
+}
+
+/** The versions of `complete` that have a publish record, newest publish first. */
+export function newestPublished(complete: StoredVersion[], records: Map<string, PublishedRecord>): StoredVersion[] {
+  const at = (stored: StoredVersion) => records.get(stored.version)!.publishedAt;
+  return complete.filter((stored) => records.has(stored.version)).sort((a, b) => at(b).localeCompare(at(a)) || b.version.localeCompare(a.version));
 }
 
 function concat(parts: Uint8Array[]): ArrayBuffer {
@@ -47,10 +68,14 @@ function concat(parts: Uint8Array[]): ArrayBuffer {
   return out.buffer;
 }
 
-/** Fetches a version, checks every file against the manifest's sha256 and builds the network. */
-export async function loadVersion(bucket: VersionBucket, version: string, manifestBytes?: Uint8Array): Promise<LoadedModel> {
+/**
+ * Fetches a version, checks its manifest against the digest published and every file against the
+ * manifest's sha256, builds the network (from the manifest `known` holds, when its look-up read
+ * it) and checks it against the manifest's self-test and pixel test.
+ */
+export async function loadVersion(store: VersionStore, version: string, known?: StoredVersion): Promise<LoadedModel> {
   const started = Date.now();
-  const { manifest, files, etags } = await readVerifiedVersion(bucket, version, manifestBytes);
+  const { manifest, manifestSha256, files, etags } = await readVerifiedVersion(store, version, known);
   const modelJsonBytes = files.get('model.json');
   if (!modelJsonBytes) throw new ModelUnavailableError('model_invalid', `model ${version}: manifest lists no model.json`);
   let modelJson: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
@@ -88,5 +113,9 @@ export async function loadVersion(bucket: VersionBucket, version: string, manife
     network.dispose();
     throw new ModelUnavailableError('model_invalid', `model ${version}: ${problem}`);
   }
-  return { manifest, network, loadMs: Date.now() - started, bytes: network.bytes, etags };
+  await checkPixelTest(version, manifest, network).catch((error: unknown) => {
+    network.dispose();
+    throw error;
+  });
+  return { manifest, network, loadMs: Date.now() - started, bytes: network.bytes, etags, manifestSha256 };
 }

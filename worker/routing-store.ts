@@ -1,6 +1,6 @@
 import { isUniqueViolation, type Database } from './db.ts';
 import { ConflictError, HttpError, UnprocessableError, quoted } from './errors.ts';
-import { findVersion, listStoredVersions, readVerifiedVersion, VERSION_PATTERN, type VersionBucket } from './model-files.ts';
+import { findVersion, listStoredVersions, readVerifiedVersion, VERSION_PATTERN, type VersionBucket, type VersionStore } from './model-files.ts';
 
 // No tfjs here: `npm run route -- --local` runs this same code in Node against the local D1 and R2.
 
@@ -89,8 +89,9 @@ function checkSplit(split: Record<string, number>): void {
   if (total !== 100) throw new UnprocessableError('invalid_split', `the weights sum to ${total}, not 100 (split ${shown})`);
 }
 
-/** Refuses a version that is unknown, half-published, or whose files fail the manifest's sha256. */
-async function checkVersion(bucket: VersionBucket, version: string, role: string): Promise<void> {
+/** Refuses a version that is unknown, half-published, or whose manifest or files are not the ones published. */
+async function checkVersion(store: VersionStore, version: string, role: string): Promise<void> {
+  const bucket = store.MODELS;
   if (!VERSION_PATTERN.test(version)) throw new UnprocessableError('unknown_version', `${role} ${quoted(version)} is not a valid version name`);
   const stored = await findVersion(bucket, version);
   if (!stored) {
@@ -102,17 +103,18 @@ async function checkVersion(bucket: VersionBucket, version: string, role: string
     throw new UnprocessableError('unknown_version', `${role} "${version}" is not published (published: ${known})`);
   }
   try {
-    await readVerifiedVersion(bucket, version, stored.manifestBytes);
+    await readVerifiedVersion(store, version, stored);
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
     throw new UnprocessableError('unverified_version', `${role} "${version}" cannot be served: ${error.message}`);
   }
 }
 
-async function checkConfig(bucket: VersionBucket, split: Record<string, number>, shadow: string | null): Promise<void> {
+async function checkConfig(db: Database, bucket: VersionBucket, split: Record<string, number>, shadow: string | null): Promise<void> {
   checkSplit(split);
-  for (const version of Object.keys(split)) await checkVersion(bucket, version, 'version');
-  if (shadow !== null) await checkVersion(bucket, shadow, 'shadow version');
+  const store = { MODELS: bucket, DB: db };
+  for (const version of Object.keys(split)) await checkVersion(store, version, 'version');
+  if (shadow !== null) await checkVersion(store, shadow, 'shadow version');
 }
 
 function randomSalt(): string {
@@ -150,7 +152,7 @@ async function append(db: Database, current: RoutingConfig | null, next: Omit<Ro
 export async function setRouting(db: Database, bucket: VersionBucket, change: RoutingChange, who: string): Promise<RoutingResult> {
   const current = await currentRouting(db);
   const shadow = change.shadow ?? null;
-  await checkConfig(bucket, change.split, shadow);
+  await checkConfig(db, bucket, change.split, shadow);
   const routing = await append(db, current, {
     split: change.split,
     shadow,
@@ -174,7 +176,7 @@ export async function rollbackRouting(db: Database, bucket: VersionBucket, who: 
   const current = await currentRouting(db);
   const target = current?.previousId ? await routingById(db, current.previousId) : null;
   if (!current || !target) throw new ConflictError('nothing_to_roll_back', 'there is no earlier routing configuration to restore');
-  await checkConfig(bucket, target.split, target.shadow);
+  await checkConfig(db, bucket, target.split, target.shadow);
   const routing = await append(db, current, { ...target, action: 'rollback', changedBy: who });
   return { routing, previous: current };
 }

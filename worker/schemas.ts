@@ -128,7 +128,14 @@ export const InfoSchema = z
         versions: z.array(z.object({ version: z.string(), bytes: z.number(), lastUsed: z.string() })),
       })
       .openapi({ description: 'versions loaded in this isolate, most recently used first; the least recently used is unloaded past the budget' }),
-    limits: z.object({ maxBodyBytes: z.number(), maxBatchBodyBytes: z.number(), maxBatchImages: z.number(), maxImageSide: z.number() }),
+    limits: z.object({
+      maxBodyBytes: z.number(),
+      maxBatchBodyBytes: z.number(),
+      maxBatchImages: z.number(),
+      maxImageSide: z.number(),
+      maxImagePixels: z.number().openapi({ description: 'most pixels (width x height) one image may declare' }),
+      maxBatchPixels: z.number().openapi({ description: "most pixels a batch's images may declare together" }),
+    }),
     formats: z.array(z.string()),
   })
   .openapi('Info');

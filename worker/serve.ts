@@ -3,7 +3,7 @@ import type { Device } from './devices.ts';
 import { BadRequestError, ForbiddenError, HttpError, NotFoundError, quoted } from './errors.ts';
 import { acquireModel, type ModelLease } from './model-cache.ts';
 import { currentRouting, type RoutingConfig } from './routing-store.ts';
-import { lookUpDefaultVersion, lookUpVersion } from './version-lookup.ts';
+import { lookUpDefaultCandidates, lookUpVersion } from './version-lookup.ts';
 
 /** How the answering version was chosen. */
 export type RouteKind = 'pin' | 'split' | 'default';
@@ -58,9 +58,40 @@ async function lease(env: Env, version: string): Promise<ModelLease> {
 }
 
 /**
+ * Leases the first version `next` names that can serve, passing over those that cannot (each
+ * logged once per isolate and reason: a broken version would otherwise log on every request).
+ * Returns why each failed when none can.
+ */
+async function firstServing(
+  next: (failed: ReadonlySet<string>) => string | null,
+  leaseOf: (version: string) => Promise<ModelLease>,
+  share: string,
+): Promise<{ version: string; lease: ModelLease } | { failures: Map<string, HttpError> }> {
+  const failures = new Map<string, HttpError>();
+  for (let version = next(new Set()); version; version = next(new Set(failures.keys()))) {
+    try {
+      return { version, lease: await leaseOf(version) };
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      const note = `routing: ${version} cannot serve (${error.message}); ${share}`;
+      if (!warned.has(note)) {
+        warned.add(note);
+        console.warn(note);
+      }
+      failures.set(version, error);
+    }
+  }
+  return { failures };
+}
+
+const noneServes = (failures: Map<string, HttpError>, what: string) =>
+  new HttpError(503, 'no_healthy_version', `${what}: ${[...failures].map(([version, error]) => `${version}: ${error.message}`).join('; ')}`);
+
+/**
  * Chooses and loads the version that answers: a pinned one (header or query, when the token
  * may), else the routing split (sticky by device, falling back to the other healthy versions of
- * the split when the chosen one fails its checks), else the default version.
+ * the split when the chosen one fails its checks), else the default version (the newest
+ * published that passes its checks, or MODEL_VERSION alone).
  *
  * @example
  * const served = await serveModel(env, device, c.req.header('x-model-version'));
@@ -79,32 +110,23 @@ export async function serveModel(env: Env, device: Device, pin?: string): Promis
     }
   }
   if (!routing) {
-    const stored = await lookUpDefaultVersion(env);
-    try {
-      return { ...(await acquireModel(env, stored)), version: stored.version, assigned: stored.version, route: 'default', shadow };
-    } catch (error) {
-      throw error instanceof HttpError ? new ServeError(error, stored.version, 'default') : error;
-    }
+    const candidates = await lookUpDefaultCandidates(env);
+    const assigned = candidates[0].version;
+    const byName = new Map(candidates.map((stored) => [stored.version, stored]));
+    const next = (failed: ReadonlySet<string>) => candidates.find((stored) => !failed.has(stored.version))?.version ?? null;
+    const instead = candidates.length > 1 ? 'the next newest published version answers instead' : 'unpinned requests get its refusal';
+    const found = await firstServing(next, (version) => acquireModel(env, byName.get(version)!), instead);
+    if ('lease' in found) return { ...found.lease, version: found.version, assigned, route: 'default', shadow };
+    // MODEL_VERSION alone: its own refusal, as for a pin.
+    const refusal = candidates.length === 1 ? found.failures.get(assigned)! : noneServes(found.failures, 'no published version can serve');
+    throw new ServeError(refusal, assigned, 'default');
   }
   const bucket = routing.sticky ? await deviceBucket(routing.salt, device.name) : randomBucket();
-  const failed = new Map<string, string>();
   const assigned = pickVersion(routing.split, bucket)!;
-  for (let version: string | null = assigned; version; version = pickVersion(routing.split, bucket, new Set(failed.keys()))) {
-    try {
-      return { ...(await lease(env, version)), version, assigned, route: 'split', shadow };
-    } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      const note = `routing: ${version} cannot serve (${error.message}); its share goes to the other versions of the split`;
-      // Once per isolate and reason: a broken version would otherwise log on every request routed to it.
-      if (!warned.has(note)) {
-        warned.add(note);
-        console.warn(note);
-      }
-      failed.set(version, error.message);
-    }
-  }
-  const reasons = [...failed].map(([version, why]) => `${version}: ${why}`).join('; ');
-  throw new ServeError(new HttpError(503, 'no_healthy_version', `no version of the routing split can serve: ${reasons}`), assigned, 'split');
+  const next = (failed: ReadonlySet<string>) => pickVersion(routing.split, bucket, failed);
+  const found = await firstServing(next, (version) => lease(env, version), 'its share goes to the other versions of the split');
+  if ('lease' in found) return { ...found.lease, version: found.version, assigned, route: 'split', shadow };
+  throw new ServeError(noneServes(found.failures, 'no version of the routing split can serve'), assigned, 'split');
 }
 
 /** The version a request pins, from the X-Model-Version header or the `version` query (they must agree). */

@@ -1,4 +1,4 @@
-import { findActiveToken, type Device, type DeviceDatabase } from './devices.ts';
+import { findActiveToken, sameDevice, type Device, type DeviceDatabase } from './devices.ts';
 import { constantTimeEqual, hashToken, tokenIdOf } from './tokens.ts';
 
 /** A token this isolate verified against D1, and the device it belongs to. */
@@ -56,5 +56,5 @@ export async function verifyToken(db: DeviceDatabase, token: string, ttlMs: numb
  * isolate applies to its next request; other isolates see it within TOKEN_CACHE_SECONDS.
  */
 export function forgetDevice(name: string): void {
-  for (const [id, entry] of entries) if (entry.device.name === name) entries.delete(id);
+  for (const [id, entry] of entries) if (sameDevice(entry.device.name, name)) entries.delete(id);
 }

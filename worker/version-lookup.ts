@@ -1,14 +1,14 @@
 import { recheckMs } from './model-cache.ts';
 import { findVersion, type StoredVersion } from './model-files.ts';
-import { resolveVersion } from './model-store.ts';
+import { defaultCandidates } from './model-store.ts';
 
 // Per isolate: which manifest (etag) a version name stood for, and when the bucket said so.
-const found = new Map<string, { stored: StoredVersion; at: number }>();
+const found = new Map<string, { stored: StoredVersion | StoredVersion[]; at: number }>();
 const DEFAULT_KEY = '\u0000default';
 
-async function remembered(env: Env, key: string, look: () => Promise<StoredVersion | null>): Promise<StoredVersion | null> {
+async function remembered<T extends StoredVersion | StoredVersion[]>(env: Env, key: string, look: () => Promise<T | null>): Promise<T | null> {
   const hit = found.get(key);
-  if (hit && Date.now() - hit.at < recheckMs(env)) return hit.stored;
+  if (hit && Date.now() - hit.at < recheckMs(env)) return hit.stored as T;
   const stored = await look();
   // Misses are not kept: a version published a moment ago is served at once.
   if (stored) found.set(key, { stored, at: Date.now() });
@@ -29,7 +29,7 @@ export function lookUpVersion(env: Env, version: string): Promise<StoredVersion 
   return remembered(env, version, () => findVersion(env.MODELS, version));
 }
 
-/** `resolveVersion` (MODEL_VERSION, else the newest complete version) under the same rule. */
-export async function lookUpDefaultVersion(env: Env): Promise<StoredVersion> {
-  return (await remembered(env, `${DEFAULT_KEY}:${env.MODEL_VERSION}`, () => resolveVersion(env)))!;
+/** `defaultCandidates` (MODEL_VERSION, else every published version, newest first) under the same rule. */
+export async function lookUpDefaultCandidates(env: Env): Promise<StoredVersion[]> {
+  return (await remembered(env, `${DEFAULT_KEY}:${env.MODEL_VERSION}`, () => defaultCandidates(env)))!;
 }

@@ -5,6 +5,8 @@ export interface AuthInputs {
   revoked: string;
   /** The token a device had before an admin rotated it (revoked, then issued anew). */
   rotated: string;
+  /** Revoked with `npm run token -- --revoke` while the Worker ran, after the isolate had verified it. */
+  cliRevoked: string;
   /** Well formed, but issued by another environment's database. */
   foreign: string;
   tiny: Uint8Array<ArrayBuffer>;
@@ -33,12 +35,15 @@ export function authRoutes(inputs: AuthInputs): { method: string; path: string; 
 
 /** Authorization headers that must all be refused (null: no header at all). */
 export function badCredentials(r: Random, inputs: AuthInputs): (string | null)[] {
-  const { device, revoked, rotated, foreign } = inputs;
+  const { device, revoked, rotated, cliRevoked, foreign } = inputs;
   const secretFlipped = device.slice(0, -1) + (device.endsWith('A') ? 'B' : 'A');
   return [
     null, '', 'Bearer', 'Bearer ', 'Basic ZGV2aWNlOnNlY3JldA==', `Token ${device}`, device, `Bearer ${device} ${device}`,
     `Bearer ${device},Bearer ${device}`, `Bearer ${secretFlipped}`, `Bearer ${device.toUpperCase()}`, `Bearer ${revoked}`,
-    `Bearer ${rotated}`, `Bearer ${foreign}`, `Bearer ${device.slice(0, 20)}`, `Bearer cs_${'0'.repeat(16)}_${'A'.repeat(43)}`,
+    `Bearer ${rotated}`, `Bearer ${cliRevoked}`, `Bearer ${foreign}`, `Bearer ${device.slice(0, 20)}`, `Bearer cs_${'0'.repeat(16)}_${'A'.repeat(43)}`,
     `Bearer ${r.text(64, 'abcdefABCDEF0123456789_-')}`, `Bearer ${'x'.repeat(8000)}`,
   ];
 }
+
+/** `npm run token` pins that --local and --remote must both refuse. */
+export const BAD_PINS = ['v1 v2', '../s-a', '*x', "s-a'; DROP TABLE devices; --", 'x'.repeat(65)];

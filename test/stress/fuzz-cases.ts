@@ -2,8 +2,9 @@ import type { Random } from './random.ts';
 
 /**
  * What a fuzz answer may be: `error`, a 4xx JSON error; `image`, that or a classification when
- * the damaged image still decodes (a flipped bit in the scan data is still a picture); `batch`,
- * that or a 200 whose every part is a 4xx error or a classification of a still-decodable part.
+ * the damaged image still decodes (a flipped bit in the scan data is still a picture), flagged for
+ * review unless it answers as the undamaged image does; `batch`, that or a 200 whose every part
+ * is a 4xx error or such a classification.
  */
 export type Accept = 'error' | 'image' | 'batch';
 
@@ -12,6 +13,8 @@ export interface FuzzCase {
   path: string;
   init: RequestInit;
   accept: Accept;
+  /** The undamaged images the request's image (or each part, in order) was made from. */
+  sources?: Uint8Array[];
 }
 
 export interface FuzzInputs {
@@ -126,13 +129,14 @@ const batch = (token: string, body: BodyInit, type: string): FuzzCase => ({
 const generators: [string, number, Generator][] = [
   ['truncated image', 340, (r, i) => {
     const img = anyImage(r, i);
-    return { kind: '', path: '/v1/classify', init: classifyInit(i.device, copy(img.subarray(0, 1 + r.int(img.length - 2))), imageType(img)), accept: 'image' };
+    return { kind: '', path: '/v1/classify', init: classifyInit(i.device, copy(img.subarray(0, 1 + r.int(img.length - 2))), imageType(img)), accept: 'image', sources: [img] };
   }],
   ['bit-flipped image', 240, (r, i) => {
-    const b = copy(anyImage(r, i));
+    const img = anyImage(r, i);
+    const b = copy(img);
     // Half in the headers (markers, sizes, tables), half anywhere.
     for (let n = 1 + r.int(8); n > 0; n--) b[r.int(r.int(2) ? Math.min(b.length, 300) : b.length)] ^= 1 << r.int(8);
-    return { kind: '', path: '/v1/classify', init: classifyInit(i.device, b, imageType(b)), accept: 'image' };
+    return { kind: '', path: '/v1/classify', init: classifyInit(i.device, b, imageType(b)), accept: 'image', sources: [img] };
   }],
   ['huge declared dimensions', 150, (r, i) => {
     const b = hugeDimensions(r, i);
@@ -166,11 +170,13 @@ const generators: [string, number, Generator][] = [
     return batch(i.device, multipart(parts, 'n'), 'multipart/form-data; boundary=n');
   }],
   ['damaged image parts', 60, (r, i) => {
+    const sources: Uint8Array[] = [];
     const parts = Array.from({ length: 1 + r.int(4) }, (_, n) => {
       const img = anyImage(r, i);
+      sources.push(img);
       return { name: 'image', filename: `${n}`, type: imageType(img), body: copy(img.subarray(0, 1 + r.int(img.length - 2))) };
     });
-    return batch(i.device, multipart(parts, 'd'), 'multipart/form-data; boundary=d');
+    return { ...batch(i.device, multipart(parts, 'd'), 'multipart/form-data; boundary=d'), sources };
   }],
   // Streamed without Content-Length, so only the running size cap can refuse them.
   ['oversize body', 20, (r, i) => ({ kind: '', path: '/v1/classify', init: classifyInit(i.device, zeros(10 * 1024 * 1024 + 1 + r.int(100_000), i.jpegs[0]), 'image/jpeg'), accept: 'error' })],

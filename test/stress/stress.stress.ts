@@ -1,14 +1,18 @@
 import './context.ts';
 import { env } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { createDevice, revokeDevice as revokeInD1 } from '../../worker/devices.ts';
+import { revokeDevice, tokenRequest } from '../../worker/scripts/token-core.ts';
 import { issueToken } from '../../worker/tokens.ts';
-import { fromBase64, newToken, publishFixture, sampleBytes, settled } from '../worker/helpers.ts';
-import { authRoutes, badCredentials, type AuthInputs } from './auth.ts';
+import { call, fromBase64, newToken, publishFixture, sampleBytes, settled, timedSettled } from '../worker/helpers.ts';
+import { authRoutes, BAD_PINS, badCredentials, type AuthInputs } from './auth.ts';
 import { StatusLog } from './declared-statuses.ts';
 import { runFaults } from './faults.ts';
 import { fuzzCases } from './fuzz-cases.ts';
-import { LEAK, runFuzz } from './fuzz.ts';
+import { answersFor, LEAK, runFuzz } from './fuzz.ts';
+import { REQUEST_BOUND_MS, runHeavy, STALL_BOUND_MS } from './heavy.ts';
 import { runLoad } from './load.ts';
+import { runRateLimits } from './rate-limits.ts';
 import { Random } from './random.ts';
 
 const { seed, loadSeconds } = inject('stress');
@@ -22,6 +26,12 @@ const auth = (token: string) => ({ authorization: `Bearer ${token}` });
 // Every answer's status is noted: at the end, each must be declared in the OpenAPI document.
 const statuses = new StatusLog();
 const send = (path: string, init: RequestInit, vars?: Partial<Env>) => statuses.record(init.method, path, settled(path, init, vars));
+// `send`, with how long the answer took apart from the work left to `waitUntil`.
+const sendTimed = async (path: string, init: RequestInit) => {
+  const timed = await timedSettled(path, init);
+  await statuses.record(init.method, path, Promise.resolve(timed.res));
+  return timed;
+};
 
 interface Snapshot {
   predictions: Map<string, string>;
@@ -58,9 +68,11 @@ describe('fuzz', () => {
     const samples = inject('samples');
     const jpegs = samples.filter((_, i) => i % 8 === 0).map((s) => fromBase64(s.base64));
     const cases = fuzzCases(new Random(seed), { device: devices[0], admin, jpegs, png: fromBase64(images.png), webps: [fromBase64(images.webp), fromBase64(images.webpLossy)], tiny }, 2400);
-    const tally = await runFuzz(cases, send);
+    const imageType = (b: Uint8Array) => (b[0] === 0xff ? 'image/jpeg' : b[0] === 0x89 ? 'image/png' : 'image/webp');
+    const answers = await answersFor(cases, (bytes) => send('/v1/classify', { method: 'POST', headers: { ...auth(devices[0]), 'content-type': imageType(bytes) }, body: bytes as Uint8Array<ArrayBuffer> }));
+    const tally = await runFuzz(cases, send, answers);
     const statuses = Object.fromEntries(Object.entries(tally.statuses).sort());
-    summary.fuzz = `fuzz: ${tally.requests} malformed requests, statuses ${JSON.stringify(statuses)}, ${tally.serverErrors} 5xx, ${tally.hangs} hangs or stalls, ${tally.decodedAnyway} of them 200 (batches answered part by part, each part a 4xx, or damaged images that still decode), seed ${seed}`;
+    summary.fuzz = `fuzz: ${tally.requests} malformed requests, statuses ${JSON.stringify(statuses)}, ${tally.serverErrors} 5xx, ${tally.hangs} hangs or stalls, ${tally.decodedAnyway} of them 200 (batches answered part by part, each part a 4xx, or damaged images that still decode), ${tally.damaged} damaged images classified: ${tally.flagged} flagged for review, the others answered as the undamaged image, seed ${seed}`;
     console.log(summary.fuzz);
     expect(tally.failures.slice(0, 20)).toEqual([]);
     expect(tally.requests).toBeGreaterThanOrEqual(2000);
@@ -87,7 +99,12 @@ describe('auth', () => {
     await send('/v1/devices/rotating', { method: 'DELETE', headers: auth(admin) });
     const fresh = (await (await send('/v1/devices', { method: 'POST', headers: { ...auth(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: 'rotating' }) })).json<any>()).token;
     expect((await send('/v1/models', { headers: auth(fresh) })).status).toBe(200);
-    const inputs: AuthInputs = { device: devices[2], revoked, rotated, foreign: (await issueToken()).token, tiny };
+    // Revoked with the CLI while the Worker runs, after the isolate verified it (and cached it).
+    const cliRevoked = (await createDevice(env.DB, 'cli-revoked', false)).token;
+    expect((await send('/v1/models', { headers: auth(cliRevoked) })).status).toBe(200);
+    const store = { create: async (name: string, admin: boolean, pins: string[]) => (await createDevice(env.DB, name, admin, pins)).token, revoke: (name: string) => revokeInD1(env.DB, name) };
+    expect(await revokeDevice(store, 'cli-revoked', send)).toBe('worker');
+    const inputs: AuthInputs = { device: devices[2], revoked, rotated, cliRevoked, foreign: (await issueToken()).token, tiny };
     const state = async () => JSON.stringify([(await env.DB.prepare('SELECT token_id, revoked_at, pins FROM devices ORDER BY token_id').all()).results, (await env.DB.prepare('SELECT id FROM routing').all()).results]);
     const stateBefore = await state();
     let attempts = 0;
@@ -103,6 +120,29 @@ describe('auth', () => {
         const text = await res.text();
         if (res.status < 300) accepted.push(`${route.method} ${route.path} with ${String(header).slice(0, 40)}: ${res.status}`);
         else if (res.status !== status || !JSON.parse(text).error?.code || LEAK.test(text)) wrong.push(`${route.method} ${route.path} with ${String(header).slice(0, 40)}: ${res.status} ${text.slice(0, 120)}`);
+      }
+    }
+    // A second device under a name that differs only in case: always 409, nothing stored.
+    const active = (await env.DB.prepare('SELECT name FROM devices WHERE revoked_at IS NULL ORDER BY name').all<{ name: string }>()).results.map((row) => row.name);
+    for (const name of active) {
+      for (const variant of new Set([name.toUpperCase(), name[0].toUpperCase() + name.slice(1)].filter((v) => v !== name))) {
+        const res = await send('/v1/devices', { method: 'POST', headers: { ...auth(admin), 'content-type': 'application/json' }, body: JSON.stringify({ name: variant }) });
+        attempts++;
+        const body = await res.json<any>();
+        if (res.status < 300) accepted.push(`POST /v1/devices "${variant}" beside "${name}": ${res.status}`);
+        else if (res.status !== 409 || body.error?.code !== 'device_exists') wrong.push(`POST /v1/devices "${variant}" beside "${name}": ${res.status} ${JSON.stringify(body).slice(0, 120)}`);
+      }
+    }
+    // `npm run token` with pins that are no version name, local or remote: refused before anything is written.
+    for (const where of [{ local: true }, { remote: true }]) {
+      for (const pin of BAD_PINS) {
+        attempts++;
+        try {
+          tokenRequest({ device: 'pinned', pin, ...where });
+          accepted.push(`npm run token -- --device pinned --pin ${pin} ${Object.keys(where)[0]}`);
+        } catch (error) {
+          if (!String((error as Error).message).includes('is neither a version name nor "*"')) wrong.push(`--pin ${pin}: ${(error as Error).message}`);
+        }
       }
     }
     summary.auth = `auth: ${attempts} attempts, ${accepted.length} accepted`;
@@ -124,6 +164,35 @@ describe('load', () => {
     summary.load = `load: ${result.requests} requests from ${devices.length} clients in ${loadSeconds} s, ${result.errors.length} errors, p50 ${result.p50} ms, p99 ${result.p99} ms`;
     console.log(summary.load);
     expect(result.errors.slice(0, 20)).toEqual([]);
+  });
+
+  it(`the heaviest legal requests, in each format, hold a /healthz at most ${STALL_BOUND_MS} ms and take at most ${REQUEST_BOUND_MS} ms each`, async () => {
+    const heavy = inject('heavy');
+    const images = Object.fromEntries(Object.entries(heavy.images).map(([format, { share, max }]) => [format, { share: fromBase64(share), max: fromBase64(max) }]));
+    const { results, idle } = await runHeavy(call, sendTimed, { token: devices[4], images: images as Parameters<typeof runHeavy>[2]['images'], declaredHuge: fromBase64(heavy.declaredHuge) });
+    const refused = (r: (typeof results)[number]) => (r.refused.length ? `, ${r.refused.length} refused (${[...new Set(r.refused)].join(', ')})` : '');
+    console.log(results.map((r) => `  ${r.name}: ${r.status}, ${r.classified} of ${r.images} classified${refused(r)}, ${r.ms} ms, /healthz waited up to ${r.healthz} ms (run ${r.attempts})`).join('\n'));
+    const slowest = Math.max(...results.map((r) => r.ms));
+    const stalled = Math.max(...results.map((r) => r.healthz));
+    summary.load += `; heavy: ${results.length} worst-case requests, slowest ${slowest} ms, /healthz waited at most ${stalled} ms (${idle} ms with nothing running)`;
+    console.log(summary.load);
+    expect(results.at(-1)!.refused).toEqual(Array(32).fill('image_too_large'));
+    expect(results.filter((r) => r.status !== 200 || r.classified !== r.images)).toEqual([]);
+    expect(results.filter((r) => r.healthz > STALL_BOUND_MS || r.ms > REQUEST_BOUND_MS)).toEqual([]);
+  });
+
+  it('real rate limits under load: past the limit 429 with Retry-After, whatever the headers, tokens or batches', async () => {
+    const limit = 20;
+    const vars = { RATE_LIMIT_DEVICE_REQUESTS: String(limit), RATE_LIMIT_WINDOW_SECONDS: '3600' };
+    const result = await runRateLimits(new Random(seed + 3), { admin, tiny, devices: 4, limit, seconds: 5 }, (path, init) => send(path, init, vars));
+    const accepted = [...result.accepted.values()];
+    const over = accepted.reduce((n, images) => n + Math.max(0, images - limit), 0);
+    summary.load += `; rate limits: ${result.accepted.size} devices at ${limit} images per window, ${result.requests} requests (batches, spoofed forwarding headers, tokens rotated), ${accepted.reduce((a, b) => a + b, 0)} images accepted of ${limit * accepted.length} allowed, ${result.refused} refused with 429 and Retry-After, ${over} over the limit`;
+    console.log(summary.load);
+    expect(result.errors.slice(0, 10)).toEqual([]);
+    expect(accepted).toHaveLength(4);
+    expect(accepted.every((images) => images <= limit)).toBe(true);
+    expect(result.refused).toBeGreaterThan(0);
   });
 });
 

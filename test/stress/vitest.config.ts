@@ -11,7 +11,7 @@ export default defineConfig(async () => ({
     name: 'stress',
     root,
     include: ['test/stress/**/*.stress.ts'],
-    globalSetup: ['test/worker/global-setup.ts'],
+    globalSetup: ['test/worker/global-setup.ts', 'test/stress/heavy-setup.ts'],
     setupFiles: ['test/worker/apply-migrations.ts'],
     provide: { stress: { seed: Number(process.env.STRESS_SEED ?? 20260508), loadSeconds: Number(process.env.STRESS_LOAD_SECONDS ?? 30) } },
     reporters: ['default', './test/stress/summary-reporter.ts'],

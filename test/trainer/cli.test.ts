@@ -4,7 +4,7 @@ import path from 'node:path';
 import '../../trainer/cpu-backend.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseManifest, selfTestDifference, selfTestInputs, type Manifest } from '../../shared/index.ts';
+import { dihedralVariants, finalProbabilities, parseManifest, pixelTestDifference, pixelTestImage, plainInference, preprocess, selfTestDifference, selfTestInputs, variantCount, type Manifest } from '../../shared/index.ts';
 import { loadModel } from '../../trainer/model-io.ts';
 import { cli, sampleSubset, tempDir } from './cli-helpers.ts';
 import { parseCsv } from './csv-parse.ts';
@@ -66,6 +66,24 @@ describe('npm run train', () => {
       expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
       expect(Math.max(...row)).toBeLessThan(0.999);
     }
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+
+  it('records the pixel test the Worker checks: the final answer to the synthetic photo through the manifest', async () => {
+    const { seed, width, height, probabilities } = manifest.pixelTest!;
+    expect(Object.keys(probabilities)).toEqual(manifest.classes);
+    expect(Object.values(probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    expect(Math.max(...Object.values(probabilities))).toBeLessThan(0.999);
+    // Serving's path, written out here: preprocess, the dihedral batch, the mean and the temperature.
+    await tf.setBackend('cpu');
+    const model = await loadModel(path.join(out, 'v1'));
+    const policy = manifest.inference ?? plainInference;
+    const input = preprocess(pixelTestImage(seed, width, height), manifest.preprocessing);
+    const x = tf.tensor4d(dihedralVariants(input, 32, 3, policy), [variantCount(policy), 32, 32, 3]);
+    const y = model.predict(x) as tf.Tensor;
+    const answer = finalProbabilities(await y.data(), manifest.classes.length, policy);
+    expect(pixelTestDifference(probabilities, Object.fromEntries(manifest.classes.map((c, i) => [c, answer[i]])), manifest.classes)).toBeLessThanOrEqual(1e-6);
     tf.dispose([x, y]);
     model.dispose();
   });

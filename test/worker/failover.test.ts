@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { publishVersion, type ModelBucket } from '../../worker/scripts/publish-core.ts';
-import { classifySettled, fixtureVersion, jsonInit, newToken, publishFixture, sampleBytes, settled } from './helpers.ts';
+import { classifySettled, fixtureVersion, jsonInit, newToken, publishFixture, publishTarget, sampleBytes, settled } from './helpers.ts';
 
 let admin: string;
 let devices: string[];
@@ -46,7 +46,7 @@ describe('a version whose weights are overwritten in the bucket', () => {
     original = await overwrite('h-v2/weights.bin');
     expect(await versionsOf(devices)).toEqual(devices.map(() => 'h-v1'));
     expect(warnings()).toEqual([
-      expect.stringMatching(/^\[request [\w-]+\] model h-v2: a file changed in the bucket since it was verified; unloading it$/),
+      expect.stringMatching(/^\[request [\w-]+\] model h-v2: a file or its manifest changed since it was verified; unloading it$/),
       expect.stringMatching(/^\[request [\w-]+\] routing: h-v2 cannot serve \(model h-v2: weights\.bin does not match its sha256 in the manifest\); its share goes to the other versions of the split$/),
     ]);
     const form = new FormData();
@@ -79,7 +79,7 @@ describe('a version whose weights are overwritten in the bucket', () => {
     warned.mockClear();
     const res = await classifySettled(devices[0], { vars });
     expect(res.status).toBe(503);
-    expect(warnings()).toEqual([expect.stringContaining('model h-v1: a file changed in the bucket since it was verified; unloading it'), expect.stringContaining('routing: h-v1 cannot serve')]);
+    expect(warnings()).toEqual([expect.stringContaining('model h-v1: a file or its manifest changed since it was verified; unloading it'), expect.stringContaining('routing: h-v1 cannot serve')]);
     const error = (await res.json<any>()).error;
     expect(error.code).toBe('no_healthy_version');
     expect(error.message).toMatch(/h-v1.*h-v2|h-v2.*h-v1/);
@@ -102,13 +102,13 @@ describe('a publish interrupted half-way', () => {
         return env.MODELS.put(key, value, options);
       },
     };
-    await expect(publishVersion(flaky, version)).rejects.toThrow('connection reset');
+    await expect(publishVersion(publishTarget(flaky), version)).rejects.toThrow('connection reset');
     const { models } = await (await settled('/v1/models', jsonInit(admin, 'GET'))).json<any>();
     expect(models.find((m: any) => m.version === 'h-v3')).toMatchObject({ status: 'incomplete' });
     expect((await classifySettled(admin, { pin: 'h-v3' })).status).toBe(404);
     expect((await settled('/v1/routing', jsonInit(admin, 'PUT', { split: { 'h-v1': 50, 'h-v3': 50 } }))).status).toBe(422);
 
-    await publishVersion(env.MODELS, version);
+    await publishVersion(publishTarget(), version);
     const res = await classifySettled(admin, { pin: 'h-v3' });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-model-version')).toBe('h-v3');

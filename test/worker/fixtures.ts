@@ -1,3 +1,5 @@
+import type { PixelTest } from '../../shared/index.ts';
+
 /** One sample photo with what the Node path (`npm run evaluate`'s) computes for it. */
 export interface SampleFixture {
   path: string;
@@ -20,6 +22,8 @@ export interface ModelFixture {
 declare module 'vitest' {
   interface ProvidedContext {
     model: ModelFixture;
+    /** The default model's pixel test, as the trainer's recordPixelTest makes it (on tfjs cpu, in Node). */
+    pixelTest: PixelTest;
     /** A model of each trainer architecture other than the default model's, by architecture. */
     otherArchitectures: Record<string, ModelFixture>;
     samples: SampleFixture[];
@@ -32,6 +36,8 @@ declare module 'vitest' {
       /** The first sample as the model's JPEG decode sees it, losslessly re-encoded. */
       asSeen: { png: string; webp: string };
       png: string; webp: string; webpLossy: string; webpAlpha: string; wide: string; flopped: string; tiny: string; pngOf: string;
+      /** 1024x1024 and 1024x1025 PNGs: at the per-image pixel limit and one row over it. */
+      pixelLimit: { at: string; over: string };
       /** 320x240 PNGs unlike the training photos: blank frames and a grayscale copy of the first sample. */
       unlike: Record<'white' | 'black' | 'grey' | 'purple' | 'grayscale', string>;
     };

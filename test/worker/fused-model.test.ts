@@ -10,7 +10,7 @@ import { loadVersion, resolveVersion, type LoadedModel } from '../../worker/mode
 import type { SavedModel } from '../../worker/network.ts';
 import { publishVersion } from '../../worker/scripts/publish-core.ts';
 import type { ModelFixture } from './fixtures.ts';
-import { fixtureVersion, fromBase64, publishFixture, savedOf } from './helpers.ts';
+import { fixtureVersion, fromBase64, publishFixture, publishTarget, savedOf } from './helpers.ts';
 
 const TOLERANCE = 1e-5;
 
@@ -69,8 +69,8 @@ describe.each(models)('the folded forward pass of the %s', (name, fixture) => {
   const predict = (x: tf.Tensor4D) => model.predict(x) as tf.Tensor;
 
   beforeAll(async () => {
-    await publishVersion(env.MODELS, fixtureVersion(undefined, fixture()));
-    loaded = await loadVersion(env.MODELS, fixture().version);
+    await publishVersion(publishTarget(), fixtureVersion(undefined, fixture()));
+    loaded = await loadVersion(env, fixture().version);
     model = await layersModelOf(fixture());
     // Real photos through the Worker's own decode and the version's preprocessing.
     inputs = [];

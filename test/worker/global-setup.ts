@@ -11,6 +11,7 @@ import { domainScore, domainStatistics, plainInference, preparePixels } from '..
 import { predictAll } from '../../trainer/batches.ts';
 import { decodeForModel } from '../../trainer/dataset-load.ts';
 import { loadModel } from '../../trainer/model-io.ts';
+import { recordPixelTest } from '../../trainer/pixel-test.ts';
 import { architectures } from '../../trainer/models.ts';
 import { defaultModelDir } from '../../worker/scripts/default-model.ts';
 import { readModelDir } from '../../worker/scripts/model-dir.ts';
@@ -36,9 +37,9 @@ async function otherArchitectures(defaultArch: string): Promise<Record<string, M
   const out: Record<string, ModelFixture> = {};
   for (const arch of Object.keys(architectures).filter((a) => a !== defaultArch)) {
     const flags = ['--arch', arch, '--data', join(ROOT, 'data/sample'), '--epochs', '2', '--seed', '1', '--workers', '1', '--tta', 'dihedral8', '--allow-quant-drop', '--quiet'];
-    // Keyed by the architectures' code and what the trainer writes beside the weights (the self-test).
+    // Keyed by the architectures' code and what the trainer writes beside the weights (the self-test, the pixel test).
     const hash = createHash('sha256');
-    for (const file of ['trainer/models.ts', 'trainer/model-io.ts', 'shared/self-test.ts']) hash.update(await readFile(join(ROOT, file)));
+    for (const file of ['trainer/models.ts', 'trainer/model-io.ts', 'shared/self-test.ts', 'trainer/pixel-test.ts', 'shared/pixel-test.ts']) hash.update(await readFile(join(ROOT, file)));
     const key = hash.update(flags.join(' ')).digest('hex').slice(0, 12);
     const parent = join(ROOT, '.cache/fixture-models', key);
     const version = `fixture-${arch}`;
@@ -89,6 +90,8 @@ export default async function setup(project: TestProject) {
     const bytes = new Uint8Array(await sharp(Buffer.from(sample.base64, 'base64')).withMetadata({ orientation }).jpeg({ quality: 92 }).toBuffer());
     oriented.push({ path: `${sample.path} with EXIF orientation ${orientation}`, label: sample.label, base64: b64(bytes), expected: await expect(bytes), domainScore: await domainOf(bytes) });
   }
+  // The default model may predate pixel tests: the trainer's own code records one.
+  const pixelTest = await recordPixelTest(model, manifest.preprocessing, manifest.classes, policy);
   // Two photos per class framed otherwise (tight crops, padding, other resolutions): the cell
   // crop and the JPEG decode scale it picks must match the Node path there too.
   const reframed: SampleFixture[] = [];
@@ -123,11 +126,15 @@ export default async function setup(project: TestProject) {
   };
   // Over the 4096-pixel side limit yet tiny on the wire.
   const wide = await sharp({ create: { width: 5000, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();
+  // At the 1 MP limit of one image (1024x1024), and one row over it.
+  const flat = (height: number) => sharp({ create: { width: 1024, height, channels: 3, background: '#d0c0d8' } }).png().toBuffer();
+  const pixelLimit = { at: b64(await flat(1024)), over: b64(await flat(1025)) };
 
   project.provide('model', toFixture(dir, version));
+  project.provide('pixelTest', pixelTest);
   project.provide('otherArchitectures', await otherArchitectures(manifest.training.arch));
   project.provide('samples', samples);
   project.provide('oriented', oriented);
   project.provide('reframed', reframed);
-  project.provide('images', { asSeen, png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path, unlike });
+  project.provide('images', { asSeen, png: b64(png), webp: b64(webp), webpLossy: b64(webpLossy), webpAlpha: b64(webpAlpha), wide: b64(wide), pixelLimit, flopped: b64(flopped), tiny: b64(tiny), pngOf: samples[0].path, unlike });
 }

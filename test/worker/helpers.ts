@@ -7,7 +7,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../../worker/backend.ts';
 import { createDevice } from '../../worker/devices.ts';
 import type { SavedModel } from '../../worker/network.ts';
-import { publishVersion } from '../../worker/scripts/publish-core.ts';
+import { d1Registry } from '../../worker/model-registry.ts';
+import { publishVersion, type ModelBucket, type PublishTarget } from '../../worker/scripts/publish-core.ts';
 
 export const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 
@@ -31,6 +32,9 @@ export interface FixtureOptions {
   weights?: (bytes: Uint8Array) => Uint8Array<ArrayBuffer>;
 }
 
+/** This test file's R2 bucket (or a wrapper of it) and D1 database, as `npm run publish -- --local` writes them. */
+export const publishTarget = (bucket: ModelBucket = env.MODELS): PublishTarget => ({ bucket, registry: d1Registry(env.DB) });
+
 /** Publishes the fixture model into this test file's R2 bucket with the real publish code. */
 export async function publishFixture(rename?: string, options: FixtureOptions = {}): Promise<Manifest> {
   const version = fixtureVersion(rename);
@@ -45,9 +49,22 @@ export async function publishFixture(rename?: string, options: FixtureOptions = 
     version.manifest = { ...version.manifest, selfTest, ...options.patch, files };
     version.manifestBytes = new TextEncoder().encode(JSON.stringify(version.manifest));
   }
-  await publishVersion(env.MODELS, version);
+  await publishVersion(publishTarget(), version);
   return version.manifest;
 }
+
+/** Rewrites a published version's manifest.json in the bucket, as `wrangler r2 object put` would. */
+export async function rewriteManifest(version: string, change: (manifest: Manifest) => Manifest): Promise<void> {
+  const manifest = (await (await env.MODELS.get(`${version}/manifest.json`))!.json()) as Manifest;
+  await env.MODELS.put(`${version}/manifest.json`, JSON.stringify(change(manifest)));
+}
+
+/** Changes to a manifest that no file's sha256 covers and a self-test on normalised inputs does not see. */
+export const manifestChanges: [string, (m: Manifest) => Manifest][] = [
+  ['two classes swapped', (m) => ({ ...m, classes: [m.classes[1], m.classes[0], ...m.classes.slice(2)] })],
+  ['mean and std changed', (m) => ({ ...m, preprocessing: { ...m.preprocessing, mean: [0.4, 0.4, 0.4], std: [0.3, 0.3, 0.3] } })],
+  ['review threshold changed', (m) => ({ ...m, inference: { ...m.inference!, reviewThreshold: 0.01 } })],
+];
 
 /**
  * Other quantised weights: every 7th byte of the fixture's uint8 kernels shifted, so the model
@@ -84,13 +101,20 @@ export function call(path: string, init: RequestInit = {}): Promise<Response> {
  * `waitUntil` (statistics, shadow runs); `vars` overrides wrangler.toml vars for this call.
  */
 export async function settled(path: string, init: RequestInit = {}, vars: Partial<Env> = {}): Promise<Response> {
+  return (await timedSettled(path, init, vars)).res;
+}
+
+/** `settled`, with how long the answer took until its body was read (the work left to `waitUntil` apart). */
+export async function timedSettled(path: string, init: RequestInit = {}, vars: Partial<Env> = {}): Promise<{ res: Response; ms: number }> {
   const ctx = createExecutionContext();
+  const started = Date.now();
   const res = await worker.fetch(new Request(`http://worker.test${path}`, init), { ...env, ...vars }, ctx);
   // Read the body first: the handler may still be streaming it when waitUntil work starts.
   // A 204 has none, and rebuilding it with even an empty one makes workerd warn.
   const body = res.body === null ? null : await res.arrayBuffer();
+  const ms = Date.now() - started;
   await waitOnExecutionContext(ctx);
-  return new Response(body, res);
+  return { res: new Response(body, res), ms };
 }
 
 /** A JSON request with a bearer token. */

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:test';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../shared/index.ts';
 import { publishVersion } from '../../worker/scripts/publish-core.ts';
-import { call, classify, fixtureVersion, newToken, publishFixture, sampleBytes } from './helpers.ts';
+import { call, classify, fixtureVersion, newToken, publishFixture, publishTarget, sampleBytes } from './helpers.ts';
 
 let token: string;
 
@@ -35,7 +35,9 @@ describe('a version whose files do not match the manifest is never served', () =
       expect(res.headers.get('x-model-version')).toBeNull();
     }
     const { models } = await (await call('/v1/models', { headers: { authorization: `Bearer ${token}` } })).json<any>();
-    expect(models.find((m: any) => m.version === version)).toMatchObject({ status: 'invalid', reason: expect.stringContaining(file) });
+    expect(models.find((m: any) => m.version === version)).toMatchObject({ status: 'invalid', default: false, reason: expect.stringContaining(file) });
+    // The newest publish, but refused: the default is a version that passes its checks.
+    expect(models.filter((m: any) => m.default).map((m: any) => m.status)).toEqual([expect.stringMatching(/^(ready|published)$/)]);
     const detail = await (await call(`/v1/models/${version}`, { headers: { authorization: `Bearer ${token}` } })).json<any>();
     expect(detail.status).toBe('invalid');
   });
@@ -66,7 +68,7 @@ async function publishWithModelJson(version: string, edit: (json: any) => string
   const files = fixture.manifest.files.map((f) => (f.path === 'model.json' ? { ...f, bytes: bytes.length, sha256 } : f));
   fixture.manifest = { ...fixture.manifest, files };
   fixture.manifestBytes = new TextEncoder().encode(JSON.stringify(fixture.manifest));
-  await publishVersion(env.MODELS, fixture);
+  await publishVersion(publishTarget(), fixture);
 }
 
 describe('a version whose model.json is intact but wrong is refused, not a 500', () => {

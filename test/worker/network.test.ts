@@ -27,7 +27,7 @@ describe('the load-time check of a version\'s network', () => {
     expect(manifest.selfTest).toMatchObject({ count: 2, outputs: expect.any(Array) });
     expect(manifest.selfTest!.outputs).toHaveLength(2 * manifest.classes.length);
     await publishFixture();
-    const loaded = await loadVersion(env.MODELS, manifest.version);
+    const loaded = await loadVersion(env, manifest.version);
     expect(loaded.network.kind).toBe('plan');
     const { seed, count, outputs } = manifest.selfTest!;
     const { height, width, channels } = manifest.input;
@@ -42,7 +42,7 @@ describe('the load-time check of a version\'s network', () => {
 
   it('a version written before self-tests is checked against model.predict and still runs the plan', async () => {
     await publishFixture('no-self-test', { patch: { selfTest: undefined } });
-    const loaded = await loadVersion(env.MODELS, 'no-self-test');
+    const loaded = await loadVersion(env, 'no-self-test');
     expect(loaded.manifest.selfTest).toBeUndefined();
     expect(loaded.network.kind).toBe('plan');
     loaded.network.dispose();

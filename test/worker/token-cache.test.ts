@@ -13,7 +13,7 @@ beforeAll(async () => {
 const classifyWith = (token: string, vars: Partial<Env> = {}) =>
   settled('/v1/classify', { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'image/jpeg' }, body: sampleBytes(0) }, vars);
 const lastDevice = async () => (await env.DB.prepare('SELECT name FROM devices ORDER BY rowid DESC LIMIT 1').first<{ name: string }>())!.name;
-// What `npm run token -- --revoke` does: a D1 write that no isolate hears about.
+// A revocation written to D1 behind the isolate (`npm run token -- --revoke` with no Worker to tell, or another isolate): nothing tells this one.
 const revokeBehindTheIsolate = (name: string) => env.DB.prepare("UPDATE devices SET revoked_at = '2026-01-01T00:00:00Z' WHERE name = ?").bind(name).run();
 
 describe('per-isolate token cache', () => {

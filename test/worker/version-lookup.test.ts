@@ -67,7 +67,7 @@ describe('a version looked up is loaded from the manifest the look-up read', () 
     expect(new TextDecoder().decode(stored?.manifestBytes)).toBe(await object?.text());
 
     const { bucket: watched, gets } = watchGets();
-    const { manifest } = await readVerifiedVersion(watched, 'read-once', stored?.manifestBytes);
+    const { manifest } = await readVerifiedVersion({ MODELS: watched, DB: env.DB }, 'read-once', stored ?? undefined);
     expect(manifest).toEqual(published);
     const others = published.files.filter((f) => f.path !== 'report.html').map((f) => `read-once/${f.path}`);
     expect(gets.sort()).toEqual(others.sort());
@@ -76,7 +76,7 @@ describe('a version looked up is loaded from the manifest the look-up read', () 
   it('without the bytes, loading reads the manifest itself; a name never published is null', async () => {
     await publishFixture('read-twice');
     const { bucket: watched, gets } = watchGets();
-    await readVerifiedVersion(watched, 'read-twice');
+    await readVerifiedVersion({ MODELS: watched, DB: env.DB }, 'read-twice');
     expect(gets).toContain('read-twice/manifest.json');
     expect(await findVersion(env.MODELS, 'never-published')).toBeNull();
     expect(await findVersion(env.MODELS, '../bad name')).toBeNull();

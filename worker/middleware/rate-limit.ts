@@ -1,7 +1,8 @@
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from '../auth.ts';
 import { deferredBatch } from '../deferred-batch.ts';
-import { errorBody } from '../errors.ts';
+import { RateLimitedError } from '../errors.ts';
 
 /** Routes that need an admin token: counted in their own bucket, against their own limit. */
 const ADMIN_ROUTE = /^\/v1\/(devices|routing|stats)(\/|$)|^\/v1\/models\/[^/]+\/report$/;
@@ -51,14 +52,15 @@ interface WindowState {
   pending: number;
 }
 
-// Keyed by bucket, token id and window, so a rotated token or a new window starts from D1 again.
+// Keyed by bucket (the device name) and window, not by token: a token rotated in the middle of a
+// window goes on from this isolate's count, increments not yet in D1 included.
 const windows = new Map<string, WindowState>();
 const MAX_WINDOWS = 10_000;
 
 /** Sends the increments gathered per window, learns the totals, and prunes past windows. */
-const countLater = deferredBatch(FLUSH_AFTER_MS, async (db: D1Database, states: WindowState[]) => {
+const countLater = deferredBatch(FLUSH_AFTER_MS, async (db: D1Database, items: { state: WindowState; amount: number }[]) => {
   const increments = new Map<WindowState, number>();
-  for (const state of states) increments.set(state, (increments.get(state) ?? 0) + 1);
+  for (const { state, amount } of items) increments.set(state, (increments.get(state) ?? 0) + amount);
   const sent = [...increments];
   try {
     const results = await db.batch<{ count: number }>(sent.map(([s, n]) => db.prepare(COUNT).bind(s.bucket, s.windowStart, n)));
@@ -76,8 +78,9 @@ const countLater = deferredBatch(FLUSH_AFTER_MS, async (db: D1Database, states: 
 });
 
 /**
- * After auth on every `/v1` route: a fixed-window counter per token (per device name, which has one
- * active token) and route kind; over the limit is 429 with Retry-After until the window ends.
+ * Counts `amount` requests of the token against its limit (fixed window, per device name, which
+ * has one active token, and route kind), or throws 429 with Retry-After until the window ends;
+ * `batch`, the size of the batch they belong to, for the message.
  *
  * The first request of a window in an isolate waits for D1's count. Later ones decide on what the
  * isolate knows (D1's last answer plus its own increments not yet answered, exact for one isolate)
@@ -85,37 +88,37 @@ const countLater = deferredBatch(FLUSH_AFTER_MS, async (db: D1Database, states: 
  * request cost more than the rest of the route. Other isolates' requests show up in D1's next
  * answer. A refused request is not counted.
  */
-export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
+async function consume(c: Context<AppEnv>, amount: number, batch?: number): Promise<void> {
   const device = c.get('device');
   const admin = ADMIN_ROUTE.test(c.req.path);
   const { deviceLimit, adminLimit, windowSeconds } = rateLimitOptions(c.env);
   const limit = admin ? adminLimit : deviceLimit;
-  const bucket = `${admin ? 'admin' : 'device'}:${device.name}`;
+  // Lower case: a device is one name whatever its case, and so is its count.
+  const bucket = `${admin ? 'admin' : 'device'}:${device.name.toLowerCase()}`;
   const now = Date.now() / 1000;
   const windowStart = Math.floor(now / windowSeconds) * windowSeconds;
-  const key = `${bucket} ${c.get('tokenId')} ${windowStart} ${windowSeconds}`;
+  const key = `${bucket} ${windowStart} ${windowSeconds}`;
   const refuse = () => {
     const retryAfter = Math.max(1, Math.ceil(windowStart + windowSeconds - now));
     const kind = admin ? 'admin routes' : 'requests';
-    return c.json(errorBody('rate_limited', `over ${limit} ${kind} per ${windowSeconds} s for this token; retry after ${retryAfter} s`), 429, {
-      'retry-after': String(retryAfter),
-    });
+    const size = batch && batch > limit ? `; a batch of ${batch} images never fits, send smaller ones` : '';
+    return new RateLimitedError(`over ${limit} ${kind} per ${windowSeconds} s for this token; retry after ${retryAfter} s${size}`, retryAfter);
   };
 
   const state = windows.get(key);
   if (state) {
-    if (state.known + state.pending >= limit) return refuse();
-    state.pending += 1;
-    countLater(c.executionCtx, c.env.DB, state);
-    return next();
+    if (state.known + state.pending + amount > limit) throw refuse();
+    state.pending += amount;
+    countLater(c.executionCtx, c.env.DB, { state, amount });
+    return;
   }
   let counted: number;
   try {
-    counted = (await c.env.DB.prepare(COUNT).bind(bucket, windowStart, 1).first<number>('count')) ?? 0;
+    counted = (await c.env.DB.prepare(COUNT).bind(bucket, windowStart, amount).first<number>('count')) ?? 0;
   } catch (error) {
     // The token was just checked in the same database; if counting fails, serving the lab wins.
     console.error('rate limit counter failed; request let through', error);
-    return next();
+    return;
   }
   const known = windows.get(key);
   if (known) known.known = Math.max(known.known, counted);
@@ -123,7 +126,23 @@ export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
     if (windows.size >= MAX_WINDOWS) windows.delete(windows.keys().next().value!);
     windows.set(key, { bucket, windowStart, known: counted, pending: 0 });
   }
-  if (counted === 1) c.executionCtx.waitUntil(prune(c.env.DB, bucket, windowStart).run());
-  if (counted > limit) return refuse();
+  if (counted === amount) c.executionCtx.waitUntil(prune(c.env.DB, bucket, windowStart).run());
+  if (counted > limit) throw refuse();
+}
+
+/** After auth on every `/v1` route: one request counted against the token's limit. */
+export const rateLimit = createMiddleware<AppEnv>(async (c, next) => {
+  await consume(c, 1);
   await next();
 });
+
+/**
+ * A batch counts as one request per image: the parts beyond the one the middleware counted, once
+ * the route knows how many there are, before any is decoded.
+ *
+ * @example
+ * await countBatchParts(c, parts.length);
+ */
+export async function countBatchParts(c: Context<AppEnv>, parts: number): Promise<void> {
+  if (parts > 1) await consume(c, parts - 1, parts);
+}

@@ -2,9 +2,12 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { setMetric } from 'hono/timing';
 import type { AppEnv } from '../auth.ts';
-import { assertImageType, MAX_BATCH_BODY_BYTES, MAX_BATCH_IMAGES, MAX_BODY_BYTES, mediaTypeOf, readBody } from '../body.ts';
+import { readBatch } from '../batch-body.ts';
+import { assertImageType, MAX_BATCH_IMAGES, MAX_BODY_BYTES, mediaTypeOf, readBody } from '../body.ts';
 import { classifyImage } from '../classify.ts';
-import { BadRequestError, HttpError, PayloadTooLargeError, UnsupportedMediaTypeError, quoted } from '../errors.ts';
+import { nextTurn } from '../clock.ts';
+import { HttpError, UnsupportedMediaTypeError, quoted } from '../errors.ts';
+import { countBatchParts } from '../middleware/rate-limit.ts';
 import { BatchSchema, ClassificationSchema, errorResponses, PinHeaderSchema, VersionQuerySchema } from '../schemas.ts';
 import { requestedPin, serveModel, ServeError, type ServedModel } from '../serve.ts';
 import { recordAfterResponse } from '../stats-queue.ts';
@@ -130,37 +133,21 @@ export const classifyRoutes = new OpenAPIHono<AppEnv>()
     if (type !== 'multipart/form-data') {
       throw new UnsupportedMediaTypeError(`a batch is multipart/form-data with one image per part, not ${type ? quoted(type) : '(none)'}`);
     }
-    const body = await readBody(c.req.raw, MAX_BATCH_BODY_BYTES);
-    let form: FormData;
-    try {
-      form = await new Response(body, { headers: { 'content-type': c.req.header('content-type')! } }).formData();
-    } catch (error) {
-      throw new BadRequestError('invalid_multipart', `the multipart body could not be parsed: ${(error as Error).message}`);
-    }
-    const parts = [...form.entries()];
-    if (!parts.length) throw new BadRequestError('empty_batch', 'the batch has no parts; send one image per part');
-    if (parts.length > MAX_BATCH_IMAGES) {
-      throw new BadRequestError('too_many_images', `the batch has ${parts.length} parts; at most ${MAX_BATCH_IMAGES} are accepted`);
-    }
+    const parts = await readBatch(c.req.raw);
+    await countBatchParts(c, parts.length);
     const base = recordBase(c);
     const served = await serve(c, c.req.valid('query').version, base, Date.now());
     const { manifest } = served.loaded;
     const results = [];
     const records: PredictionRecord[] = [];
     try {
-      for (const [index, [, value]] of parts.entries()) {
-        const filename = typeof value === 'string' ? null : value.name || null;
+      for (const { index, filename, bytes, error: refused } of parts) {
+        // Between images, so no request waits behind a whole batch.
+        if (index > 0) await nextTurn();
         const started = Date.now();
         try {
-          if (typeof value === 'string') throw new BadRequestError('not_a_file', 'this part is a text field, not an image file');
-          // Browsers and curl label files by extension; an unlabelled part is judged by its bytes.
-          const partType = mediaTypeOf(value.type);
-          if (partType && partType !== 'application/octet-stream') assertImageType(partType, 'this part');
-          if (value.size === 0) throw new BadRequestError('empty_body', 'this part is empty');
-          if (value.size > MAX_BODY_BYTES) {
-            throw new PayloadTooLargeError('body_too_large', `this part is ${value.size} bytes; at most ${MAX_BODY_BYTES} are accepted`);
-          }
-          const classified = await classifyImage(new Uint8Array(await value.arrayBuffer()), served.loaded);
+          if (refused) throw refused;
+          const classified = await classifyImage(bytes!, served.loaded);
           records.push({ ...base, ...servedAs(served), id: classified.result.id, status: 200, errorCode: null, classified, latencyMs: Date.now() - started });
           results.push({ index, filename, result: classified.result });
         } catch (error) {

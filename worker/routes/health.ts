@@ -2,10 +2,11 @@ import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from '../auth.ts';
 import { ensureBackend } from '../backend.ts';
 import { MAX_BATCH_BODY_BYTES, MAX_BATCH_IMAGES, MAX_BODY_BYTES } from '../body.ts';
-import { MAX_IMAGE_SIDE } from '../decode.ts';
+import { MAX_BATCH_PIXELS } from '../batch-body.ts';
+import { MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE } from '../decode.ts';
 import { HttpError } from '../errors.ts';
-import { residentModels } from '../model-cache.ts';
-import { resolveVersion } from '../model-store.ts';
+import { residentModels, statusOf } from '../model-cache.ts';
+import { defaultCandidates } from '../model-store.ts';
 import { errorResponses, HealthSchema, InfoSchema } from '../schemas.ts';
 import { warmUpStatus } from '../warm-up.ts';
 
@@ -35,7 +36,9 @@ export const healthRoutes = new OpenAPIHono<AppEnv>()
     const backend = await ensureBackend();
     let defaultModel: { version: string } | null = null;
     try {
-      defaultModel = { version: (await resolveVersion(c.env)).version };
+      // The newest published version not already refused here, as unpinned requests find it.
+      const served = (await defaultCandidates(c.env)).find((stored) => statusOf(stored).status !== 'invalid');
+      defaultModel = served ? { version: served.version } : null;
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
     }
@@ -43,7 +46,14 @@ export const healthRoutes = new OpenAPIHono<AppEnv>()
       backend: { ...backend, warmUp },
       defaultModel,
       models: residentModels(c.env),
-      limits: { maxBodyBytes: MAX_BODY_BYTES, maxBatchBodyBytes: MAX_BATCH_BODY_BYTES, maxBatchImages: MAX_BATCH_IMAGES, maxImageSide: MAX_IMAGE_SIDE },
+      limits: {
+        maxBodyBytes: MAX_BODY_BYTES,
+        maxBatchBodyBytes: MAX_BATCH_BODY_BYTES,
+        maxBatchImages: MAX_BATCH_IMAGES,
+        maxImageSide: MAX_IMAGE_SIDE,
+        maxImagePixels: MAX_IMAGE_PIXELS,
+        maxBatchPixels: MAX_BATCH_PIXELS,
+      },
       formats: ['image/jpeg', 'image/png', 'image/webp'],
     }, 200);
   });

@@ -1,9 +1,11 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { parseManifest } from '../../shared/index.ts';
+import { parseManifest, sha256Hex } from '../../shared/index.ts';
 import type { AppEnv } from '../auth.ts';
 import { HttpError, NotFoundError } from '../errors.ts';
 import { acquireModel, statusOf } from '../model-cache.ts';
-import { listStoredVersions, MANIFEST_FILE, resolveVersion } from '../model-store.ts';
+import { fromStore } from '../model-files.ts';
+import { manifestMismatch, publishedRecords, type PublishedRecord } from '../model-registry.ts';
+import { listStoredVersions, MANIFEST_FILE, newestPublished, resolveVersion, type StoredVersion } from '../model-store.ts';
 import { z } from '@hono/zod-openapi';
 import { errorResponses, ModelDetailSchema, ModelListSchema, ModelSummarySchema, VersionParamSchema } from '../schemas.ts';
 
@@ -29,33 +31,35 @@ const detailRoute = createRoute({
   },
 });
 
-async function defaultVersion(env: Env): Promise<string | null> {
+type Summary = z.infer<typeof ModelSummarySchema>;
+
+/** One published version as listed: its manifest's name and date, and whether it can serve (its manifest the one published, its load not refused here). */
+async function summarise(env: Env, stored: StoredVersion, record: PublishedRecord | undefined): Promise<Summary> {
+  const base = { version: stored.version, name: null, createdAt: null, publishedAt: record?.publishedAt ?? stored.uploaded.toISOString(), default: false };
+  const object = await fromStore(`reading ${stored.version}/${MANIFEST_FILE}`, () => env.MODELS.get(`${stored.version}/${MANIFEST_FILE}`));
+  // Gone since the listing: a version being deleted.
+  if (!object) return { ...base, status: 'invalid', reason: 'manifest is missing' };
+  const bytes = new Uint8Array(await object.arrayBuffer());
+  const mismatch = manifestMismatch(stored.version, await sha256Hex(bytes), record);
+  let manifest;
   try {
-    return (await resolveVersion(env)).version;
-  } catch (error) {
-    if (error instanceof HttpError) return null;
-    throw error;
+    manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)));
+  } catch {
+    return { ...base, status: 'invalid', reason: mismatch ?? 'manifest is invalid' };
   }
+  const { status, reason } = mismatch ? { status: 'invalid' as const, reason: mismatch } : statusOf(stored);
+  return { ...base, name: manifest.name, createdAt: manifest.createdAt, status, ...(reason ? { reason } : {}) };
 }
 
 export const modelRoutes = new OpenAPIHono<AppEnv>()
   .openapi(listRoute, async (c) => {
-    const { complete, incomplete } = await listStoredVersions(c.env.MODELS);
-    const served = await defaultVersion(c.env);
-    const models: z.infer<typeof ModelSummarySchema>[] = await Promise.all(
-      complete.map(async (stored) => {
-        let name: string | null = null;
-        let createdAt: string | null = null;
-        const { status, reason } = statusOf(stored);
-        try {
-          const manifest = parseManifest(await (await c.env.MODELS.get(`${stored.version}/${MANIFEST_FILE}`))?.json());
-          ({ name, createdAt } = manifest);
-        } catch {
-          return { version: stored.version, name, createdAt, publishedAt: stored.uploaded.toISOString(), status: 'invalid' as const, default: false, reason: 'manifest is invalid' };
-        }
-        return { version: stored.version, name, createdAt, publishedAt: stored.uploaded.toISOString(), status, default: stored.version === served, ...(reason ? { reason } : {}) };
-      }),
-    );
+    const [{ complete, incomplete }, records] = await Promise.all([listStoredVersions(c.env.MODELS), publishedRecords(c.env.DB)]);
+    const models = await Promise.all(complete.map((stored) => summarise(c.env, stored, records.get(stored.version))));
+    models.sort((a, b) => b.publishedAt!.localeCompare(a.publishedAt!) || b.version.localeCompare(a.version));
+    // The version unpinned requests go to without routing: never one known to fail its checks.
+    const candidates = c.env.MODEL_VERSION ? [c.env.MODEL_VERSION] : newestPublished(complete, records).map((stored) => stored.version);
+    const served = candidates.map((version) => models.find((m) => m.version === version)).find((m) => m && m.status !== 'invalid');
+    if (served) served.default = true;
     for (const version of incomplete) {
       models.push({ version, name: null, createdAt: null, publishedAt: null, status: 'incomplete', default: false });
     }

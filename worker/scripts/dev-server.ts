@@ -2,7 +2,9 @@ import type { ChildProcess } from 'node:child_process';
 import { createDevice } from '../devices.ts';
 import { withLocalBindings } from './local-bindings.ts';
 import { freePort, waitForHealth } from './local-setup.ts';
-import { publishVersion, type ModelVersionFiles } from './publish-core.ts';
+import { recordLocalWorker } from './local-worker.ts';
+import { d1Registry } from '../model-registry.ts';
+import { isPublished, publishVersion, type ModelVersionFiles } from './publish-core.ts';
 import { killGroup, spawnWranglerDev } from './wrangler-cli.ts';
 
 export interface DevServer {
@@ -58,7 +60,8 @@ export async function startDevServer(options: { persistTo?: string; port?: numbe
     await dev.stop();
     throw new Error(`${(error as Error).message}\n${dev.output()}`);
   }
-  return { url, output: dev.output, stop: dev.stop };
+  const forget = recordLocalWorker(url, options.persistTo);
+  return { url, output: dev.output, stop: () => (forget(), dev.stop()) };
 }
 
 /** A version's files under another version name (same weights), for trying routing locally. */
@@ -73,8 +76,9 @@ export function renamedVersion(version: ModelVersionFiles, name: string): ModelV
  */
 export async function seedLocalState(persistTo: string, versions: ModelVersionFiles[], devices: number): Promise<{ admin: string; devices: string[] }> {
   return withLocalBindings(async (env) => {
+    const target = { bucket: env.MODELS, registry: d1Registry(env.DB) };
     for (const version of versions) {
-      if (!(await env.MODELS.head(`${version.manifest.version}/manifest.json`))) await publishVersion(env.MODELS, version);
+      if (!(await isPublished(target, version))) await publishVersion(target, version);
     }
     const stamp = Date.now().toString(36);
     const admin = (await createDevice(env.DB, `admin-${stamp}`, true)).token;

@@ -15,7 +15,7 @@ export interface LocalBindings {
  * serves (Miniflare through wrangler's platform proxy).
  *
  * @example
- * await withLocalBindings((env) => publishVersion(env.MODELS, version));
+ * await withLocalBindings((env) => publishVersion({ bucket: env.MODELS, registry: d1Registry(env.DB) }, version));
  */
 export async function withLocalBindings<T>(fn: (env: LocalBindings) => Promise<T>, persistTo?: string): Promise<T> {
   applyLocalMigrations(persistTo);

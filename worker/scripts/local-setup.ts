@@ -5,7 +5,8 @@ import { createDevice, revokeDevice } from '../devices.ts';
 import { HttpError } from '../errors.ts';
 import { withLocalBindings } from './local-bindings.ts';
 import { readModelDir } from './model-dir.ts';
-import { publishVersion } from './publish-core.ts';
+import { d1Registry } from '../model-registry.ts';
+import { isPublished, publishVersion } from './publish-core.ts';
 import { ROOT } from './wrangler-cli.ts';
 
 export interface LocalSetup {
@@ -18,7 +19,8 @@ export interface LocalSetup {
 }
 
 /**
- * Makes the local bucket hold the model version in `dir` (publishing it when absent) and
+ * Makes the local bucket hold the model version in `dir` (publishing it when absent, recording it
+ * when it was published before records were kept) and
  * gives `device` (and `adminDevice`, as an admin) a fresh token, revoking its previous one
  * (only hashes are kept, so an old token cannot be shown again).
  *
@@ -29,8 +31,9 @@ export async function prepareLocal(dir: string, device: string, adminDevice?: st
   const files = await readModelDir(dir);
   const version = files.manifest.version;
   return withLocalBindings(async (env) => {
-    const present = Boolean(await env.MODELS.head(`${version}/manifest.json`));
-    if (!present) await publishVersion(env.MODELS, files);
+    const target = { bucket: env.MODELS, registry: d1Registry(env.DB) };
+    const present = await isPublished(target, files);
+    if (!present) await publishVersion(target, files);
     const reissue = async (name: string, admin: boolean) => {
       await revokeDevice(env.DB, name).catch((error) => {
         if (!(error instanceof HttpError && error.status === 404)) throw error;

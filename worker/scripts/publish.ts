@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { readModelDir } from './model-dir.ts';
+import { d1Registry, RECORD_SQL, type ManifestRegistry } from '../model-registry.ts';
 import { publishVersion, type ModelBucket } from './publish-core.ts';
-import { BUCKET_NAME, requireCloudflareCredentials, runWrangler } from './wrangler-cli.ts';
+import { BUCKET_NAME, remoteD1, requireCloudflareCredentials, runWrangler, sqlString } from './wrangler-cli.ts';
 
 /** The remote bucket through `wrangler r2 object`, one command per call. */
 function remoteBucket(): ModelBucket {
@@ -36,6 +37,18 @@ function remoteBucket(): ModelBucket {
   };
 }
 
+/** The remote D1 through `wrangler d1 execute`, which binds no parameters: the values are quoted into the SQL. */
+function remoteRegistry(): ManifestRegistry {
+  return {
+    recorded: async (version) =>
+      remoteD1<{ manifest_sha256: string }>(`SELECT manifest_sha256 FROM model_versions WHERE version = ${sqlString(version)}`).results[0]?.manifest_sha256 ?? null,
+    record: async (version, sha256) => {
+      const values = [version, sha256, new Date().toISOString()].map(sqlString);
+      remoteD1(RECORD_SQL.replace(/\?(\d)/g, (_, n: string) => values[Number(n) - 1]));
+    },
+  };
+}
+
 const program = new Command('publish')
   .description('Upload a trained model version (OUT/<version>/) to the model bucket, manifest last')
   .requiredOption('--model <dir>', 'a version folder written by `npm run train`')
@@ -46,10 +59,11 @@ const program = new Command('publish')
     if (options.remote) requireCloudflareCredentials('publishing with --remote');
     const version = await readModelDir(options.model);
     const log = (path: string, bytes: number) => console.error(`  ${path} (${bytes} bytes) uploaded, sha256 verified`);
-    const name = options.local
-      ? await (await import('./local-bindings.ts')).withLocalBindings((env) => publishVersion(env.MODELS, version, { onFile: log }))
-      : await publishVersion(remoteBucket(), version, { onFile: log });
-    console.log(`published ${version.manifest.name} ${name} to the ${options.local ? 'local' : 'remote'} bucket`);
+    const done = options.local
+      ? await (await import('./local-bindings.ts')).withLocalBindings((env) => publishVersion({ bucket: env.MODELS, registry: d1Registry(env.DB) }, version, { onFile: log }))
+      : await publishVersion({ bucket: remoteBucket(), registry: remoteRegistry() }, version, { onFile: log });
+    const what = { uploaded: 'published', recorded: 'recorded the manifest (already in the bucket) of', restored: 'restored the files and manifest of' }[done];
+    console.log(`${what} ${version.manifest.name} ${version.manifest.version} in the ${options.local ? 'local' : 'remote'} bucket and D1`);
   });
 
 program.parseAsync().catch((error: Error) => {

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { defaultModelDir } from './default-model.ts';
 import { freePort, prepareLocal, sampleImage, waitForHealth } from './local-setup.ts';
+import { recordLocalWorker } from './local-worker.ts';
 import { spawnWranglerDev } from './wrangler-cli.ts';
 
 const START_DEVICE = 'npm-start';
@@ -25,6 +26,7 @@ const program = new Command('start')
       process.exit(code ?? 1);
     });
     await waitForHealth(url, 120_000, () => exited);
+    recordLocalWorker(url);
     console.log('');
     console.log(`cellsense Worker running at ${url} (model ${local.name} ${local.version}; Ctrl-C stops it)`);
     console.log(`device token (${START_DEVICE}): ${local.token}`);

@@ -45,6 +45,16 @@ export function runWrangler(args: string[], options: { quiet?: boolean } = {}): 
   return result.stdout;
 }
 
+/** A string literal for SQL sent as text (`wrangler d1 execute --command`, which binds nothing). */
+export const sqlString = (value: string) => `'${value.replace(/'/g, "''")}'`;
+
+/** Runs one SQL statement on the Cloudflare D1 database and returns its rows and how many it changed. */
+export function remoteD1<T>(sql: string): { results: T[]; changes: number } {
+  const out = runWrangler(['d1', 'execute', 'DB', '--remote', '--json', '--command', sql], { quiet: true });
+  const [first] = JSON.parse(out) as { results?: T[]; meta?: { changes?: number } }[];
+  return { results: first?.results ?? [], changes: first?.meta?.changes ?? 0 };
+}
+
 /** Applies the D1 migrations in migrations/ to the local database `wrangler dev` uses (or the one under `persistTo`). */
 export function applyLocalMigrations(persistTo?: string): void {
   runWrangler(['d1', 'migrations', 'apply', 'DB', '--local', ...(persistTo ? ['--persist-to', persistTo] : [])], { quiet: true });
