@@ -10,7 +10,7 @@ export default defineConfig({
       {
         test: {
           name: 'node',
-          include: ['test/shared/**/*.test.ts', 'test/trainer/**/*.test.ts', 'test/worker/**/*.node.test.ts'],
+          include: ['test/shared/**/*.test.ts', 'test/trainer/**/*.test.ts', 'test/worker/**/*.node.test.ts', 'test/bench/**/*.test.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 300_000,

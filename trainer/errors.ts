@@ -39,3 +39,14 @@ export class InterruptedError extends UserError {
     super(message, 130);
   }
 }
+
+/** A CLI's last word on an error: the message alone for what the user can fix, else a hint at --verbose. */
+export function exitWithError(err: Error, verbose: boolean): never {
+  if (err instanceof UserError) {
+    process.stderr.write(`error: ${err.message}\n`);
+    if (verbose) process.stderr.write(`${err.stack}\n`);
+    process.exit(err.exitCode);
+  }
+  process.stderr.write(verbose ? `${err.stack}\n` : `internal error: ${err.message} (run with --verbose for the stack trace)\n`);
+  process.exit(1);
+}

@@ -1,22 +1,22 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { HTTPException } from 'hono/http-exception';
 import { timing } from 'hono/timing';
-import { requireToken, type AppEnv } from './auth.ts';
+import { requireToken, type AppEnv } from './http/auth.ts';
 import { consoleRoutes } from './console/route.ts';
 import { bearerChallenge, errorBody, HttpError, RateLimitedError } from './errors.ts';
-import { corsFromConfig } from './middleware/cors.ts';
-import { rateLimit } from './middleware/rate-limit.ts';
-import { requestId } from './middleware/request-id.ts';
-import { securityHeaders } from './middleware/security-headers.ts';
+import { corsFromConfig } from './http/cors.ts';
+import { rateLimit } from './http/rate-limit.ts';
+import { requestId } from './http/request-id.ts';
+import { securityHeaders } from './http/security-headers.ts';
 import { documentConfig, withMiddlewareResponses } from './openapi.ts';
-import { classifyRoutes } from './routes/classify.ts';
-import { deviceListRoutes } from './routes/device-list.ts';
-import { deviceRoutes } from './routes/devices.ts';
-import { healthRoutes } from './routes/health.ts';
-import { modelReportRoutes } from './routes/model-report.ts';
-import { modelRoutes } from './routes/models.ts';
-import { routingRoutes } from './routes/routing.ts';
-import { statsRoutes } from './routes/stats.ts';
+import { classifyRoutes } from './http/routes/classify.ts';
+import { deviceListRoutes } from './http/routes/device-list.ts';
+import { deviceRoutes } from './http/routes/devices.ts';
+import { healthRoutes } from './http/routes/health.ts';
+import { modelReportRoutes } from './http/routes/model-report.ts';
+import { modelRoutes } from './http/routes/models.ts';
+import { routingRoutes } from './http/routes/routing.ts';
+import { statsRoutes } from './http/routes/stats.ts';
 
 /**
  * The Worker's Hono app: auth as middleware, the routes, the OpenAPI 3.1 document generated

@@ -1,6 +1,6 @@
 import { buildApp } from './app.ts';
-import { pruneOnSchedule } from './retention.ts';
-import { startWarmUp } from './warm-up.ts';
+import { pruneOnSchedule } from './stats/retention.ts';
+import { startWarmUp } from './inference/warm-up.ts';
 
 // At module scope: the backend and codecs are ready before the first request, not during it.
 startWarmUp();

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ROOT } from '../../worker/scripts/wrangler-cli.ts';
+import { ROOT } from '../../scripts/lib/wrangler-cli.ts';
 import { browserRequired, findChromium, INSTALL_BROWSER } from './chromium.ts';
 import { browserRecordDir, type BrowserRunRecord } from './skip-reporter.ts';
 

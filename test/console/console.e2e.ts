@@ -5,10 +5,10 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percent, score } from '../../trainer/report/format.ts';
-import { defaultModelDir } from '../../worker/scripts/default-model.ts';
-import { renamedVersion, seedLocalState, startDevServer, type DevServer } from '../../worker/scripts/dev-server.ts';
-import { sampleImage } from '../../worker/scripts/local-setup.ts';
-import { readModelDir } from '../../worker/scripts/model-dir.ts';
+import { defaultModelDir } from '../../scripts/lib/default-model.ts';
+import { renamedVersion, seedLocalState, startDevServer, type DevServer } from '../../scripts/lib/dev-server.ts';
+import { sampleImage } from '../../scripts/lib/local-setup.ts';
+import { readModelDir } from '../../scripts/lib/model-dir.ts';
 import { browserForTests } from '../browser/chromium.ts';
 import { apiClient, ARTEFACTS, openView, pageWeight, shoot, signIn, widerThanPage } from './harness.ts';
 

@@ -2,7 +2,7 @@ import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { Page } from 'playwright-core';
-import { ROOT } from '../../worker/scripts/wrangler-cli.ts';
+import { ROOT } from '../../scripts/lib/wrangler-cli.ts';
 
 
 /** Screenshots and figures of the last run (tmp/ is gitignored). */

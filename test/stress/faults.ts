@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:test';
 import { inject } from 'vitest';
 import { sha256Hex } from '../../shared/index.ts';
-import { publishVersion } from '../../worker/scripts/publish-core.ts';
+import { publishVersion } from '../../scripts/lib/publish-core.ts';
 import { fixtureVersion, manifestChanges, perturbWeights, publishFixture, publishTarget, rewriteManifest } from '../worker/helpers.ts';
 
 export interface FaultResult {

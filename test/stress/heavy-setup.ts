@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { TestProject } from 'vitest/node';
-import { ROOT } from '../../worker/scripts/wrangler-cli.ts';
+import { ROOT } from '../../scripts/lib/wrangler-cli.ts';
 import type { HeavyFormat } from './context.ts';
 
 /** A sample photo stretched to `width` x `height`, with a little noise so compressors cannot make it trivial. */

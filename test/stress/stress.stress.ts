@@ -1,9 +1,9 @@
 import './context.ts';
 import { env } from 'cloudflare:test';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createDevice, revokeDevice as revokeInD1 } from '../../worker/devices.ts';
-import { revokeDevice, tokenRequest } from '../../worker/scripts/token-core.ts';
-import { issueToken } from '../../worker/tokens.ts';
+import { createDevice, revokeDevice as revokeInD1 } from '../../worker/devices/store.ts';
+import { revokeDevice, tokenRequest } from '../../scripts/lib/token-core.ts';
+import { issueToken } from '../../worker/devices/tokens.ts';
 import { call, fromBase64, newToken, publishFixture, sampleBytes, settled, timedSettled } from '../worker/helpers.ts';
 import { authRoutes, BAD_PINS, badCredentials, type AuthInputs } from './auth.ts';
 import { StatusLog } from './declared-statuses.ts';

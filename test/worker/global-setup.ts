@@ -13,10 +13,10 @@ import { decodeForModel } from '../../trainer/dataset-load.ts';
 import { loadModel } from '../../trainer/model-io.ts';
 import { recordPixelTest } from '../../trainer/pixel-test.ts';
 import { architectures } from '../../trainer/models.ts';
-import { defaultModelDir } from '../../worker/scripts/default-model.ts';
-import { readModelDir } from '../../worker/scripts/model-dir.ts';
+import { defaultModelDir } from '../../scripts/lib/default-model.ts';
+import { readModelDir } from '../../scripts/lib/model-dir.ts';
 import { reframe } from '../trainer/reframe.ts';
-import { ROOT } from '../../worker/scripts/wrangler-cli.ts';
+import { ROOT } from '../../scripts/lib/wrangler-cli.ts';
 import type { ModelFixture, SampleFixture } from './fixtures.ts';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');

@@ -4,11 +4,11 @@ import worker from '../../worker/index.ts';
 import { inject } from 'vitest';
 import { parseManifest, sha256Hex, type Manifest } from '../../shared/index.ts';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { tf } from '../../worker/backend.ts';
-import { createDevice } from '../../worker/devices.ts';
-import type { SavedModel } from '../../worker/network.ts';
-import { d1Registry } from '../../worker/model-registry.ts';
-import { publishVersion, type ModelBucket, type PublishTarget } from '../../worker/scripts/publish-core.ts';
+import { tf } from '../../worker/inference/backend.ts';
+import { createDevice } from '../../worker/devices/store.ts';
+import type { SavedModel } from '../../worker/inference/neural-network.ts';
+import { d1Registry } from '../../worker/models/registry.ts';
+import { publishVersion, type ModelBucket, type PublishTarget } from '../../scripts/lib/publish-core.ts';
 
 export const fromBase64 = (text: string) => Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
 

@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../auth.ts';
+import type { AppEnv } from '../http/auth.ts';
 import { NotFoundError } from '../errors.ts';
 
 // Shared by every console document: scripts only from this origin, no inline script, no

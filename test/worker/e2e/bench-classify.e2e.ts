@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formatClassifyBench, phaseSplit, runClassifyBench } from '../../../worker/scripts/bench-classify.ts';
+import { formatClassifyBench, phaseSplit, runClassifyBench } from '../../../bench/worker/classify.ts';
 
 const run = (ms: number, decodeMs: number, preprocessMs: number, inferMs: number) => ({ ms, timing: { decodeMs, preprocessMs, inferMs } });
 

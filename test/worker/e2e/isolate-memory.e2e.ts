@@ -2,12 +2,12 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { benchClient, startQuietWorker, type QuietWorker } from '../../../worker/scripts/bench-http.ts';
-import { defaultModelDir } from '../../../worker/scripts/default-model.ts';
-import { seedLocalState } from '../../../worker/scripts/dev-server.ts';
-import { readIsolateMemory } from '../../../worker/scripts/isolate-memory.ts';
-import { freePort, sampleImage } from '../../../worker/scripts/local-setup.ts';
-import { readModelDir } from '../../../worker/scripts/model-dir.ts';
+import { benchClient, startQuietWorker, type QuietWorker } from '../../../bench/worker/http.ts';
+import { defaultModelDir } from '../../../scripts/lib/default-model.ts';
+import { seedLocalState } from '../../../scripts/lib/dev-server.ts';
+import { readIsolateMemory } from '../../../bench/worker/isolate-memory.ts';
+import { freePort, sampleImage } from '../../../scripts/lib/local-setup.ts';
+import { readModelDir } from '../../../scripts/lib/model-dir.ts';
 
 // The classify bench's memory figure, read from a real `wrangler dev` through its inspector.
 const state = mkdtempSync(join(tmpdir(), 'cellsense-memory-'));

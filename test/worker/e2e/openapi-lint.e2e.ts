@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConfig, lintFromString } from '@redocly/openapi-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDevServer, type DevServer } from '../../../worker/scripts/dev-server.ts';
+import { startDevServer, type DevServer } from '../../../scripts/lib/dev-server.ts';
 
 // Node side: the document as `wrangler dev` serves it, through the linter an API's users run.
 let state: string;

@@ -3,11 +3,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultModelDir } from '../../../worker/scripts/default-model.ts';
-import { renamedVersion, seedLocalState, startDevServer } from '../../../worker/scripts/dev-server.ts';
-import { sampleImage } from '../../../worker/scripts/local-setup.ts';
-import { readModelDir } from '../../../worker/scripts/model-dir.ts';
-import { ROOT } from '../../../worker/scripts/wrangler-cli.ts';
+import { defaultModelDir } from '../../../scripts/lib/default-model.ts';
+import { renamedVersion, seedLocalState, startDevServer } from '../../../scripts/lib/dev-server.ts';
+import { sampleImage } from '../../../scripts/lib/local-setup.ts';
+import { readModelDir } from '../../../scripts/lib/model-dir.ts';
+import { ROOT } from '../../../scripts/lib/wrangler-cli.ts';
 
 // Node side, outside workerd: real `wrangler dev` processes on a throwaway persisted state.
 const state = mkdtempSync(join(tmpdir(), 'cellsense-restart-'));
@@ -15,7 +15,7 @@ let tokens: { admin: string; devices: string[] };
 let versions: [string, string];
 
 const route = (...args: string[]) =>
-  execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['worker/scripts/route.ts', ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  execFileSync(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/route.ts', ...args], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 async function api(url: string, token: string, method: string, path: string, body?: unknown) {
   const res = await fetch(`${url}${path}`, {

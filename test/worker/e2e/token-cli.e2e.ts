@@ -4,18 +4,18 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultModelDir } from '../../../worker/scripts/default-model.ts';
-import { seedLocalState, startDevServer, type DevServer } from '../../../worker/scripts/dev-server.ts';
-import { sampleImage } from '../../../worker/scripts/local-setup.ts';
-import { readModelDir } from '../../../worker/scripts/model-dir.ts';
-import { ROOT } from '../../../worker/scripts/wrangler-cli.ts';
+import { defaultModelDir } from '../../../scripts/lib/default-model.ts';
+import { seedLocalState, startDevServer, type DevServer } from '../../../scripts/lib/dev-server.ts';
+import { sampleImage } from '../../../scripts/lib/local-setup.ts';
+import { readModelDir } from '../../../scripts/lib/model-dir.ts';
+import { ROOT } from '../../../scripts/lib/wrangler-cli.ts';
 
 // `npm run token` as a lab runs it, beside a running `wrangler dev` on a throwaway state.
 const state = mkdtempSync(join(tmpdir(), 'cellsense-token-'));
 let dev: DevServer;
 
 const token = (...args: string[]) => {
-  const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), ['worker/scripts/token.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLOUDFLARE_API_TOKEN: '', CLOUDFLARE_ACCOUNT_ID: '' } });
+  const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), ['scripts/token.ts', ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CLOUDFLARE_API_TOKEN: '', CLOUDFLARE_ACCOUNT_ID: '' } });
   return { status: run.status, stdout: run.stdout, stderr: run.stderr };
 };
 // A connection of its own each time: wrangler's dev proxy drops an idle kept-alive one while the CLI runs.

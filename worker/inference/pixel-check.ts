@@ -1,0 +1,29 @@
+import { pixelTestDifference, pixelTestImage, preprocess, SELF_TEST_TOLERANCE, type Manifest } from '../../shared/index.ts';
+import { infer } from './classify-images.ts';
+import { ModelUnavailableError } from '../errors.ts';
+import type { Network } from './neural-network.ts';
+
+/**
+ * Refuses (503 `model_integrity`) a version that does not give the trainer's answer to its
+ * manifest's pixel test: the synthetic photo through this manifest's preprocessing, the network,
+ * its test-time averaging and temperature, compared class by class. A manifest whose classes,
+ * crop, mean, std or temperature are not the ones the version was trained with fails it, whoever
+ * changed it. Versions written before the trainer recorded one have only their publish record.
+ *
+ * @example
+ * await checkPixelTest('v3', manifest, network);
+ */
+export async function checkPixelTest(version: string, manifest: Manifest, network: Network): Promise<void> {
+  const test = manifest.pixelTest;
+  if (!test) return;
+  const input = preprocess(pixelTestImage(test.seed, test.width, test.height), manifest.preprocessing);
+  const probabilities = await infer(input, { manifest, network });
+  const computed = Object.fromEntries(manifest.classes.map((label, i) => [label, probabilities[i]]));
+  const diff = pixelTestDifference(test.probabilities, computed, manifest.classes);
+  if (!(diff <= SELF_TEST_TOLERANCE)) {
+    throw new ModelUnavailableError(
+      'model_integrity',
+      `model ${version}: its answer to the manifest's pixel test is off by ${diff} from the trainer's: the manifest's classes, preprocessing or inference policy are not the ones the version was trained with`,
+    );
+  }
+}
