@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { choiceFlag, intFlag, numberFlag } from '../trainer/cli-options.ts';
 import { exitWithError } from '../trainer/errors.ts';
-import { architectures } from '../trainer/models.ts';
+import { architectures } from '../trainer/training/architectures.ts';
 import { defaultEpochData } from './train/epoch.ts';
 
 // Every benchmark behind one command (`npm run bench -- [train|classify|ab|all]`); the profilers

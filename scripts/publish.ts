@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { readModelDir } from './lib/model-dir.ts';
+import { readModelFolder } from '../trainer/export/model-folder.ts';
 import { d1Registry, RECORD_SQL, type ManifestRegistry } from '../worker/models/registry.ts';
 import { publishVersion, type ModelBucket } from './lib/publish-core.ts';
 import { BUCKET_NAME, remoteD1, requireCloudflareCredentials, runWrangler, sqlString } from './lib/wrangler-cli.ts';
@@ -57,7 +57,7 @@ const program = new Command('publish')
   .action(async (options: { model: string; local?: boolean; remote?: boolean }) => {
     if (options.local === options.remote) throw new Error('say where to publish: exactly one of --local or --remote');
     if (options.remote) requireCloudflareCredentials('publishing with --remote');
-    const version = await readModelDir(options.model);
+    const version = await readModelFolder(options.model);
     const log = (path: string, bytes: number) => console.error(`  ${path} (${bytes} bytes) uploaded, sha256 verified`);
     const done = options.local
       ? await (await import('./lib/local-bindings.ts')).withLocalBindings((env) => publishVersion({ bucket: env.MODELS, registry: d1Registry(env.DB) }, version, { onFile: log }))

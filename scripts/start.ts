@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { defaultModelDir } from './lib/default-model.ts';
+import { defaultModelDir } from '../trainer/export/model-folder.ts';
 import { freePort, prepareLocal, sampleImage, waitForHealth } from './lib/local-setup.ts';
 import { recordLocalWorker } from './lib/local-worker.ts';
 import { spawnWranglerDev } from './lib/wrangler-cli.ts';

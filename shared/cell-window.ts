@@ -1,4 +1,4 @@
-import { assertPixelImage, type Box, type PixelImage } from './image.ts';
+import { assertPixelImage, type Box, type PixelImage } from './image/image.ts';
 
 /** Blue minus green above this marks a stained pixel (unstained red cells and background sit well below). */
 export const STAIN_MARGIN = 48;

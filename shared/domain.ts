@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { assertPixelImage, type PixelImage } from './image.ts';
-import { needsReview, type InferencePolicy } from './inference.ts';
+import { assertPixelImage, type PixelImage } from './image/image.ts';
+import { needsReview, type InferencePolicy } from './inference/inference.ts';
 import { largestRegion, STAIN_MARGIN } from './cell-window.ts';
 
 /**

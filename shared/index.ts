@@ -1,4 +1,4 @@
-export { assertPixelImage, resizeArea, type Box, type PixelImage } from './image.ts';
+export { assertPixelImage, resizeArea, type Box, type PixelImage } from './image/image.ts';
 export {
   cropBoxFor,
   defaultPreprocessing,
@@ -13,7 +13,7 @@ export {
   type CropMode,
   type JpegScaleMode,
   type PreprocessingParams,
-} from './preprocess.ts';
+} from './image/preprocess.ts';
 export {
   evaluationSchema,
   fileEntrySchema,
@@ -40,14 +40,24 @@ export {
   plainInference,
   variantCount,
   type InferencePolicy,
-} from './inference.ts';
-export { SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, selfTestSchema, type SelfTest } from './self-test.ts';
-export { PIXEL_TEST_SIZE, pixelTestDifference, pixelTestImage, pixelTestSchema, type PixelTest } from './pixel-test.ts';
-export { createJpegDecoder, decodeJpegFor, JpegDecodeError, type JpegDecoder, type JpegScale } from './jpeg-decoder.ts';
-export { applyOrientation, exifOrientation } from './orientation.ts';
+} from './inference/inference.ts';
+export { SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, selfTestSchema, type SelfTest } from './inference/self-test.ts';
+export { PIXEL_TEST_SIZE, pixelTestDifference, pixelTestImage, pixelTestSchema, type PixelTest } from './inference/pixel-test.ts';
+export { createJpegDecoder, decodeJpegFor, JpegDecodeError, type JpegDecoder, type JpegScale } from './image/jpeg-decoder.ts';
+export { applyOrientation, exifOrientation } from './image/orientation.ts';
 export { mulberry32 } from './random.ts';
-export { compileForward, type CompileOptions, type ForwardPlan } from './fused-model.ts';
-export { heapF64, kernelsOn, ptr, scratchF32, withScratch, type SimdKernels } from './wasm-kernels.ts';
-export { winogradApplies, winogradConv2D, winogradFilterFloats, winogradFusedConv2D, winogradScratchFloats, winogradTransformBytes, type WinogradFusedConv2DOptions } from './winograd-conv.ts';
+export { compileForward, type CompileOptions, type ForwardPlan } from './inference/fused-model.ts';
+export { heapF64, kernelsOn, ptr, scratchF32, withScratch, type SimdKernels } from './inference/wasm-kernels.ts';
+export { winogradApplies, winogradConv2D, winogradFilterFloats, winogradFusedConv2D, winogradScratchFloats, winogradTransformBytes, type WinogradFusedConv2DOptions } from './inference/winograd-conv.ts';
 export { cellBox, cellExtent, largestRegion, STAIN_MARGIN, type CellExtent } from './cell-window.ts';
 export { DOMAIN_STATISTICS, domainProfileSchema, domainScore, domainStatistics, fitDomainProfile, isOutOfDomain, REVIEW_REASONS, reviewReasons, type DomainProfile, type ReviewReason } from './domain.ts';
+export {
+  MANIFEST_FILE,
+  ModelVersionError,
+  parseManifestBytes,
+  readModelVersion,
+  REPORT_FILE,
+  verifyFile,
+  type ModelVersionFiles,
+  type ReadModelVersionOptions,
+} from './model-version.ts';

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { domainProfileSchema } from './domain.ts';
-import { inferenceSchema } from './inference.ts';
-import { pixelTestSchema } from './pixel-test.ts';
-import { selfTestSchema } from './self-test.ts';
+import { inferenceSchema } from './inference/inference.ts';
+import { pixelTestSchema } from './inference/pixel-test.ts';
+import { selfTestSchema } from './inference/self-test.ts';
 
 const rgbTriple = z.tuple([z.number(), z.number(), z.number()]);
 

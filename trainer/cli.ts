@@ -1,20 +1,21 @@
 import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
-import { backendChoices } from './backend.ts';
-import { choiceFlag, defaultCacheDir, defaultDataDir, defaultModelsDir, defaultVersion, intFlag, numberFlag, outputFileFlag, versionFlag } from './cli-options.ts';
-import { crossValidateFolds } from './cross-validate.ts';
-import { formatCrossValidation, runFolds, summarizeFolds, writeFoldResults } from './cv-command.ts';
+import { backendChoices } from './training/backend.ts';
+import { choiceFlag, defaultCacheDir, defaultDataDir, defaultVersion, intFlag, numberFlag, outputFileFlag, versionFlag } from './cli-options.ts';
+import { crossValidateFolds } from './training/cross-validate.ts';
+import { formatCrossValidation, runFolds, summarizeFolds, writeFoldResults } from './training/cv-command.ts';
 import { exitWithError } from './errors.ts';
-import { defaultModelDir, evaluate, writePredictions } from './evaluate.ts';
-import { formatEvaluation } from './evaluation.ts';
+import { evaluate, writePredictions } from './evaluation/evaluate-version.ts';
+import { defaultModelDir } from './export/model-folder.ts';
+import { formatEvaluation } from './evaluation/score.ts';
 import { DEFAULT_GROUP_THRESHOLD } from './grouping/content.ts';
 import { formatGroups, runGroups } from './grouping/groups-command.ts';
 import { progressMode, Reporter } from './progress.ts';
-import { addRecipeFlags, readCrossValidation, recipeFrom } from './recipe-flags.ts';
-import { formatReview } from './review-summary.ts';
+import { addRecipeFlags, readCrossValidation, recipeFrom } from './training/recipe.ts';
+import { formatReview } from './evaluation/review-summary.ts';
 import { recordedCommand } from './shell-quote.ts';
-import { train } from './train.ts';
+import { train } from './training/train.ts';
 import type { Manifest } from '../shared/index.ts';
 
 const verbose = process.argv.includes('--verbose');
@@ -118,7 +119,7 @@ program
   .option('--verbose', 'print stack traces of errors', false)
   .action(async (o) => {
     const reporter = new Reporter(progressMode(o.json));
-    const model = o.model ?? (await defaultModelDir(defaultModelsDir));
+    const model = o.model ?? defaultModelDir();
     const result = await evaluate({ model, data: o.data, backend: o.backend, cacheDir: o.cacheDir }, reporter);
     const { evaluation: ev, ece, review, outOfDomain } = result;
     if (o.predictions) await writePredictions(o.predictions, ev.classes, result);

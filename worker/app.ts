@@ -3,7 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import { timing } from 'hono/timing';
 import { requireToken, type AppEnv } from './http/auth.ts';
 import { consoleRoutes } from './console/route.ts';
-import { bearerChallenge, errorBody, HttpError, RateLimitedError } from './errors.ts';
+import { bearerChallenge, errorBody, HttpError } from './errors.ts';
 import { corsFromConfig } from './http/cors.ts';
 import { rateLimit } from './http/rate-limit.ts';
 import { requestId } from './http/request-id.ts';
@@ -28,7 +28,7 @@ export function buildApp() {
     defaultHook: (result) => {
       if (!result.success) {
         const issues = result.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ');
-        throw new HttpError(400, 'invalid_request', issues);
+        throw new HttpError('invalid_request', issues);
       }
     },
   });
@@ -60,7 +60,7 @@ export function buildApp() {
   app.notFound((c) => c.json(errorBody('not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
 
   app.onError((error, c) => {
-    if (error instanceof RateLimitedError) c.header('retry-after', String(error.retryAfter));
+    if (error instanceof HttpError && error.retryAfter !== undefined) c.header('retry-after', String(error.retryAfter));
     if (error instanceof HttpError) {
       const challenge = error.status === 401 ? { 'www-authenticate': bearerChallenge(c.req.header('authorization')) } : undefined;
       return c.json(errorBody(error.code, error.message), error.status, challenge);

@@ -1,79 +1,68 @@
+/** Every error code the API answers with, and the HTTP status it goes with. */
+export const ERROR_STATUS = {
+  invalid_request: 400,
+  invalid_json: 400,
+  invalid_image: 400,
+  empty_body: 400,
+  empty_batch: 400,
+  invalid_multipart: 400,
+  not_a_file: 400,
+  too_many_images: 400,
+  invalid_device_name: 400,
+  invalid_pins: 400,
+  invalid_since: 400,
+  invalid_bucket: 400,
+  conflicting_version: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  model_not_found: 404,
+  device_not_found: 404,
+  prediction_not_found: 404,
+  report_not_found: 404,
+  device_exists: 409,
+  feedback_conflict: 409,
+  nothing_to_roll_back: 409,
+  routing_conflict: 409,
+  body_too_large: 413,
+  batch_too_large: 413,
+  image_too_large: 413,
+  unsupported_media_type: 415,
+  // Well-formed input that names something that cannot be used (an unknown class, a bad split).
+  invalid_split: 422,
+  unknown_label: 422,
+  unknown_version: 422,
+  incomplete_version: 422,
+  unverified_version: 422,
+  rate_limited: 429,
+  internal_error: 500,
+  // A stored model version that cannot be served (integrity failure, bad manifest, wrong shape).
+  backend_unavailable: 503,
+  model_integrity: 503,
+  model_invalid: 503,
+  no_model: 503,
+  no_healthy_version: 503,
+  store_unavailable: 503,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
 /**
- * Errors the API reports to clients. Each carries its HTTP status and a stable `code`;
- * `app.onError` turns them into `{"error": {"code", "message"}}`. Anything else is a bug
- * and becomes a generic 500.
+ * An error the API reports to clients: a stable `code` and the status the code table gives it.
+ * `app.onError` turns it into `{"error": {"code", "message"}}`; anything else is a bug and
+ * becomes a generic 500.
  */
 export class HttpError extends Error {
+  override name = 'HttpError';
+  readonly status: (typeof ERROR_STATUS)[ErrorCode];
   constructor(
-    readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 503,
-    readonly code: string,
+    readonly code: ErrorCode,
     message: string,
+    /** Seconds until a rate-limit window ends, sent as Retry-After. */
+    readonly retryAfter?: number,
   ) {
     super(message);
-    this.name = 'HttpError';
-  }
-}
-
-export class BadRequestError extends HttpError {
-  constructor(code: string, message: string) {
-    super(400, code, message);
-  }
-}
-
-export class UnauthorizedError extends HttpError {
-  constructor(message = 'missing or invalid bearer token') {
-    super(401, 'unauthorized', message);
-  }
-}
-
-export class ForbiddenError extends HttpError {
-  constructor(message = 'this route needs an admin token') {
-    super(403, 'forbidden', message);
-  }
-}
-
-export class NotFoundError extends HttpError {
-  constructor(code: string, message: string) {
-    super(404, code, message);
-  }
-}
-
-export class ConflictError extends HttpError {
-  constructor(code: string, message: string) {
-    super(409, code, message);
-  }
-}
-
-/** Well-formed input that names something that cannot be used (an unknown class, a bad split). */
-export class UnprocessableError extends HttpError {
-  constructor(code: string, message: string) {
-    super(422, code, message);
-  }
-}
-
-export class PayloadTooLargeError extends HttpError {
-  constructor(code: string, message: string) {
-    super(413, code, message);
-  }
-}
-
-export class UnsupportedMediaTypeError extends HttpError {
-  constructor(message: string) {
-    super(415, 'unsupported_media_type', message);
-  }
-}
-
-/** Over a token's rate limit; `retryAfter` seconds until its window ends go out as Retry-After. */
-export class RateLimitedError extends HttpError {
-  constructor(message: string, readonly retryAfter: number) {
-    super(429, 'rate_limited', message);
-  }
-}
-
-/** A stored model version that cannot be served (integrity failure, bad manifest, wrong shape). */
-export class ModelUnavailableError extends HttpError {
-  constructor(code: string, message: string) {
-    super(503, code, message);
+    this.status = ERROR_STATUS[code];
   }
 }
 

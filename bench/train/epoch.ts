@@ -5,11 +5,11 @@ import path from 'node:path';
 import { Command } from 'commander';
 import { repoRoot } from '../../trainer/cli-options.ts';
 import { Reporter } from '../../trainer/progress.ts';
-import { addRecipeFlags, recipeFrom } from '../../trainer/recipe-flags.ts';
-import { architectures } from '../../trainer/models.ts';
-import { loadGrouped } from '../../trainer/recipe.ts';
+import { addRecipeFlags, recipeFrom } from '../../trainer/training/recipe.ts';
+import { architectures } from '../../trainer/training/architectures.ts';
+import { loadGrouped } from '../../trainer/data/grouped-dataset.ts';
 import type { EpochRecord } from '../../trainer/report/types.ts';
-import { train } from '../../trainer/train.ts';
+import { train } from '../../trainer/training/train.ts';
 
 /** The blood-cell training folder next to the repository, when the shared data is there. */
 export const defaultEpochData = path.resolve(repoRoot, '..', 'shared', 'data', 'blood-cells', 'TRAIN');

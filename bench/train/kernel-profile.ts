@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-wasm';
 import { parseArgs } from 'node:util';
-import { architectures } from '../../trainer/models.ts';
+import { architectures } from '../../trainer/training/architectures.ts';
 import { createStepRunner } from '../../trainer/parallel/step-runner.ts';
 import { smoothedCrossEntropy } from '../../trainer/parallel/shard-step.ts';
 import { fastAdam, prepareModelForTraining, registerWasmTrainingKernels, restoreWasmKernels } from '../../trainer/kernels/index.ts';

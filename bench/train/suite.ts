@@ -1,5 +1,5 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { architectures } from '../../trainer/models.ts';
+import { architectures } from '../../trainer/training/architectures.ts';
 import { defaultWorkers } from '../../trainer/parallel/data-parallel.ts';
 import { runEpochBench, type EpochBench } from './epoch.ts';
 import { cpuLoopMs, formatCpuLoop, type CpuLoopMs } from './cpu-speed.ts';

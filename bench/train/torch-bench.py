@@ -1,5 +1,5 @@
 """PyTorch baseline for `npm run bench -- train`: the project's architectures rebuilt layer for layer
-(trainer/models.ts) and timed the way bench/train/train-bench.ts times them - random inputs, Adam,
+(trainer/training/architectures.ts) and timed the way bench/train/train-bench.ts times them - random inputs, Adam,
 categorical cross-entropy, warm-up steps for --warmup-seconds, then the mean of the measured steps.
 
 Run with Debian's interpreter (`/usr/bin/python3`, package python3-torch). Prints one JSON object

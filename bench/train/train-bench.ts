@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { WasmKernelBuild } from '../../shared/index.ts';
-import { activate, availableBackends, loadNodeBackend } from '../../trainer/backend.ts';
+import { activate, availableBackends, loadNodeBackend } from '../../trainer/training/backend.ts';
 import { fastAdam, prepareModelForTraining } from '../../trainer/kernels/index.ts';
-import { servingForward } from '../../trainer/forward.ts';
-import { architectures } from '../../trainer/models.ts';
+import { servingForward } from '../../trainer/training/forward.ts';
+import { architectures } from '../../trainer/training/architectures.ts';
 import { defaultWorkers } from '../../trainer/parallel/data-parallel.ts';
 import { createStepRunner } from '../../trainer/parallel/step-runner.ts';
 import { smoothedCrossEntropy } from '../../trainer/parallel/shard-step.ts';

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { benchClient, startQuietWorker } from './http.ts';
 import { measureTable, percentiles, runIfMain, type Percentiles } from './report.ts';
-import { defaultModelDir } from '../../scripts/lib/default-model.ts';
+import { defaultModelDir, readModelFolder } from '../../trainer/export/model-folder.ts';
 import { renamedVersion, seedLocalState } from '../../scripts/lib/dev-server.ts';
 import { freePort, sampleImage } from '../../scripts/lib/local-setup.ts';
 import { benchmarkVars } from '../../scripts/lib/wrangler-cli.ts';
-import { readModelDir } from '../../scripts/lib/model-dir.ts';
 
 export interface AbBenchOptions {
   /** Timed classify requests per configuration, sequential. Default 200. */
@@ -50,7 +49,7 @@ export async function runAbBench(options: AbBenchOptions = {}): Promise<AbBenchR
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const requests = options.requests ?? 200;
   const rounds = options.rounds ?? 4;
-  const base = await readModelDir(options.modelDir ?? defaultModelDir());
+  const base = await readModelFolder(options.modelDir ?? defaultModelDir());
   const [a, b, shadow] = [base.manifest.version, `${base.manifest.version}-b`, `${base.manifest.version}-shadow`];
   const state = mkdtempSync(join(tmpdir(), 'cellsense-bench-ab-'));
   try {

@@ -6,10 +6,9 @@ import { machineFloor, type MachineFloor } from './machine.ts';
 import { measureTable, percentiles, runIfMain, slowNeighbours, type Percentiles, type SlowNeighbours } from './report.ts';
 import { bundleSize } from './bundle-size.ts';
 import { readIsolateMemory, type IsolateMemory } from './isolate-memory.ts';
-import { defaultModelDir } from '../../scripts/lib/default-model.ts';
+import { defaultModelDir, readModelFolder } from '../../trainer/export/model-folder.ts';
 import { seedLocalState } from '../../scripts/lib/dev-server.ts';
 import { freePort, sampleImage } from '../../scripts/lib/local-setup.ts';
-import { readModelDir } from '../../scripts/lib/model-dir.ts';
 import { benchmarkVars } from '../../scripts/lib/wrangler-cli.ts';
 
 export interface ClassifyBenchOptions {
@@ -85,7 +84,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
   const imagePath = options.image ?? sampleImage();
   const image = new Uint8Array(readFileSync(imagePath));
   const type = /\.png$/i.test(imagePath) ? 'image/png' : /\.webp$/i.test(imagePath) ? 'image/webp' : 'image/jpeg';
-  const version = await readModelDir(options.modelDir ?? defaultModelDir());
+  const version = await readModelFolder(options.modelDir ?? defaultModelDir());
   const { name } = version.manifest;
   // A throwaway state: the bench's thousand classifications stay out of the developer's statistics.
   const state = mkdtempSync(join(tmpdir(), 'cellsense-bench-classify-'));

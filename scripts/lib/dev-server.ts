@@ -4,7 +4,8 @@ import { withLocalBindings } from './local-bindings.ts';
 import { freePort, waitForHealth } from './local-setup.ts';
 import { recordLocalWorker } from './local-worker.ts';
 import { d1Registry } from '../../worker/models/registry.ts';
-import { isPublished, publishVersion, type ModelVersionFiles } from './publish-core.ts';
+import type { ModelVersionFiles } from '../../shared/index.ts';
+import { isPublished, publishVersion } from './publish-core.ts';
 import { killGroup, spawnWranglerDev } from './wrangler-cli.ts';
 
 export interface DevServer {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createDevice, revokeDevice } from '../../worker/devices/store.ts';
 import { HttpError } from '../../worker/errors.ts';
 import { withLocalBindings } from './local-bindings.ts';
-import { readModelDir } from './model-dir.ts';
+import { readModelFolder } from '../../trainer/export/model-folder.ts';
 import { d1Registry } from '../../worker/models/registry.ts';
 import { isPublished, publishVersion } from './publish-core.ts';
 import { ROOT } from './wrangler-cli.ts';
@@ -28,7 +28,7 @@ export interface LocalSetup {
  * const { version, token, adminToken } = await prepareLocal(defaultModelDir(), 'npm-start', 'npm-start-admin');
  */
 export async function prepareLocal(dir: string, device: string, adminDevice?: string): Promise<LocalSetup> {
-  const files = await readModelDir(dir);
+  const files = await readModelFolder(dir);
   const version = files.manifest.version;
   return withLocalBindings(async (env) => {
     const target = { bucket: env.MODELS, registry: d1Registry(env.DB) };

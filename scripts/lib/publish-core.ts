@@ -1,14 +1,5 @@
-import { sha256Hex, type Manifest } from '../../shared/index.ts';
+import { MANIFEST_FILE, sha256Hex, type Manifest, type ModelVersionFiles } from '../../shared/index.ts';
 import type { ManifestRegistry } from '../../worker/models/registry.ts';
-
-/** A model version read from disk (see model-dir.ts); plain bytes, so workerd tests can build one too. */
-export interface ModelVersionFiles {
-  manifest: Manifest;
-  /** Exact bytes of manifest.json as written by the trainer. */
-  manifestBytes: Uint8Array;
-  /** Every file the manifest lists, checked against its size and sha256. */
-  files: Map<string, Uint8Array>;
-}
 
 /** The part of an R2 bucket publishing needs; the local platform proxy, the test binding and the remote wrapper all fit. */
 export interface ModelBucket {
@@ -53,7 +44,7 @@ async function putVerified(bucket: ModelBucket, key: string, bytes: Uint8Array, 
  * a copy in the bucket changed since).
  */
 async function plan(target: PublishTarget, name: string, sha256: string): Promise<'published' | 'record' | 'upload' | 'restore'> {
-  const [recorded, stored] = await Promise.all([target.registry.recorded(name), readBack(target.bucket, `${name}/manifest.json`)]);
+  const [recorded, stored] = await Promise.all([target.registry.recorded(name), readBack(target.bucket, `${name}/${MANIFEST_FILE}`)]);
   if (recorded !== null && recorded !== sha256) {
     throw new Error(`model version ${name} was published with another manifest (sha256 ${recorded.slice(0, 12)}…); versions are immutable, train a new one`);
   }
@@ -78,7 +69,7 @@ export async function isPublished(target: PublishTarget, version: ModelVersionFi
  * with this manifest whose copy in the bucket was changed or lost is restored.
  *
  * @example
- * await publishVersion({ bucket: env.MODELS, registry: d1Registry(env.DB) }, await readModelDir('models/v1'));
+ * await publishVersion({ bucket: env.MODELS, registry: d1Registry(env.DB) }, await readModelFolder('models/v1'));
  */
 export async function publishVersion(target: PublishTarget, version: ModelVersionFiles, options: PublishOptions = {}): Promise<'uploaded' | 'recorded' | 'restored'> {
   const name = version.manifest.version;
@@ -95,8 +86,8 @@ export async function publishVersion(target: PublishTarget, version: ModelVersio
   }
   if (step !== 'restore') await target.registry.record(name, sha256);
   if (uploads) {
-    await putVerified(target.bucket, `${name}/manifest.json`, version.manifestBytes, sha256);
-    options.onFile?.('manifest.json', version.manifestBytes.length);
+    await putVerified(target.bucket, `${name}/${MANIFEST_FILE}`, version.manifestBytes, sha256);
+    options.onFile?.(MANIFEST_FILE, version.manifestBytes.length);
   }
   return step === 'upload' ? 'uploaded' : step === 'record' ? 'recorded' : 'restored';
 }

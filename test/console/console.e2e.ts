@@ -5,10 +5,9 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { percent, score } from '../../trainer/report/format.ts';
-import { defaultModelDir } from '../../scripts/lib/default-model.ts';
+import { defaultModelDir, readModelFolder } from '../../trainer/export/model-folder.ts';
 import { renamedVersion, seedLocalState, startDevServer, type DevServer } from '../../scripts/lib/dev-server.ts';
 import { sampleImage } from '../../scripts/lib/local-setup.ts';
-import { readModelDir } from '../../scripts/lib/model-dir.ts';
 import { browserForTests } from '../browser/chromium.ts';
 import { apiClient, ARTEFACTS, openView, pageWeight, shoot, signIn, widerThanPage } from './harness.ts';
 
@@ -32,14 +31,14 @@ describe.skipIf(chromiumFor.skip)('lab console in chromium', { tags: ['browser']
   let page: Page;
   let api: ReturnType<typeof apiClient>;
   let tokens: { admin: string; devices: string[] };
-  let base: Awaited<ReturnType<typeof readModelDir>>;
+  let base: Awaited<ReturnType<typeof readModelFolder>>;
   let versions: [string, string];
   const urls: string[] = [];
 
   beforeAll(async () => {
     if (!chromiumFor.path) throw new Error(chromiumFor.missing);
     state = mkdtempSync(join(tmpdir(), 'cellsense-console-'));
-    base = await readModelDir(defaultModelDir());
+    base = await readModelFolder(defaultModelDir());
     versions = [base.manifest.version, `${base.manifest.version}-b`];
     tokens = await seedLocalState(state, [base, renamedVersion(base, versions[1])], 1);
     dev = await startDevServer({ persistTo: state });

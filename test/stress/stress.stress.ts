@@ -5,14 +5,14 @@ import { createDevice, revokeDevice as revokeInD1 } from '../../worker/devices/s
 import { revokeDevice, tokenRequest } from '../../scripts/lib/token-core.ts';
 import { issueToken } from '../../worker/devices/tokens.ts';
 import { call, fromBase64, newToken, publishFixture, sampleBytes, settled, timedSettled } from '../worker/helpers.ts';
-import { authRoutes, BAD_PINS, badCredentials, type AuthInputs } from './auth.ts';
-import { StatusLog } from './declared-statuses.ts';
-import { runFaults } from './faults.ts';
-import { fuzzCases } from './fuzz-cases.ts';
-import { answersFor, LEAK, runFuzz } from './fuzz.ts';
-import { REQUEST_BOUND_MS, runHeavy, STALL_BOUND_MS } from './heavy.ts';
-import { runLoad } from './load.ts';
-import { runRateLimits } from './rate-limits.ts';
+import { authRoutes, BAD_PINS, badCredentials, type AuthInputs } from './attacks/auth.ts';
+import { StatusLog } from './attacks/declared-statuses.ts';
+import { runFaults } from './attacks/faults.ts';
+import { fuzzCases } from './attacks/fuzz-cases.ts';
+import { answersFor, LEAK, runFuzz } from './attacks/fuzz.ts';
+import { REQUEST_BOUND_MS, runHeavy, STALL_BOUND_MS } from './attacks/heavy.ts';
+import { runLoad } from './attacks/load.ts';
+import { runRateLimits } from './attacks/rate-limits.ts';
 import { Random } from './random.ts';
 
 const { seed, loadSeconds } = inject('stress');

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import '../../trainer/cpu-backend.ts';
+import '../../trainer/training/cpu-backend.ts';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dihedralVariants, finalProbabilities, parseManifest, pixelTestDifference, pixelTestImage, plainInference, preprocess, selfTestDifference, selfTestInputs, variantCount, type Manifest } from '../../shared/index.ts';
-import { loadModel } from '../../trainer/model-io.ts';
+import { loadModel } from '../../trainer/export/model-io.ts';
 import { cli, sampleSubset, tempDir } from './cli-helpers.ts';
 import { parseCsv } from './csv-parse.ts';
 

@@ -4,24 +4,23 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import '../../trainer/cpu-backend.ts';
+import '../../trainer/training/cpu-backend.ts';
 import sharp from 'sharp';
 import type { TestProject } from 'vitest/node';
 import { domainScore, domainStatistics, plainInference, preparePixels } from '../../shared/index.ts';
-import { predictAll } from '../../trainer/batches.ts';
-import { decodeForModel } from '../../trainer/dataset-load.ts';
-import { loadModel } from '../../trainer/model-io.ts';
-import { recordPixelTest } from '../../trainer/pixel-test.ts';
-import { architectures } from '../../trainer/models.ts';
-import { defaultModelDir } from '../../scripts/lib/default-model.ts';
-import { readModelDir } from '../../scripts/lib/model-dir.ts';
-import { reframe } from '../trainer/reframe.ts';
+import { predictAll } from '../../trainer/data/batches.ts';
+import { decodeForModel } from '../../trainer/data/dataset-load.ts';
+import { loadModel } from '../../trainer/export/model-io.ts';
+import { recordPixelTest } from '../../trainer/export/pixel-test.ts';
+import { architectures } from '../../trainer/training/architectures.ts';
+import { defaultModelDir, readModelFolder } from '../../trainer/export/model-folder.ts';
+import { reframe } from '../trainer/training/reframe.ts';
 import { ROOT } from '../../scripts/lib/wrangler-cli.ts';
 import type { ModelFixture, SampleFixture } from './fixtures.ts';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
 
-const toFixture = (dir: string, { manifest, manifestBytes, files }: Awaited<ReturnType<typeof readModelDir>>): ModelFixture => ({
+const toFixture = (dir: string, { manifest, manifestBytes, files }: Awaited<ReturnType<typeof readModelFolder>>): ModelFixture => ({
   dir,
   version: manifest.version,
   manifestBase64: b64(manifestBytes),
@@ -39,7 +38,7 @@ async function otherArchitectures(defaultArch: string): Promise<Record<string, M
     const flags = ['--arch', arch, '--data', join(ROOT, 'data/sample'), '--epochs', '2', '--seed', '1', '--workers', '1', '--tta', 'dihedral8', '--allow-quant-drop', '--quiet'];
     // Keyed by the architectures' code and what the trainer writes beside the weights (the self-test, the pixel test).
     const hash = createHash('sha256');
-    for (const file of ['trainer/models.ts', 'trainer/model-io.ts', 'shared/self-test.ts', 'trainer/pixel-test.ts', 'shared/pixel-test.ts']) hash.update(await readFile(join(ROOT, file)));
+    for (const file of ['trainer/training/architectures.ts', 'trainer/export/model-io.ts', 'shared/inference/self-test.ts', 'trainer/export/pixel-test.ts', 'shared/inference/pixel-test.ts']) hash.update(await readFile(join(ROOT, file)));
     const key = hash.update(flags.join(' ')).digest('hex').slice(0, 12);
     const parent = join(ROOT, '.cache/fixture-models', key);
     const version = `fixture-${arch}`;
@@ -47,7 +46,7 @@ async function otherArchitectures(defaultArch: string): Promise<Record<string, M
       const run = spawnSync(join(ROOT, 'node_modules/.bin/tsx'), [join(ROOT, 'trainer/cli.ts'), 'train', ...flags, '--out', parent, '--version', version], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
       if (run.status !== 0) throw new Error(`training the ${arch} fixture model failed: ${run.stderr}`);
     }
-    out[arch] = toFixture(join(parent, version), await readModelDir(join(parent, version)));
+    out[arch] = toFixture(join(parent, version), await readModelFolder(join(parent, version)));
   }
   return out;
 }
@@ -60,7 +59,7 @@ async function otherArchitectures(defaultArch: string): Promise<Record<string, M
  */
 export default async function setup(project: TestProject) {
   const dir = defaultModelDir();
-  const version = await readModelDir(dir);
+  const version = await readModelFolder(dir);
   const { manifest } = version;
   await tf.setBackend('cpu');
   const model = await loadModel(dir);

@@ -1,11 +1,11 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultPreprocessing } from '../../shared/index.ts';
-import { loadDataset } from '../dataset-load.ts';
-import { scanDataset } from '../dataset-scan.ts';
+import { loadDataset } from '../data/dataset-load.ts';
+import { scanDataset } from '../data/dataset-scan.ts';
 import { FlagError } from '../errors.ts';
 import type { Reporter } from '../progress.ts';
-import { cachedContentGroups } from '../recipe.ts';
+import { cachedContentGroups } from '../data/grouped-dataset.ts';
 import { CONTENT_METHOD } from './content.ts';
 import { renderContactSheet } from './contact-sheet.ts';
 

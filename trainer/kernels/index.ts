@@ -1,19 +1,19 @@
 import { getKernel, registerGradient, registerKernel, unregisterKernel, type KernelConfig } from '@tensorflow/tfjs-core';
-import { adamUpdateConfig } from './adam.ts';
-import { batchMatMulConfig } from './batch-mat-mul.ts';
+import { adamUpdateConfig } from './gradients/adam.ts';
+import { batchMatMulConfig } from './ops/batch-mat-mul.ts';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { batchNormTrainConfig, batchNormTrainGradConfig, useFastBatchNorm } from './batch-norm.ts';
-import { batchNormReluPoolTrainConfig, batchNormReluPoolTrainGradConfig } from './batch-norm-pool.ts';
-import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.ts';
-import { conv2dConfig, fusedConv2dConfig } from './conv2d.ts';
-import { conv2dBackpropInputConfig } from './conv2d-backprop-input.ts';
-import { castConfig, identityConfig } from './identity.ts';
+import { batchNormTrainConfig, batchNormTrainGradConfig, useFastBatchNorm } from './ops/batch-norm.ts';
+import { batchNormReluPoolTrainConfig, batchNormReluPoolTrainGradConfig } from './ops/batch-norm-pool.ts';
+import { conv2dBackpropFilterConfig } from './gradients/conv2d-backprop-filter.ts';
+import { conv2dConfig, fusedConv2dConfig } from './ops/conv2d.ts';
+import { conv2dBackpropInputConfig } from './gradients/conv2d-backprop-input.ts';
+import { castConfig, identityConfig } from './ops/identity.ts';
 import { useLeanConvGradients } from './lean-conv.ts';
-import { maxPoolGradConfig } from './max-pool-grad.ts';
-import { meanConfig } from './mean.ts';
-import { reluGradConfig, reluGradient, shippedReluGradient } from './relu-grad.ts';
-import { sumConfig } from './sum.ts';
-import { tileConfig } from './tile.ts';
+import { maxPoolGradConfig } from './gradients/max-pool-grad.ts';
+import { meanConfig } from './ops/mean.ts';
+import { reluGradConfig, reluGradient, shippedReluGradient } from './gradients/relu-grad.ts';
+import { sumConfig } from './ops/sum.ts';
+import { tileConfig } from './ops/tile.ts';
 import { keepOriginal } from './wasm-ops.ts';
 
 /** Gradient kernels tfjs-backend-wasm 4.22 lacks that the project's models need to train. */
@@ -76,7 +76,7 @@ export function restoreWasmKernels(): void {
   registerGradient(shippedReluGradient());
 }
 
-export { fastAdam } from './adam.ts';
+export { fastAdam } from './gradients/adam.ts';
 
 /**
  * Points the model's layers at the kernels above for training on wasm: batch norm on the project's

@@ -3,9 +3,9 @@ import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import type { PreprocessingParams } from '../../shared/index.ts';
-import { PREDICT_BATCH, type Example } from '../batches.ts';
-import { predictServed } from '../forward.ts';
-import { setReplicaSum } from '../kernels/replica-sum.ts';
+import { PREDICT_BATCH, type Example } from '../data/batches.ts';
+import { predictServed } from '../training/forward.ts';
+import { setReplicaSum } from '../kernels/ops/replica-sum.ts';
 import { createSharedBuffer, ReplicaAbort, ReplicaLink, type LinkLayout } from './replica-link.ts';
 import type { InitMessage, PredictMessage, ReplyMessage, StepMessage } from './replica-worker.ts';
 import { shardGradients, trainableVariables, valuesOf, type LossFunction } from './shard-step.ts';
@@ -232,7 +232,7 @@ export class DataParallelTrainer {
   /**
    * Validation on every replica at once: each takes whole runs of PREDICT_BATCH examples, the
    * batches predictAll would make on one thread, so each image meets the same arithmetic and the
-   * result is bitwise the single-thread one (test/trainer/data-parallel.test.ts).
+   * result is bitwise the single-thread one (test/trainer/parallel/data-parallel.test.ts).
    */
   readonly predict: PredictExamples = async (examples, params, classCount) => {
     const chunks = shardRanges(Math.ceil(examples.length / PREDICT_BATCH), this.workers.length + 1)

@@ -7,10 +7,10 @@ import { parentPort } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { PreprocessingParams } from '../../shared/index.ts';
-import { activate } from '../backend.ts';
-import { predictServed } from '../forward.ts';
+import { activate } from '../training/backend.ts';
+import { predictServed } from '../training/forward.ts';
 import { prepareModelForTraining } from '../kernels/index.ts';
-import { setReplicaSum } from '../kernels/replica-sum.ts';
+import { setReplicaSum } from '../kernels/ops/replica-sum.ts';
 import { ReplicaLink, type LinkLayout } from './replica-link.ts';
 import { shardGradients, smoothedCrossEntropy, valuesOf } from './shard-step.ts';
 

@@ -1,5 +1,5 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { predictServed } from '../forward.ts';
+import { predictServed } from '../training/forward.ts';
 import { DataParallelTrainer, type DataParallelOptions, type PredictExamples, type TrainStep } from './data-parallel.ts';
 
 export interface StepRunner {

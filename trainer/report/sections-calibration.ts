@@ -1,7 +1,7 @@
-import { coverageChart } from './coverage-chart.ts';
+import { coverageChart } from './charts/coverage-chart.ts';
 import { html, raw, type Raw } from './escape.ts';
 import * as f from './format.ts';
-import { reliabilityDiagram } from './reliability-diagram.ts';
+import { reliabilityDiagram } from './charts/reliability-diagram.ts';
 import { foldEce } from './sections-cross-validation.ts';
 import type { CalibrationReport, CoveragePoint, ReportData } from './types.ts';
 

@@ -1,7 +1,7 @@
 import type { Evaluation } from '../../shared/index.ts';
 import { html, raw, type Raw } from './escape.ts';
 import * as f from './format.ts';
-import { heatMap } from './heat-map.ts';
+import { heatMap } from './charts/heat-map.ts';
 import type { ReportData } from './types.ts';
 
 /** The largest off-diagonal cells, worst first, for a sentence under the heat map. */

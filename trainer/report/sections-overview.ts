@@ -1,6 +1,6 @@
 import { html, raw, type Raw } from './escape.ts';
 import * as f from './format.ts';
-import { lineChart } from './line-chart.ts';
+import { lineChart } from './charts/line-chart.ts';
 import type { ReportData } from './types.ts';
 
 const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

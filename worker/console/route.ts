@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/auth.ts';
-import { NotFoundError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 
 // Shared by every console document: scripts only from this origin, no inline script, no
 // eval, no framing, no plugins; Trusted Types forbids string-to-HTML sinks (the page builds
@@ -46,7 +46,7 @@ export const consoleRoutes = new Hono<AppEnv>()
   .on(['GET', 'HEAD'], '/console/*', async (c) => {
     const path = new URL(c.req.url).pathname;
     const asset = await c.env.ASSETS.fetch(c.req.raw);
-    if (asset.status === 404) throw new NotFoundError('not_found', `the console has no file ${path}`);
+    if (asset.status === 404) throw new HttpError('not_found', `the console has no file ${path}`);
     const response = new Response(asset.body, asset);
     // The asset server serves report.html as /console/report (it redirects the .html form there).
     response.headers.set('content-security-policy', /^\/console\/report(\.html)?$/.test(path) ? REPORT_VIEWER_CSP : CONSOLE_CSP);

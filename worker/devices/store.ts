@@ -1,5 +1,5 @@
 import { isUniqueViolation } from '../db.ts';
-import { BadRequestError, ConflictError, NotFoundError, quoted } from '../errors.ts';
+import { HttpError, quoted } from '../errors.ts';
 import { DEVICE_NAME_PATTERN, issueToken } from './tokens.ts';
 
 export interface Device {
@@ -40,12 +40,12 @@ export const sameDevice = (a: string, b: string) => a.toLowerCase() === b.toLowe
 /** Refuses (400) a pin that is neither a version name nor "*". */
 export function checkPins(pins: string[]): void {
   const bad = pins.find((pin) => !PIN_PATTERN.test(pin));
-  if (bad !== undefined) throw new BadRequestError('invalid_pins', `pin ${quoted(bad)} is neither a version name nor "*"`);
+  if (bad !== undefined) throw new HttpError('invalid_pins', `pin ${quoted(bad)} is neither a version name nor "*"`);
 }
 
 function checkName(name: string): void {
   if (!DEVICE_NAME_PATTERN.test(name)) {
-    throw new BadRequestError('invalid_device_name', `device name ${quoted(name)} must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
+    throw new HttpError('invalid_device_name', `device name ${quoted(name)} must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit`);
   }
 }
 
@@ -72,7 +72,7 @@ export async function createDevice(
       .run();
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw new ConflictError('device_exists', `device ${quoted(name)} already has an active token (names are the same whatever their case); revoke it first`);
+      throw new HttpError('device_exists', `device ${quoted(name)} already has an active token (names are the same whatever their case); revoke it first`);
     }
     throw error;
   }
@@ -84,7 +84,7 @@ export async function setDevicePins(db: DeviceDatabase, name: string, pins: stri
   checkName(name);
   checkPins(pins);
   const result = await db.prepare('UPDATE devices SET pins = ? WHERE name = ? COLLATE NOCASE AND revoked_at IS NULL').bind(JSON.stringify(pins), name).run();
-  if (!result.meta.changes) throw new NotFoundError('device_not_found', `device ${quoted(name)} has no active token`);
+  if (!result.meta.changes) throw new HttpError('device_not_found', `device ${quoted(name)} has no active token`);
   return { name, pins };
 }
 
@@ -95,7 +95,7 @@ export async function revokeDevice(db: DeviceDatabase, name: string): Promise<vo
     .prepare('UPDATE devices SET revoked_at = ? WHERE name = ? COLLATE NOCASE AND revoked_at IS NULL')
     .bind(new Date().toISOString(), name)
     .run();
-  if (!result.meta.changes) throw new NotFoundError('device_not_found', `device ${quoted(name)} has no active token`);
+  if (!result.meta.changes) throw new HttpError('device_not_found', `device ${quoted(name)} has no active token`);
 }
 
 /** The active token row with this id, if any. */

@@ -1,6 +1,6 @@
 import { assertImageType, MAX_BATCH_BODY_BYTES, MAX_BATCH_IMAGES, MAX_BODY_BYTES, mediaTypeOf, readBody } from './body.ts';
 import { checkImageSize } from '../inference/decode.ts';
-import { BadRequestError, HttpError, PayloadTooLargeError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 import { readImageHeader } from '../inference/image-header.ts';
 
 /**
@@ -63,13 +63,13 @@ export function delimiterCounter(boundary: string, stop: number): (slice: Uint8A
 async function partOf(index: number, value: File | string): Promise<BatchPart> {
   const filename = typeof value === 'string' ? null : value.name || null;
   try {
-    if (typeof value === 'string') throw new BadRequestError('not_a_file', 'this part is a text field, not an image file');
+    if (typeof value === 'string') throw new HttpError('not_a_file', 'this part is a text field, not an image file');
     // Browsers and curl label files by extension; an unlabelled part is judged by its bytes.
     const partType = mediaTypeOf(value.type);
     if (partType && partType !== 'application/octet-stream') assertImageType(partType, 'this part');
-    if (value.size === 0) throw new BadRequestError('empty_body', 'this part is empty');
+    if (value.size === 0) throw new HttpError('empty_body', 'this part is empty');
     if (value.size > MAX_BODY_BYTES) {
-      throw new PayloadTooLargeError('body_too_large', `this part is ${value.size} bytes; at most ${MAX_BODY_BYTES} are accepted`);
+      throw new HttpError('body_too_large', `this part is ${value.size} bytes; at most ${MAX_BODY_BYTES} are accepted`);
     }
     return { index, filename, bytes: new Uint8Array(await value.arrayBuffer()) };
   } catch (error) {
@@ -107,24 +107,24 @@ export async function readBatch(request: Request): Promise<BatchPart[]> {
   const count = boundary ? delimiterCounter(boundary, MAX_BATCH_IMAGES + 2) : null;
   const body = await readBody(request, MAX_BATCH_BODY_BYTES, (slice) => {
     if (count && count(slice) > MAX_BATCH_IMAGES + 1) {
-      throw new BadRequestError('too_many_images', `the batch has more than ${MAX_BATCH_IMAGES} parts; at most ${MAX_BATCH_IMAGES} are accepted`);
+      throw new HttpError('too_many_images', `the batch has more than ${MAX_BATCH_IMAGES} parts; at most ${MAX_BATCH_IMAGES} are accepted`);
     }
   });
   let form: FormData;
   try {
     form = await new Response(body, { headers: { 'content-type': contentType } }).formData();
   } catch (error) {
-    throw new BadRequestError('invalid_multipart', `the multipart body could not be parsed: ${(error as Error).message}`);
+    throw new HttpError('invalid_multipart', `the multipart body could not be parsed: ${(error as Error).message}`);
   }
   const entries = [...form.values()];
-  if (!entries.length) throw new BadRequestError('empty_batch', 'the batch has no parts; send one image per part');
+  if (!entries.length) throw new HttpError('empty_batch', 'the batch has no parts; send one image per part');
   if (entries.length > MAX_BATCH_IMAGES) {
-    throw new BadRequestError('too_many_images', `the batch has ${entries.length} parts; at most ${MAX_BATCH_IMAGES} are accepted`);
+    throw new HttpError('too_many_images', `the batch has ${entries.length} parts; at most ${MAX_BATCH_IMAGES} are accepted`);
   }
   const parts = await Promise.all(entries.map((value, index) => partOf(index, value)));
   const pixels = parts.reduce((n, part) => n + pixelsOf(part), 0);
   if (pixels > MAX_BATCH_PIXELS) {
-    throw new PayloadTooLargeError('batch_too_large', `the batch's images have ${pixels} pixels together; at most ${MAX_BATCH_PIXELS} (8 MP) per batch are accepted: send fewer or smaller images`);
+    throw new HttpError('batch_too_large', `the batch's images have ${pixels} pixels together; at most ${MAX_BATCH_PIXELS} (8 MP) per batch are accepted: send fewer or smaller images`);
   }
   return parts;
 }

@@ -1,5 +1,5 @@
 import { nextTurn } from '../clock.ts';
-import { BadRequestError, PayloadTooLargeError, UnsupportedMediaTypeError, quoted } from '../errors.ts';
+import { HttpError, quoted } from '../errors.ts';
 
 /** Largest single-image request body. */
 export const MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -18,7 +18,7 @@ export function mediaTypeOf(header: string | null | undefined): string {
 export function assertImageType(header: string | null | undefined, where = 'the request'): void {
   const type = mediaTypeOf(header);
   if (!(IMAGE_TYPES as readonly string[]).includes(type)) {
-    throw new UnsupportedMediaTypeError(
+    throw new HttpError('unsupported_media_type', 
       `${where} has Content-Type ${type ? quoted(type) : '(none)'}; send the image bytes as image/jpeg, image/png or image/webp`,
     );
   }
@@ -41,7 +41,7 @@ const SLICE_BYTES = 1 << 20;
  */
 export async function readBody(request: Request, maxBytes: number, inspect?: (slice: Uint8Array) => void): Promise<Uint8Array> {
   const tooLarge = (size: string) =>
-    new PayloadTooLargeError('body_too_large', `request body is ${size}; at most ${maxBytes} bytes (${maxBytes / 1048576} MiB) are accepted`);
+    new HttpError('body_too_large', `request body is ${size}; at most ${maxBytes} bytes (${maxBytes / 1048576} MiB) are accepted`);
   const declared = Number(request.headers.get('content-length') ?? NaN);
   if (declared > maxBytes) throw tooLarge(`${declared} bytes`);
   const chunks: Uint8Array[] = [];
@@ -71,7 +71,7 @@ export async function readBody(request: Request, maxBytes: number, inspect?: (sl
       throw error;
     }
   }
-  if (size === 0) throw new BadRequestError('empty_body', 'the request body is empty; send the image bytes');
+  if (size === 0) throw new HttpError('empty_body', 'the request body is empty; send the image bytes');
   const out = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {

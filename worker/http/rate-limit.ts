@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { AppEnv } from './auth.ts';
 import { deferredBatch } from '../deferred-batch.ts';
-import { RateLimitedError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 
 /** Routes that need an admin token: counted in their own bucket, against their own limit. */
 const ADMIN_ROUTE = /^\/v1\/(devices|routing|stats)(\/|$)|^\/v1\/models\/[^/]+\/report$/;
@@ -102,7 +102,7 @@ async function consume(c: Context<AppEnv>, amount: number, batch?: number): Prom
     const retryAfter = Math.max(1, Math.ceil(windowStart + windowSeconds - now));
     const kind = admin ? 'admin routes' : 'requests';
     const size = batch && batch > limit ? `; a batch of ${batch} images never fits, send smaller ones` : '';
-    return new RateLimitedError(`over ${limit} ${kind} per ${windowSeconds} s for this token; retry after ${retryAfter} s${size}`, retryAfter);
+    return new HttpError('rate_limited', `over ${limit} ${kind} per ${windowSeconds} s for this token; retry after ${retryAfter} s${size}`, retryAfter);
   };
 
   const state = windows.get(key);

@@ -8,7 +8,7 @@ import simdModule from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-sim
 // script at upload, where this build needs only the SIMD the tfjs binary above needs anyway.
 import kernelsModule from '../../shared/kernels/kernels.wasm';
 import { kernelsOn, winogradFusedConv2D } from '../../shared/index.ts';
-import { ModelUnavailableError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 
 export interface BackendInfo {
   name: string;
@@ -26,7 +26,7 @@ async function setUp(): Promise<BackendInfo> {
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
   if (!simd) {
-    throw new ModelUnavailableError('backend_unavailable', 'this runtime has no WebAssembly SIMD; the wasm backend is built for it');
+    throw new HttpError('backend_unavailable', 'this runtime has no WebAssembly SIMD; the wasm backend is built for it');
   }
   // Only the SIMD binary is bundled; setWasmPaths insists on an entry for every binary name.
   const module = simdModule as unknown as string;
@@ -38,7 +38,7 @@ async function setUp(): Promise<BackendInfo> {
   const ok = await tf.setBackend('wasm');
   // Never fall back silently to a slower backend: refuse to classify instead.
   if (!ok || tf.getBackend() !== 'wasm') {
-    throw new ModelUnavailableError('backend_unavailable', `the wasm backend did not start (active: ${tf.getBackend() ?? 'none'})`);
+    throw new HttpError('backend_unavailable', `the wasm backend did not start (active: ${tf.getBackend() ?? 'none'})`);
   }
   useWinogradConvolutions();
   return {
@@ -60,7 +60,7 @@ let winogradInstalled = false;
 function useWinogradConvolutions(): void {
   if (winogradInstalled) return;
   const original = tf.getKernel(tf.FusedConv2D, 'wasm');
-  if (!original) throw new ModelUnavailableError('backend_unavailable', 'the wasm backend has no FusedConv2D kernel');
+  if (!original) throw new HttpError('backend_unavailable', 'the wasm backend has no FusedConv2D kernel');
   tf.unregisterKernel(tf.FusedConv2D, 'wasm');
   // A served version's weights never change: each filter's Winograd transform is made once, at load.
   tf.registerKernel(winogradFusedConv2D((backend: BackendWasm) => kernelsOn(backend, kernelsModule), original, { constantFilters: true }));

@@ -5,7 +5,7 @@ import pngWasm from '@jsquash/png/codec/pkg/squoosh_png_bg.wasm';
 import webpWasm from '@jsquash/webp/codec/dec/webp_dec.wasm';
 import jpegWasm from '../../shared/jpeg/jpeg-decoder.wasm';
 import { createJpegDecoder, decodeJpegFor, type PixelImage, type PreprocessingParams } from '../../shared/index.ts';
-import { BadRequestError, PayloadTooLargeError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 import { readImageHeader, type ImageFormat, type ImageHeader } from './image-header.ts';
 
 /** Largest side accepted; bigger images are refused before decoding. */
@@ -25,7 +25,7 @@ export const MAX_IMAGE_PIXELS = 1024 * 1024;
 export function checkImageSize(header: ImageHeader): number {
   const pixels = header.width * header.height;
   if (header.width > MAX_IMAGE_SIDE || header.height > MAX_IMAGE_SIDE || pixels > MAX_IMAGE_PIXELS) {
-    throw new PayloadTooLargeError(
+    throw new HttpError(
       'image_too_large',
       `image is ${header.width}x${header.height} pixels; at most ${MAX_IMAGE_SIDE} on a side and ${MAX_IMAGE_PIXELS} pixels (1 MP) in all are accepted`,
     );
@@ -51,8 +51,8 @@ function codec(format: OtherFormat) {
   return initialised.get(format)!.then(() => decode);
 }
 
-function decodeFailed(format: ImageFormat, error: unknown): BadRequestError {
-  return new BadRequestError('invalid_image', `could not decode the ${format} image: ${(error as Error).message ?? error}`);
+function decodeFailed(format: ImageFormat, error: unknown): HttpError {
+  return new HttpError('invalid_image', `could not decode the ${format} image: ${(error as Error).message ?? error}`);
 }
 
 /**
@@ -83,7 +83,7 @@ export async function decodeImage(bytes: Uint8Array, params: PreprocessingParams
     throw decodeFailed(header.format, error);
   }
   if (decoded.width !== header.width || decoded.height !== header.height || decoded.data.length !== decoded.width * decoded.height * 4) {
-    throw new BadRequestError('invalid_image', `the ${header.format} image decoded to an unexpected size`);
+    throw new HttpError('invalid_image', `the ${header.format} image decoded to an unexpected size`);
   }
   return { format: header.format, data: decoded.data, width: decoded.width, height: decoded.height, channels: 4 };
 }

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 
 export type ImageFormat = 'jpeg' | 'png' | 'webp';
 
@@ -36,40 +36,40 @@ function jpegHeader(bytes: Uint8Array): ImageHeader {
   let size: { width: number; height: number } | null = null;
   let pos = 2;
   while (pos + 4 <= bytes.length) {
-    if (bytes[pos] !== 0xff) throw new BadRequestError('invalid_image', `JPEG marker expected at byte ${pos}`);
+    if (bytes[pos] !== 0xff) throw new HttpError('invalid_image', `JPEG marker expected at byte ${pos}`);
     const marker = bytes[pos + 1];
     if (marker === 0xff) { pos++; continue; } // fill byte
     if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) { pos += 2; continue; }
     const length = (bytes[pos + 2] << 8) | bytes[pos + 3];
-    if (length < 2) throw new BadRequestError('invalid_image', `JPEG segment at byte ${pos} has length ${length}`);
+    if (length < 2) throw new HttpError('invalid_image', `JPEG segment at byte ${pos} has length ${length}`);
     if (isStartOfFrame(marker)) {
       if (pos + 9 > bytes.length) break;
       size = { height: (bytes[pos + 5] << 8) | bytes[pos + 6], width: (bytes[pos + 7] << 8) | bytes[pos + 8] };
     }
     if (marker === 0xda) {
-      if (!size) throw new BadRequestError('invalid_image', 'JPEG scan starts before any frame header');
+      if (!size) throw new HttpError('invalid_image', 'JPEG scan starts before any frame header');
       // Inside entropy-coded data 0xFF is always followed by 0x00 or a restart marker,
       // so 0xFF 0xD9 can only be the end-of-image marker.
       for (let i = pos + 2 + length; i + 1 < bytes.length; i++) {
         if (bytes[i] === 0xff && bytes[i + 1] === 0xd9) return { format: 'jpeg', ...size };
       }
-      throw new BadRequestError('invalid_image', 'JPEG data is truncated (no end-of-image marker)');
+      throw new HttpError('invalid_image', 'JPEG data is truncated (no end-of-image marker)');
     }
     pos += 2 + length;
   }
-  throw new BadRequestError('invalid_image', 'JPEG data is truncated before its first scan');
+  throw new HttpError('invalid_image', 'JPEG data is truncated before its first scan');
 }
 
 function pngHeader(bytes: Uint8Array): ImageHeader {
   if (bytes.length < 24 || ascii(bytes, 12, 4) !== 'IHDR') {
-    throw new BadRequestError('invalid_image', 'PNG data has no IHDR header');
+    throw new HttpError('invalid_image', 'PNG data has no IHDR header');
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   return { format: 'png', width: view.getUint32(16), height: view.getUint32(20) };
 }
 
 function webpHeader(bytes: Uint8Array): ImageHeader {
-  if (bytes.length < 30) throw new BadRequestError('invalid_image', 'WebP data is truncated');
+  if (bytes.length < 30) throw new HttpError('invalid_image', 'WebP data is truncated');
   const chunk = ascii(bytes, 12, 4);
   const le24 = (i: number) => bytes[i] | (bytes[i + 1] << 8) | (bytes[i + 2] << 16);
   if (chunk === 'VP8X') return { format: 'webp', width: le24(24) + 1, height: le24(27) + 1 };
@@ -80,7 +80,7 @@ function webpHeader(bytes: Uint8Array): ImageHeader {
   if (chunk === 'VP8 ') {
     return { format: 'webp', width: (bytes[26] | (bytes[27] << 8)) & 0x3fff, height: (bytes[28] | (bytes[29] << 8)) & 0x3fff };
   }
-  throw new BadRequestError('invalid_image', `WebP data has an unknown first chunk "${chunk}"`);
+  throw new HttpError('invalid_image', `WebP data has an unknown first chunk "${chunk}"`);
 }
 
 /**
@@ -92,10 +92,10 @@ function webpHeader(bytes: Uint8Array): ImageHeader {
  */
 export function readImageHeader(bytes: Uint8Array): ImageHeader {
   const format = sniffFormat(bytes);
-  if (!format) throw new BadRequestError('invalid_image', 'the body is not a JPEG, PNG or WebP image');
+  if (!format) throw new HttpError('invalid_image', 'the body is not a JPEG, PNG or WebP image');
   const header = format === 'jpeg' ? jpegHeader(bytes) : format === 'png' ? pngHeader(bytes) : webpHeader(bytes);
   if (header.width < 1 || header.height < 1) {
-    throw new BadRequestError('invalid_image', `the ${format} header gives an empty size ${header.width}x${header.height}`);
+    throw new HttpError('invalid_image', `the ${format} header gives an empty size ${header.width}x${header.height}`);
   }
   return header;
 }

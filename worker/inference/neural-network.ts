@@ -1,7 +1,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 import { compileForward, SELF_TEST_TOLERANCE, selfTestDifference, selfTestInputs, winogradTransformBytes, type ForwardPlan, type SelfTest } from '../../shared/index.ts';
 import { ensureBackend, tf } from './backend.ts';
-import { ModelUnavailableError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 
 /** A version's network, ready to run. */
 export interface Network {
@@ -60,7 +60,7 @@ async function outputOn(network: Network, { seed, count }: { seed: number; count
 function assertUnits(version: string, units: number, classes: number, network: Network): void {
   if (units === classes) return;
   network.dispose();
-  throw new ModelUnavailableError('model_invalid', `model ${version}: the network gives ${units} values per image, the manifest names ${classes} classes`);
+  throw new HttpError('model_invalid', `model ${version}: the network gives ${units} values per image, the manifest names ${classes} classes`);
 }
 
 /**
@@ -103,7 +103,7 @@ export async function buildNetwork(version: string, saved: SavedModel, classes: 
   const diff = selfTest ? selfTestDifference(selfTest.outputs, values) : 0;
   if (!(diff <= SELF_TEST_TOLERANCE)) {
     layers.dispose();
-    throw new ModelUnavailableError(
+    throw new HttpError(
       'model_integrity',
       `model ${version}: the network's output on the manifest's self-test is off by ${diff} from what the trainer recorded; re-publish the version from the folder \`npm run train\` wrote`,
     );

@@ -1,6 +1,6 @@
 import { pixelTestDifference, pixelTestImage, preprocess, SELF_TEST_TOLERANCE, type Manifest } from '../../shared/index.ts';
 import { infer } from './classify-images.ts';
-import { ModelUnavailableError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 import type { Network } from './neural-network.ts';
 
 /**
@@ -21,7 +21,7 @@ export async function checkPixelTest(version: string, manifest: Manifest, networ
   const computed = Object.fromEntries(manifest.classes.map((label, i) => [label, probabilities[i]]));
   const diff = pixelTestDifference(test.probabilities, computed, manifest.classes);
   if (!(diff <= SELF_TEST_TOLERANCE)) {
-    throw new ModelUnavailableError(
+    throw new HttpError(
       'model_integrity',
       `model ${version}: its answer to the manifest's pixel test is off by ${diff} from the trainer's: the manifest's classes, preprocessing or inference policy are not the ones the version was trained with`,
     );

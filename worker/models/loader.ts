@@ -1,12 +1,12 @@
 import { plainInference, type Manifest } from '../../shared/index.ts';
 import { ensureBackend, tf } from '../inference/backend.ts';
-import { HttpError, ModelUnavailableError, NotFoundError, quoted } from '../errors.ts';
+import { HttpError, quoted } from '../errors.ts';
 import { buildNetwork, type Network } from '../inference/neural-network.ts';
 import { checkPixelTest } from '../inference/pixel-check.ts';
 import { findVersion, listStoredVersions, readVerifiedVersion, type StoredVersion, type VersionStore } from './store.ts';
 import { publishedRecords, type PublishedRecord } from './registry.ts';
 
-export { listStoredVersions, MANIFEST_FILE, type StoredVersion } from './store.ts';
+export { listStoredVersions, type StoredVersion } from './store.ts';
 
 /** A verified model version, ready to run. */
 export interface LoadedModel {
@@ -31,7 +31,7 @@ export interface LoadedModel {
  */
 export async function resolveVersion(env: Env, requested: string): Promise<StoredVersion> {
   const stored = await findVersion(env.MODELS, requested);
-  if (!stored) throw new NotFoundError('model_not_found', `model version ${quoted(requested)} is not published`);
+  if (!stored) throw new HttpError('model_not_found', `model version ${quoted(requested)} is not published`);
   return stored;
 }
 
@@ -47,7 +47,7 @@ export async function defaultCandidates(env: Env): Promise<StoredVersion[]> {
   const published = newestPublished(complete, records);
   if (!published.length) {
     const unrecorded = complete.length ? ` (${complete.length} in the bucket, none recorded by it)` : '';
-    throw new ModelUnavailableError('no_model', `no model version is published${unrecorded}; run \`npm run publish -- --model DIR\``);
+    throw new HttpError('no_model', `no model version is published${unrecorded}; run \`npm run publish -- --model DIR\``);
   }
   return published;
 }
@@ -77,19 +77,19 @@ export async function loadVersion(store: VersionStore, version: string, known?: 
   const started = Date.now();
   const { manifest, manifestSha256, files, etags } = await readVerifiedVersion(store, version, known);
   const modelJsonBytes = files.get('model.json');
-  if (!modelJsonBytes) throw new ModelUnavailableError('model_invalid', `model ${version}: manifest lists no model.json`);
+  if (!modelJsonBytes) throw new HttpError('model_invalid', `model ${version}: manifest lists no model.json`);
   let modelJson: { modelTopology: object; weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[] };
   let weightSpecs: tf.io.WeightsManifestEntry[];
   try {
     modelJson = JSON.parse(new TextDecoder().decode(modelJsonBytes));
     weightSpecs = modelJson.weightsManifest.flatMap((group) => group.weights);
   } catch (error) {
-    throw new ModelUnavailableError('model_invalid', `model ${version}: model.json is not a tfjs layers model: ${(error as Error).message}`);
+    throw new HttpError('model_invalid', `model ${version}: model.json is not a tfjs layers model: ${(error as Error).message}`);
   }
   const weightParts = modelJson.weightsManifest.flatMap((group) =>
     group.paths.map((path) => {
       const bytes = files.get(path);
-      if (!bytes) throw new ModelUnavailableError('model_integrity', `model ${version}: weights file ${path} is not covered by the manifest`);
+      if (!bytes) throw new HttpError('model_integrity', `model ${version}: weights file ${path} is not covered by the manifest`);
       return bytes;
     }),
   );
@@ -100,7 +100,7 @@ export async function loadVersion(store: VersionStore, version: string, known?: 
   const network = await buildNetwork(version, saved, classes.length, manifest.selfTest).catch((error: unknown) => {
     if (error instanceof HttpError) throw error;
     // A model.json whose own parts disagree (weights it lists, their shapes, a layer's settings).
-    throw new ModelUnavailableError('model_invalid', `model ${version}: the network cannot be built from model.json: ${(error as Error).message}`);
+    throw new HttpError('model_invalid', `model ${version}: the network cannot be built from model.json: ${(error as Error).message}`);
   });
   const [h, w, c] = network.inputShape;
   const problem =
@@ -111,7 +111,7 @@ export async function loadVersion(store: VersionStore, version: string, known?: 
         : null;
   if (problem) {
     network.dispose();
-    throw new ModelUnavailableError('model_invalid', `model ${version}: ${problem}`);
+    throw new HttpError('model_invalid', `model ${version}: ${problem}`);
   }
   await checkPixelTest(version, manifest, network).catch((error: unknown) => {
     network.dispose();

@@ -1,6 +1,6 @@
 import { sha256Hex } from '../../shared/index.ts';
 import type { Database } from '../db.ts';
-import { ModelUnavailableError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 
 // No tfjs here: `npm run publish` and `npm run route -- --local` use this code in Node too.
 
@@ -71,6 +71,6 @@ export function manifestMismatch(version: string, sha256: string, record: Publis
 export async function assertPublishedManifest(db: Database, version: string, bytes: Uint8Array): Promise<string> {
   const [sha256, record] = await Promise.all([sha256Hex(bytes as Uint8Array<ArrayBuffer>), publishedRecord(db, version)]);
   const problem = manifestMismatch(version, sha256, record);
-  if (problem) throw new ModelUnavailableError('model_integrity', problem);
+  if (problem) throw new HttpError('model_integrity', problem);
   return sha256;
 }

@@ -1,14 +1,11 @@
-import { parseManifest, sha256Hex, type Manifest } from '../../shared/index.ts';
+import { MANIFEST_FILE, ModelVersionError, parseManifestBytes, REPORT_FILE, verifyFile, type Manifest } from '../../shared/index.ts';
 import type { Database } from '../db.ts';
-import { HttpError, ModelUnavailableError, NotFoundError, quoted } from '../errors.ts';
+import { HttpError, quoted } from '../errors.ts';
 import { assertPublishedManifest } from './registry.ts';
 
 // No tfjs here: the Node scripts (`npm run route -- --local`) check versions with this code too.
 
 export const VERSION_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
-export const MANIFEST_FILE = 'manifest.json';
-/** The trainer's report: a document about the version, served as stored, not part of what answers. */
-export const REPORT_FILE = 'report.html';
 
 /** The manifest object of a version as R2 lists it; its etag keys the per-isolate cache. */
 export interface StoredVersion {
@@ -52,7 +49,7 @@ export async function fromStore<T>(what: string, operation: () => Promise<T>): P
   } catch (error) {
     if (error instanceof HttpError) throw error;
     console.error(`model store: ${what} failed`, error);
-    throw new ModelUnavailableError('store_unavailable', `the model store could not be read (${what}); try again shortly`);
+    throw new HttpError('store_unavailable', `the model store could not be read (${what}); try again shortly`);
   }
 }
 
@@ -97,16 +94,16 @@ export async function findVersion(bucket: VersionBucket, version: string): Promi
  */
 export async function readManifest(store: VersionStore, version: string, known?: StoredVersion): Promise<{ manifest: Manifest; sha256: string; etag: string }> {
   const stored = known?.manifestBytes ? known : await findVersion(store.MODELS, version);
-  if (!stored?.manifestBytes) throw new NotFoundError('model_not_found', `model version ${quoted(version)} is not published`);
+  if (!stored?.manifestBytes) throw new HttpError('model_not_found', `model version ${quoted(version)} is not published`);
   const sha256 = await assertPublishedManifest(store.DB, version, stored.manifestBytes);
   let manifest: Manifest;
   try {
-    manifest = parseManifest(JSON.parse(new TextDecoder().decode(stored.manifestBytes)));
+    manifest = parseManifestBytes(stored.manifestBytes);
   } catch (error) {
-    throw new ModelUnavailableError('model_invalid', `model ${version}: manifest is invalid: ${(error as Error).message}`);
+    throw new HttpError('model_invalid', `model ${version}: manifest is invalid: ${(error as Error).message}`);
   }
   if (manifest.version !== version) {
-    throw new ModelUnavailableError('model_invalid', `model ${version}: manifest names version ${quoted(manifest.version)}`);
+    throw new HttpError('model_invalid', `model ${version}: manifest names version ${quoted(manifest.version)}`);
   }
   return { manifest, sha256, etag: stored.etag };
 }
@@ -114,13 +111,13 @@ export async function readManifest(store: VersionStore, version: string, known?:
 /** One file of a version, refused unless its size and sha256 match the manifest. */
 export async function readVerified(bucket: VersionBucket, version: string, file: Manifest['files'][number]): Promise<{ bytes: Uint8Array; etag: string }> {
   const object = await fromStore(`reading ${version}/${file.path}`, () => bucket.get(`${version}/${file.path}`));
-  if (!object) throw new ModelUnavailableError('model_integrity', `model ${version}: ${file.path} is missing`);
-  const bytes = new Uint8Array(await fromStore(`reading ${version}/${file.path}`, () => object.arrayBuffer()));
-  const digest = await sha256Hex(bytes);
-  if (bytes.length !== file.bytes || digest !== file.sha256) {
-    throw new ModelUnavailableError('model_integrity', `model ${version}: ${file.path} does not match its sha256 in the manifest`);
+  const read = object && new Uint8Array(await fromStore(`reading ${version}/${file.path}`, () => object.arrayBuffer()));
+  try {
+    return { bytes: await verifyFile(file, read), etag: object!.etag };
+  } catch (error) {
+    if (!(error instanceof ModelVersionError)) throw error;
+    throw new HttpError('model_integrity', `model ${version}: ${error.message}`);
   }
-  return { bytes, etag: object.etag };
 }
 
 /**

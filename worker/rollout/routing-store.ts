@@ -1,5 +1,5 @@
 import { isUniqueViolation, type Database } from '../db.ts';
-import { ConflictError, HttpError, UnprocessableError, quoted } from '../errors.ts';
+import { HttpError, quoted } from '../errors.ts';
 import { findVersion, listStoredVersions, readVerifiedVersion, VERSION_PATTERN, type VersionBucket, type VersionStore } from '../models/store.ts';
 
 // No tfjs here: `npm run route -- --local` runs this same code in Node against the local D1 and R2.
@@ -79,34 +79,34 @@ export async function routingHistory(db: Database, limit = 50): Promise<RoutingC
 function checkSplit(split: Record<string, number>): void {
   const entries = Object.entries(split);
   const shown = entries.map(([v, w]) => `${v}=${w}`).join(', ');
-  if (!entries.length) throw new UnprocessableError('invalid_split', 'the split names no version; give e.g. {"v1": 90, "v2": 10}');
+  if (!entries.length) throw new HttpError('invalid_split', 'the split names no version; give e.g. {"v1": 90, "v2": 10}');
   for (const [version, weight] of entries) {
     if (!Number.isInteger(weight) || weight < 0 || weight > 100) {
-      throw new UnprocessableError('invalid_split', `weight ${weight} of "${version}" is not an integer percentage from 0 to 100 (split ${shown})`);
+      throw new HttpError('invalid_split', `weight ${weight} of "${version}" is not an integer percentage from 0 to 100 (split ${shown})`);
     }
   }
   const total = entries.reduce((n, [, w]) => n + w, 0);
-  if (total !== 100) throw new UnprocessableError('invalid_split', `the weights sum to ${total}, not 100 (split ${shown})`);
+  if (total !== 100) throw new HttpError('invalid_split', `the weights sum to ${total}, not 100 (split ${shown})`);
 }
 
 /** Refuses a version that is unknown, half-published, or whose manifest or files are not the ones published. */
 async function checkVersion(store: VersionStore, version: string, role: string): Promise<void> {
   const bucket = store.MODELS;
-  if (!VERSION_PATTERN.test(version)) throw new UnprocessableError('unknown_version', `${role} ${quoted(version)} is not a valid version name`);
+  if (!VERSION_PATTERN.test(version)) throw new HttpError('unknown_version', `${role} ${quoted(version)} is not a valid version name`);
   const stored = await findVersion(bucket, version);
   if (!stored) {
     const { complete, incomplete } = await listStoredVersions(bucket);
     if (incomplete.includes(version)) {
-      throw new UnprocessableError('incomplete_version', `${role} "${version}" has files but no manifest: its publish did not finish; run \`npm run publish\` for it again`);
+      throw new HttpError('incomplete_version', `${role} "${version}" has files but no manifest: its publish did not finish; run \`npm run publish\` for it again`);
     }
     const known = complete.map((v) => v.version).join(', ') || 'none';
-    throw new UnprocessableError('unknown_version', `${role} "${version}" is not published (published: ${known})`);
+    throw new HttpError('unknown_version', `${role} "${version}" is not published (published: ${known})`);
   }
   try {
     await readVerifiedVersion(store, version, stored);
   } catch (error) {
     if (!(error instanceof HttpError)) throw error;
-    throw new UnprocessableError('unverified_version', `${role} "${version}" cannot be served: ${error.message}`);
+    throw new HttpError('unverified_version', `${role} "${version}" cannot be served: ${error.message}`);
   }
 }
 
@@ -132,7 +132,7 @@ async function append(db: Database, current: RoutingConfig | null, next: Omit<Ro
     id = result.meta.last_row_id;
   } catch (error) {
     if (isUniqueViolation(error)) {
-      throw new ConflictError('routing_conflict', 'the routing changed while this change was being checked; read it again (GET /v1/routing) and retry');
+      throw new HttpError('routing_conflict', 'the routing changed while this change was being checked; read it again (GET /v1/routing) and retry');
     }
     throw error;
   }
@@ -175,7 +175,7 @@ export async function setRouting(db: Database, bucket: VersionBucket, change: Ro
 export async function rollbackRouting(db: Database, bucket: VersionBucket, who: string): Promise<RoutingResult> {
   const current = await currentRouting(db);
   const target = current?.previousId ? await routingById(db, current.previousId) : null;
-  if (!current || !target) throw new ConflictError('nothing_to_roll_back', 'there is no earlier routing configuration to restore');
+  if (!current || !target) throw new HttpError('nothing_to_roll_back', 'there is no earlier routing configuration to restore');
   await checkConfig(db, bucket, target.split, target.shadow);
   const routing = await append(db, current, { ...target, action: 'rollback', changedBy: who });
   return { routing, previous: current };

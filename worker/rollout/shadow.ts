@@ -1,9 +1,7 @@
 import { argMax, preprocess } from '../../shared/index.ts';
 import { decodeTimed, infer, type ClassifiedImage } from '../inference/classify-images.ts';
-import { acquireModel } from '../models/cache.ts';
-import { NotFoundError, quoted } from '../errors.ts';
-import { lookUpVersion } from '../models/version-lookup.ts';
-import { failureOf, probabilityMap, recordPredictions, recordShadows, type PredictionRecord, type ShadowRecord } from '../stats/record.ts';
+import { failureOf, probabilityMap, type ShadowRecord } from '../stats/record.ts';
+import { leaseVersion } from './version-choice.ts';
 
 const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -16,10 +14,7 @@ export async function runShadow(env: Env, shadow: string, items: { id: string; c
   let lease;
   const started = Date.now();
   try {
-    // Found as the answering versions are: trusted for MODEL_RECHECK_SECONDS, not read per request.
-    const stored = await lookUpVersion(env, shadow);
-    if (!stored) throw new NotFoundError('model_not_found', `shadow version ${quoted(shadow)} is not published`);
-    lease = await acquireModel(env, stored);
+    lease = await leaseVersion(env, shadow, 'shadow');
   } catch (error) {
     const failure = failureOf(error);
     const latencyMs = Date.now() - started;
@@ -57,20 +52,4 @@ export async function runShadow(env: Env, shadow: string, items: { id: string; c
     lease.release();
   }
   return records;
-}
-
-/**
- * Everything that happens after the response is sent (under `waitUntil`): the request's
- * outcomes are written to D1, then the shadow version, if one is set and is not the version
- * that answered, runs on the answered images and its results are written too. Failures are
- * logged, never surfaced to the device.
- */
-export async function afterResponse(env: Env, records: PredictionRecord[], shadow: string | null): Promise<void> {
-  try {
-    await recordPredictions(env.DB, records);
-    const answered = records.filter((r) => r.classified && r.version !== shadow).map((r) => ({ id: r.id, classified: r.classified! }));
-    if (shadow && answered.length) await recordShadows(env.DB, await runShadow(env, shadow, answered));
-  } catch (error) {
-    console.error('recording statistics failed', error);
-  }
 }

@@ -1,6 +1,6 @@
 import { deviceBucket, pickVersion, randomBucket } from './assignment.ts';
 import type { Device } from '../devices/store.ts';
-import { BadRequestError, ForbiddenError, HttpError, NotFoundError, quoted } from '../errors.ts';
+import { HttpError, quoted } from '../errors.ts';
 import { acquireModel, type ModelLease } from '../models/cache.ts';
 import { currentRouting, type RoutingConfig } from './routing-store.ts';
 import { lookUpDefaultCandidates, lookUpVersion } from '../models/version-lookup.ts';
@@ -21,7 +21,7 @@ export interface ServedModel extends ModelLease {
 /** A refusal that still knows which version the request was meant for, for the statistics. */
 export class ServeError extends HttpError {
   constructor(inner: HttpError, readonly assigned: string, readonly route: RouteKind) {
-    super(inner.status, inner.code, inner.message);
+    super(inner.code, inner.message);
   }
 }
 
@@ -51,9 +51,13 @@ export function mayPin(device: Device, version: string): boolean {
   return device.admin || device.pins.includes('*') || device.pins.includes(version);
 }
 
-async function lease(env: Env, version: string): Promise<ModelLease> {
+/**
+ * Loads a published version by name for one use (an answer, a shadow run), found as every version
+ * is: trusted for MODEL_RECHECK_SECONDS, not read from the bucket per request.
+ */
+export async function leaseVersion(env: Env, version: string, role: 'model' | 'shadow' = 'model'): Promise<ModelLease> {
   const stored = await lookUpVersion(env, version);
-  if (!stored) throw new NotFoundError('model_not_found', `model version ${quoted(version)} is not published`);
+  if (!stored) throw new HttpError('model_not_found', `${role} version ${quoted(version)} is not published`);
   return acquireModel(env, stored);
 }
 
@@ -85,7 +89,7 @@ async function firstServing(
 }
 
 const noneServes = (failures: Map<string, HttpError>, what: string) =>
-  new HttpError(503, 'no_healthy_version', `${what}: ${[...failures].map(([version, error]) => `${version}: ${error.message}`).join('; ')}`);
+  new HttpError('no_healthy_version', `${what}: ${[...failures].map(([version, error]) => `${version}: ${error.message}`).join('; ')}`);
 
 /**
  * Chooses and loads the version that answers: a pinned one (header or query, when the token
@@ -101,10 +105,10 @@ export async function serveModel(env: Env, device: Device, pin?: string): Promis
   const shadow = routing?.shadow ?? null;
   if (pin) {
     if (!mayPin(device, pin)) {
-      throw new ForbiddenError(`this token may not choose model version ${quoted(pin)}; an admin can list it for the device (pins)`);
+      throw new HttpError('forbidden', `this token may not choose model version ${quoted(pin)}; an admin can list it for the device (pins)`);
     }
     try {
-      return { ...(await lease(env, pin)), version: pin, assigned: pin, route: 'pin', shadow };
+      return { ...(await leaseVersion(env, pin)), version: pin, assigned: pin, route: 'pin', shadow };
     } catch (error) {
       throw error instanceof HttpError && error.status !== 404 ? new ServeError(error, pin, 'pin') : error;
     }
@@ -124,7 +128,7 @@ export async function serveModel(env: Env, device: Device, pin?: string): Promis
   const bucket = routing.sticky ? await deviceBucket(routing.salt, device.name) : randomBucket();
   const assigned = pickVersion(routing.split, bucket)!;
   const next = (failed: ReadonlySet<string>) => pickVersion(routing.split, bucket, failed);
-  const found = await firstServing(next, (version) => lease(env, version), 'its share goes to the other versions of the split');
+  const found = await firstServing(next, (version) => leaseVersion(env, version), 'its share goes to the other versions of the split');
   if ('lease' in found) return { ...found.lease, version: found.version, assigned, route: 'split', shadow };
   throw new ServeError(noneServes(found.failures, 'no version of the routing split can serve'), assigned, 'split');
 }
@@ -133,7 +137,7 @@ export async function serveModel(env: Env, device: Device, pin?: string): Promis
 export function requestedPin(header: string | undefined, query: string | undefined): string | undefined {
   const fromHeader = header?.trim() || undefined;
   if (fromHeader && query && fromHeader !== query) {
-    throw new BadRequestError('conflicting_version', `X-Model-Version ${quoted(fromHeader)} and ?version=${quoted(query)} name different versions; send one`);
+    throw new HttpError('conflicting_version', `X-Model-Version ${quoted(fromHeader)} and ?version=${quoted(query)} name different versions; send one`);
   }
   return fromHeader ?? (query || undefined);
 }

@@ -1,4 +1,4 @@
-import { BadRequestError } from '../errors.ts';
+import { HttpError } from '../errors.ts';
 
 /** When a device's answers count as drifting: more than `level` of them out of domain over the last `windowSeconds`. */
 export interface DriftAlertSettings {
@@ -62,7 +62,7 @@ export function bucketSeconds(spanSeconds: number, asked?: number): number {
   if (asked !== undefined) {
     const count = Math.ceil(spanSeconds / asked);
     if (count > MAX_BUCKETS) {
-      throw new BadRequestError(
+      throw new HttpError(
         'invalid_bucket',
         `driftBucket ${asked} s makes ${count} buckets over the ${Math.ceil(spanSeconds)} s asked for; at most ${MAX_BUCKETS}: use at least ${Math.ceil(spanSeconds / MAX_BUCKETS)} s, or a later since`,
       );

@@ -1,6 +1,6 @@
 import type { Database } from '../db.ts';
 import { sameDevice, type Device } from '../devices/store.ts';
-import { ConflictError, ForbiddenError, NotFoundError, UnprocessableError, quoted } from '../errors.ts';
+import { HttpError, quoted } from '../errors.ts';
 
 interface PredictionRow {
   version: string;
@@ -32,13 +32,13 @@ export async function recordFeedback(db: Database, device: Device, id: string, l
     .prepare('SELECT version, device, top_label, probabilities FROM predictions WHERE id = ? AND status = 200')
     .bind(id)
     .first<PredictionRow>();
-  if (!prediction) throw new NotFoundError('prediction_not_found', `no classification with id ${quoted(id)} is recorded`);
+  if (!prediction) throw new HttpError('prediction_not_found', `no classification with id ${quoted(id)} is recorded`);
   if (!device.admin && !sameDevice(prediction.device, device.name)) {
-    throw new ForbiddenError(`prediction ${id} was made for another device; only that device or an admin token may confirm it`);
+    throw new HttpError('forbidden', `prediction ${id} was made for another device; only that device or an admin token may confirm it`);
   }
   const classes = Object.keys(JSON.parse(prediction.probabilities) as Record<string, number>);
   if (!classes.includes(label)) {
-    throw new UnprocessableError('unknown_label', `${quoted(label)} is not a class of model version ${prediction.version} (classes: ${classes.join(', ')})`);
+    throw new HttpError('unknown_label', `${quoted(label)} is not a class of model version ${prediction.version} (classes: ${classes.join(', ')})`);
   }
   const inserted = await db
     .prepare('INSERT INTO feedback (prediction_id, label, device, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (prediction_id) DO NOTHING')
@@ -47,7 +47,7 @@ export async function recordFeedback(db: Database, device: Device, id: string, l
   const stored = await db.prepare('SELECT label, created_at FROM feedback WHERE prediction_id = ?').bind(id).first<{ label: string; created_at: string }>();
   if (!stored) throw new Error(`feedback for ${id} was written but cannot be read back`);
   if (stored.label !== label) {
-    throw new ConflictError('feedback_conflict', `prediction ${id} was already confirmed as "${stored.label}" (at ${stored.created_at}); feedback is kept once per prediction`);
+    throw new HttpError('feedback_conflict', `prediction ${id} was already confirmed as "${stored.label}" (at ${stored.created_at}); feedback is kept once per prediction`);
   }
   const result = { id, label, version: prediction.version, predicted: prediction.top_label, correct: prediction.top_label === label, recordedAt: stored.created_at };
   return { created: Boolean(inserted.meta.changes), result };

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { benchClient, startQuietWorker, type QuietWorker } from '../../../bench/worker/http.ts';
-import { defaultModelDir } from '../../../scripts/lib/default-model.ts';
+import { defaultModelDir, readModelFolder } from '../../../trainer/export/model-folder.ts';
 import { seedLocalState } from '../../../scripts/lib/dev-server.ts';
 import { readIsolateMemory } from '../../../bench/worker/isolate-memory.ts';
 import { freePort, sampleImage } from '../../../scripts/lib/local-setup.ts';
-import { readModelDir } from '../../../scripts/lib/model-dir.ts';
 
 // The classify bench's memory figure, read from a real `wrangler dev` through its inspector.
 const state = mkdtempSync(join(tmpdir(), 'cellsense-memory-'));
@@ -16,7 +15,7 @@ let inspectorPort: number;
 let token: string;
 
 beforeAll(async () => {
-  const base = await readModelDir(defaultModelDir());
+  const base = await readModelFolder(defaultModelDir());
   token = (await seedLocalState(state, [base], 1)).devices[0];
   inspectorPort = await freePort(9500);
   worker = await startQuietWorker(await freePort(8900), ['--inspector-port', String(inspectorPort), '--persist-to', state, '--var', `MODEL_VERSION:${base.manifest.version}`]);

@@ -3,10 +3,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultModelDir } from '../../../scripts/lib/default-model.ts';
+import { defaultModelDir, readModelFolder } from '../../../trainer/export/model-folder.ts';
 import { renamedVersion, seedLocalState, startDevServer } from '../../../scripts/lib/dev-server.ts';
 import { sampleImage } from '../../../scripts/lib/local-setup.ts';
-import { readModelDir } from '../../../scripts/lib/model-dir.ts';
 import { ROOT } from '../../../scripts/lib/wrangler-cli.ts';
 
 // Node side, outside workerd: real `wrangler dev` processes on a throwaway persisted state.
@@ -27,7 +26,7 @@ async function api(url: string, token: string, method: string, path: string, bod
 }
 
 beforeAll(async () => {
-  const base = await readModelDir(defaultModelDir());
+  const base = await readModelFolder(defaultModelDir());
   versions = [base.manifest.version, `${base.manifest.version}-b`];
   tokens = await seedLocalState(state, [base, renamedVersion(base, versions[1])], 2);
   // The route CLI writes the local state directly (--local), as a lab would before `npm run dev`.

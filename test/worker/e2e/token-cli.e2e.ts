@@ -4,10 +4,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultModelDir } from '../../../scripts/lib/default-model.ts';
+import { defaultModelDir, readModelFolder } from '../../../trainer/export/model-folder.ts';
 import { seedLocalState, startDevServer, type DevServer } from '../../../scripts/lib/dev-server.ts';
 import { sampleImage } from '../../../scripts/lib/local-setup.ts';
-import { readModelDir } from '../../../scripts/lib/model-dir.ts';
 import { ROOT } from '../../../scripts/lib/wrangler-cli.ts';
 
 // `npm run token` as a lab runs it, beside a running `wrangler dev` on a throwaway state.
@@ -28,7 +27,7 @@ const classify = (bearer: string) =>
   });
 
 beforeAll(async () => {
-  await seedLocalState(state, [await readModelDir(defaultModelDir())], 0);
+  await seedLocalState(state, [await readModelFolder(defaultModelDir())], 0);
   dev = await startDevServer({ persistTo: state });
 }, 120_000);
 

@@ -6,11 +6,11 @@ import { readBatch } from '../batch-body.ts';
 import { assertImageType, MAX_BATCH_IMAGES, MAX_BODY_BYTES, mediaTypeOf, readBody } from '../body.ts';
 import { classifyImage } from '../../inference/classify-images.ts';
 import { nextTurn } from '../../clock.ts';
-import { HttpError, UnsupportedMediaTypeError, quoted } from '../../errors.ts';
+import { HttpError, quoted } from '../../errors.ts';
 import { countBatchParts } from '../rate-limit.ts';
 import { BatchSchema, ClassificationSchema, errorResponses, PinHeaderSchema, VersionQuerySchema } from '../schemas.ts';
 import { requestedPin, serveModel, ServeError, type ServedModel } from '../../rollout/version-choice.ts';
-import { recordAfterResponse } from '../../stats/queue.ts';
+import { runAfterResponse } from '../../after-response.ts';
 import { failureOf, type PredictionRecord } from '../../stats/record.ts';
 
 const binary = { schema: { type: 'string' as const, format: 'binary' } };
@@ -79,7 +79,7 @@ type Ctx = Context<AppEnv>;
 
 /** Statistics and the shadow run happen after the response is sent. */
 function afterwards(c: Ctx, records: PredictionRecord[], shadow: string | null): void {
-  recordAfterResponse(c.executionCtx, c.env, records, shadow);
+  runAfterResponse(c.executionCtx, c.env, records, shadow);
 }
 
 /** Routes the request to a version; a refusal that concerns a version is recorded against it. */
@@ -131,7 +131,7 @@ export const classifyRoutes = new OpenAPIHono<AppEnv>()
   .openapi(batchRoute, async (c) => {
     const type = mediaTypeOf(c.req.header('content-type'));
     if (type !== 'multipart/form-data') {
-      throw new UnsupportedMediaTypeError(`a batch is multipart/form-data with one image per part, not ${type ? quoted(type) : '(none)'}`);
+      throw new HttpError('unsupported_media_type', `a batch is multipart/form-data with one image per part, not ${type ? quoted(type) : '(none)'}`);
     }
     const parts = await readBatch(c.req.raw);
     await countBatchParts(c, parts.length);

@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
+import { REPORT_FILE } from '../../../shared/index.ts';
 import { requireAdmin, type AppEnv } from '../auth.ts';
-import { NotFoundError } from '../../errors.ts';
-import { REPORT_FILE } from '../../models/store.ts';
+import { HttpError } from '../../errors.ts';
 import { resolveVersion } from '../../models/loader.ts';
 import { errorResponses, VersionParamSchema } from '../schemas.ts';
 
@@ -26,7 +26,7 @@ const reportRoute = createRoute({
 export const modelReportRoutes = new OpenAPIHono<AppEnv>().openapi(reportRoute, async (c) => {
   const { version } = await resolveVersion(c.env, c.req.valid('param').version);
   const object = await c.env.MODELS.get(`${version}/${REPORT_FILE}`);
-  if (!object) throw new NotFoundError('report_not_found', `model version "${version}" was published without a ${REPORT_FILE}`);
+  if (!object) throw new HttpError('report_not_found', `model version "${version}" was published without a ${REPORT_FILE}`);
   return c.body(object.body, 200, {
     'content-type': 'text/html; charset=utf-8',
     'content-length': String(object.size),

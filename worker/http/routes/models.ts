@@ -1,11 +1,11 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
-import { parseManifest, sha256Hex } from '../../../shared/index.ts';
+import { MANIFEST_FILE, parseManifestBytes, sha256Hex } from '../../../shared/index.ts';
 import type { AppEnv } from '../auth.ts';
-import { HttpError, NotFoundError } from '../../errors.ts';
+import { HttpError } from '../../errors.ts';
 import { acquireModel, statusOf } from '../../models/cache.ts';
 import { fromStore } from '../../models/store.ts';
 import { manifestMismatch, publishedRecords, type PublishedRecord } from '../../models/registry.ts';
-import { listStoredVersions, MANIFEST_FILE, newestPublished, resolveVersion, type StoredVersion } from '../../models/loader.ts';
+import { listStoredVersions, newestPublished, resolveVersion, type StoredVersion } from '../../models/loader.ts';
 import { z } from '@hono/zod-openapi';
 import { errorResponses, ModelDetailSchema, ModelListSchema, ModelSummarySchema, VersionParamSchema } from '../schemas.ts';
 
@@ -43,7 +43,7 @@ async function summarise(env: Env, stored: StoredVersion, record: PublishedRecor
   const mismatch = manifestMismatch(stored.version, await sha256Hex(bytes), record);
   let manifest;
   try {
-    manifest = parseManifest(JSON.parse(new TextDecoder().decode(bytes)));
+    manifest = parseManifestBytes(bytes);
   } catch {
     return { ...base, status: 'invalid', reason: mismatch ?? 'manifest is invalid' };
   }
@@ -72,7 +72,7 @@ export const modelRoutes = new OpenAPIHono<AppEnv>()
       release();
       return c.json({ ...loaded.manifest, status: 'ready' as const }, 200);
     } catch (error) {
-      if (error instanceof NotFoundError || !(error instanceof HttpError)) throw error;
+      if ((error instanceof HttpError && error.status === 404) || !(error instanceof HttpError)) throw error;
       // A version that fails its check still shows its manifest, marked invalid, with why.
       const object = await c.env.MODELS.get(`${stored.version}/${MANIFEST_FILE}`);
       const manifest = (await object?.json().catch(() => null)) ?? {};

@@ -1,8 +1,8 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi';
 import { requireAdmin, type AppEnv } from '../auth.ts';
-import { BadRequestError, quoted } from '../../errors.ts';
+import { HttpError, quoted } from '../../errors.ts';
 import { recordFeedback } from '../../stats/feedback.ts';
-import { recordedSoFar } from '../../stats/queue.ts';
+import { recordedSoFar } from '../../after-response.ts';
 import { FeedbackResultSchema, FeedbackSchema, StatsQuerySchema, StatsSchema } from '../../rollout/schemas.ts';
 import { errorResponses } from '../schemas.ts';
 import { versionStats } from '../../stats/query.ts';
@@ -39,7 +39,7 @@ export const statsRoutes = new OpenAPIHono<AppEnv>()
     const { since, driftLevel, driftWindow, driftMinAnswers, driftBucket } = c.req.valid('query');
     const time = since === undefined ? null : new Date(since);
     if (time && Number.isNaN(time.getTime())) {
-      throw new BadRequestError('invalid_since', `since ${quoted(since!)} is not an ISO 8601 time; use e.g. 2026-05-01T00:00:00Z`);
+      throw new HttpError('invalid_since', `since ${quoted(since!)} is not an ISO 8601 time; use e.g. 2026-05-01T00:00:00Z`);
     }
     const from = time ? time.toISOString() : null;
     const alert = driftAlertSettings(c.env, { level: driftLevel, windowSeconds: driftWindow, minAnswers: driftMinAnswers });

@@ -1,7 +1,7 @@
 // @ts-check
 // Numbers as the training report writes them (trainer/report/format.ts), so a figure reads the
 // same in both: fractions as percentages with one decimal, scores such as F1 with three, sizes in
-// binary units. A missing value is a dash. test/worker/console-format.node.test.ts holds them equal.
+// binary units. A missing value is a dash. test/worker/http/console-format.node.test.ts holds them equal.
 
 /** @param {number | null | undefined} x */
 const missing = (x) => x === null || x === undefined || !Number.isFinite(x);

@@ -1,0 +1,67 @@
+import { describe, expect, it } from 'vitest';
+import { augmentFor, augmentInto, defaultAugment, dihedralMaps, noAugment, type AugmentOptions } from '../../../trainer/data/augment.ts';
+import { Rng } from '../../../trainer/data/rng.ts';
+
+const size = 32;
+
+/** A purple disc of `radius` pixels on a pale square, as the cell crop shows a cell. */
+function disc(radius: number): Uint8Array {
+  const rgb = new Uint8Array(size * size * 3);
+  const c = (size - 1) / 2;
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) rgb.set((x - c) ** 2 + (y - c) ** 2 <= radius ** 2 ? [110, 55, 185] : [225, 195, 205], (y * size + x) * 3);
+  }
+  return rgb;
+}
+
+const purplePixels = (rgb: Uint8Array) => {
+  let n = 0;
+  for (let i = 0; i < rgb.length; i += 3) if (rgb[i + 2] - rgb[i + 1] > 60) n++;
+  return n;
+};
+
+const geometryOnly = (zoom: number, rotate: boolean): AugmentOptions => ({ ...noAugment, zoom, rotate });
+
+describe('augmentInto: zoom and any-angle turns', () => {
+  it('leaves the image as it is with no augmentation', () => {
+    const rgb = disc(8), out = new Uint8Array(rgb.length);
+    augmentInto(rgb, out, dihedralMaps(size), noAugment, new Rng(1));
+    expect(out).toEqual(rgb);
+  });
+
+  it('draws the cell larger and smaller, never past 1 + zoom either way', () => {
+    const rgb = disc(8), out = new Uint8Array(rgb.length), rng = new Rng(3), maps = dihedralMaps(size);
+    const base = purplePixels(rgb);
+    const ratios: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      augmentInto(rgb, out, maps, geometryOnly(0.2, false), rng);
+      ratios.push(Math.sqrt(purplePixels(out) / base));
+    }
+    expect(Math.min(...ratios)).toBeLessThan(0.9);
+    expect(Math.max(...ratios)).toBeGreaterThan(1.1);
+    expect(Math.min(...ratios)).toBeGreaterThan(1 / 1.2 - 0.06);
+    expect(Math.max(...ratios)).toBeLessThan(1.2 + 0.06);
+  });
+
+  it('turns by any angle, keeping a centred cell whole and repeating the edge past the frame', () => {
+    // A bar through the centre: its purple area is kept by any turn (within resampling), its angle is not.
+    const rgb = disc(0);
+    for (let y = 14; y < 18; y++) for (let x = 4; x < 28; x++) rgb.set([110, 55, 185], (y * size + x) * 3);
+    const out = new Uint8Array(rgb.length), rng = new Rng(5), maps = dihedralMaps(size);
+    const base = purplePixels(rgb);
+    let changed = 0;
+    for (let i = 0; i < 50; i++) {
+      augmentInto(rgb, out, maps, geometryOnly(0, true), rng);
+      expect(Math.abs(purplePixels(out) - base) / base).toBeLessThan(0.2);
+      // The corners hold the smear colour, repeated from the edge, never black.
+      expect([out[0], out[1], out[2]]).toEqual([225, 195, 205]);
+      if (out.some((v, k) => v !== rgb[k])) changed++;
+    }
+    expect(changed).toBeGreaterThan(45);
+  });
+
+  it('is the recipe\'s choice: off, or the defaults with its zoom and turns', () => {
+    expect(augmentFor({ augment: false, zoom: 0.3, rotate: true })).toEqual(noAugment);
+    expect(augmentFor({ augment: true, zoom: 0, rotate: false })).toEqual({ ...defaultAugment, zoom: 0, rotate: false });
+  });
+});

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { accuracyCoverage, calibrate, chooseThreshold, fitTemperature, negativeLogLikelihood, reliability } from '../../../trainer/evaluation/calibration.ts';
+import { Rng } from '../../../trainer/data/rng.ts';
+
+/** An over-confident 3-class model: right 80% of the time but always ~99% sure. */
+function overconfident(n: number, seed = 1) {
+  const rng = new Rng(seed);
+  const probabilities: number[] = [];
+  const labels: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const label = rng.int(3);
+    const predicted = rng.next() < 0.8 ? label : (label + 1 + rng.int(2)) % 3;
+    const top = 0.97 + 0.029 * rng.next();
+    const row = [0, 1, 2].map((c) => (c === predicted ? top : (1 - top) / 2));
+    probabilities.push(...row);
+    labels.push(label);
+  }
+  return { probabilities, labels, classCount: 3 };
+}
+
+describe('temperature scaling', () => {
+  const scored = overconfident(2000);
+
+  it('softens an over-confident model and lowers NLL and ECE', () => {
+    const t = fitTemperature(scored);
+    expect(t).toBeGreaterThan(1.5);
+    expect(negativeLogLikelihood(scored, t)).toBeLessThan(negativeLogLikelihood(scored, 1));
+    expect(reliability(scored, t).ece).toBeLessThan(reliability(scored, 1).ece / 3);
+  });
+
+  it('measures the ECE of the raw model as the gap between confidence and accuracy', () => {
+    const { ece, bins } = reliability(scored, 1, 15);
+    expect(ece).toBeGreaterThan(0.15);
+    expect(ece).toBeLessThan(0.22);
+    expect(bins).toHaveLength(15);
+    expect(bins.reduce((n, b) => n + b.count, 0)).toBe(2000);
+  });
+});
+
+describe('accuracy-coverage and the review threshold', () => {
+  // Confidence 0.95 down to 0.5; the five most confident right, then mostly wrong.
+  const probabilities = [0.95, 0.9, 0.85, 0.8, 0.75, 0.7, 0.65, 0.6, 0.55, 0.5].flatMap((p) => [p, 1 - p]);
+  const labels = [0, 0, 0, 0, 0, 1, 1, 1, 0, 1];
+  const scored = { probabilities, labels, classCount: 2 };
+
+  it('gives one point per distinct confidence, coverage rising as accuracy falls', () => {
+    const curve = accuracyCoverage(scored);
+    expect(curve.map((p) => p.coverage)).toEqual([0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1]);
+    expect(curve[4]).toEqual({ threshold: 0.75, coverage: 0.5, accuracy: 1 });
+    expect(curve[9].accuracy).toBeCloseTo(0.6, 10); // 0.55 is right too; 0.5/0.5 ties go to class 0
+  });
+
+  it.each([
+    [0.97, 0.4, 0.75, 0.5, true],
+    [0.97, 0.9, 0.75, 0.5, false],
+    [0.5, 0.9, 0, 1, true],
+  ])('target %d, min coverage %d: threshold %d, coverage %d, met %s', (targetAccuracy, minCoverage, threshold, coverage, met) => {
+    const chosen = chooseThreshold(accuracyCoverage(scored), { targetAccuracy, minCoverage });
+    expect([chosen.threshold, chosen.coverage, chosen.met]).toEqual([threshold, coverage, met]);
+  });
+
+  it('flags every answer when no threshold reaches the target accuracy', () => {
+    // The most confident answer is already wrong: no share of the cells is 97% right.
+    const wrongFirst = { probabilities: [0.9, 0.1, 0.8, 0.2, 0.7, 0.3], labels: [1, 0, 0], classCount: 2 };
+    expect(chooseThreshold(accuracyCoverage(wrongFirst), { targetAccuracy: 0.97, minCoverage: 0.9 })).toEqual({ threshold: 1, coverage: 0, accuracy: 0, met: false });
+  });
+
+  it('calibrate reports before/after ECE and a threshold the review rule honours', () => {
+    const c = calibrate(overconfident(500, 3), 'none', { targetAccuracy: 0.97, minCoverage: 0.9 });
+    expect(c.eceAfter).toBeLessThan(c.eceBefore);
+    expect(c.binsAfter).toHaveLength(15);
+    expect(c.met).toBe(false); // an 80% model cannot keep 90% of cells at 97%
+  });
+});
