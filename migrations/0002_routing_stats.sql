@@ -1,4 +1,4 @@
--- Issue 5: routing between model versions, per-version statistics and feedback.
+-- Routing between model versions, per-version statistics and feedback.
 
 -- Versions a device may pin with X-Model-Version (JSON array of names; ["*"] = any). Admins may pin any.
 ALTER TABLE devices ADD COLUMN pins TEXT NOT NULL DEFAULT '[]';

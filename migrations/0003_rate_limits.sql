@@ -1,4 +1,4 @@
--- Issue 8: fixed-window request counters, one row per (bucket, window). A bucket is
+-- Fixed-window request counters, one row per (bucket, window). A bucket is
 -- "device:<name>" or "admin:<name>"; rows of past windows are deleted as new ones start.
 CREATE TABLE rate_limits (
   bucket       TEXT NOT NULL,

@@ -26,7 +26,7 @@ export const preprocessingSchema = z.discriminatedUnion('version', [
   z.object({ version: z.literal(3), ...preprocessingFields, crop: z.enum(['full', 'stain', 'cell']), jpegScale, cellScale: z.number().gt(0).lte(64) }),
 ]);
 
-export const classMetricsSchema = z.object({
+const classMetricsSchema = z.object({
   precision: z.number(),
   recall: z.number(),
   f1: z.number(),

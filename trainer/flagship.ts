@@ -19,7 +19,7 @@ import { recordedCommand } from './shell-quote.ts';
  * The recipe. Folds and the validation split are grouped by content (the file names of TRAIN
  * do not identify the source photo), so its figures are those of new cells.
  */
-export const flagshipRecipe = [
+const flagshipRecipe = [
   '--arch', 'compact', '--crop', 'cell',
   '--epochs', '25', '--patience', '25', '--schedule', 'cosine', '--learning-rate', '0.002',
   '--per-class', '500', '--label-smoothing', '0.05', '--tta', 'none', '--seed', '42',

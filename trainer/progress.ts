@@ -1,7 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { EpochRecord } from './report/types.ts';
 
-export type ProgressMode = 'bar' | 'lines' | 'quiet';
+type ProgressMode = 'bar' | 'lines' | 'quiet';
 
 /** A bar per epoch on a terminal, one line per epoch otherwise, nothing with --quiet. */
 export function progressMode(quiet: boolean, stream: NodeJS.WriteStream = process.stderr): ProgressMode {

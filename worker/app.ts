@@ -33,7 +33,7 @@ export function buildApp() {
     },
   });
 
-  // Issue 8: outermost, so errors, 404s and refusals carry the request id and the headers too.
+  // Outermost, so errors, 404s and refusals carry the request id and the headers too.
   app.use('*', requestId, securityHeaders, corsFromConfig);
   // Before auth, so `total` is the Worker's whole share of a classify: a device (or the bench) can
   // tell it from the network's.
@@ -45,7 +45,7 @@ export function buildApp() {
   app.route('/', deviceRoutes);
   app.route('/', routingRoutes);
   app.route('/', statsRoutes);
-  // Issue 9: the lab console and the two admin routes it needs beyond issues 4-5.
+  // The lab console's pages and the two admin routes only it needs.
   app.route('/', modelReportRoutes);
   app.route('/', deviceListRoutes);
   app.route('/', consoleRoutes);

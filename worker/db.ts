@@ -2,7 +2,7 @@
  * The part of D1 the Worker uses, so the Node scripts can pass wrangler's platform proxy of
  * the same local database (`D1Database` satisfies it).
  */
-export interface Statement {
+interface Statement {
   bind(...values: unknown[]): Statement;
   run(): Promise<{ meta: { changes?: number; last_row_id?: number } }>;
   first<T>(): Promise<T | null>;

@@ -1,5 +1,5 @@
 /** Every error code the API answers with, and the HTTP status it goes with. */
-export const ERROR_STATUS = {
+const ERROR_STATUS = {
   invalid_request: 400,
   invalid_json: 400,
   invalid_image: 400,
@@ -45,7 +45,7 @@ export const ERROR_STATUS = {
   store_unavailable: 503,
 } as const;
 
-export type ErrorCode = keyof typeof ERROR_STATUS;
+type ErrorCode = keyof typeof ERROR_STATUS;
 
 /**
  * An error the API reports to clients: a stable `code` and the status the code table gives it.

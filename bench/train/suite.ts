@@ -6,10 +6,10 @@ import { cpuLoopMs, formatCpuLoop, type CpuLoopMs } from './cpu-speed.ts';
 import { runTorchBaseline, type TorchRow } from './torch-baseline.ts';
 import { runTrainBench, type SkippedBackend, type TrainBenchOptions, type TrainBenchRow } from './train-bench.ts';
 
-/** Issue 7's must-hold: project/PyTorch training throughput at least this, per architecture. */
-export const ratioTargets: Record<string, number> = { tutorial: 1.0, compact: 0.7 };
+/** The training target: project/PyTorch throughput at least this, per architecture. */
+const ratioTargets: Record<string, number> = { tutorial: 1.0, compact: 0.7 };
 
-export interface TrainSuiteOptions extends TrainBenchOptions {
+interface TrainSuiteOptions extends TrainBenchOptions {
   /** Rounds of project and PyTorch measurements, interleaved; each figure is its best round. */
   rounds: number;
   torch: boolean;
@@ -17,7 +17,7 @@ export interface TrainSuiteOptions extends TrainBenchOptions {
   epochData: string | null;
 }
 
-export interface Ratio {
+interface Ratio {
   arch: string;
   inputSize: number;
   /** The project's default training setup: wasm with its default replicas. */

@@ -15,9 +15,9 @@ export interface TorchRow extends Omit<TrainBenchRow, 'workers'> {
   freedMemoryKept?: boolean;
 }
 
-export type TorchBaseline = { rows: TorchRow[] } | { skipped: string };
+type TorchBaseline = { rows: TorchRow[] } | { skipped: string };
 
-export interface TorchBaselineOptions {
+interface TorchBaselineOptions {
   archs: { arch: string; inputSize: number }[];
   batch: number;
   steps: number;

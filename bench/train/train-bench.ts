@@ -56,7 +56,7 @@ export interface TrainBenchOptions {
   log?: (line: string) => void;
 }
 
-export const cpuSkipReason = 'pure-JavaScript cpu backend trains at ~0.5 images/s (a batch of 32 takes a minute); run it with --backends cpu --steps 1';
+const cpuSkipReason = 'pure-JavaScript cpu backend trains at ~0.5 images/s (a batch of 32 takes a minute); run it with --backends cpu --steps 1';
 
 /** Two untimed runs, then runs until `seconds` have passed: ms per run over those, or undefined. */
 async function warmUp(seconds: number, fn: () => Promise<void>): Promise<number | undefined> {

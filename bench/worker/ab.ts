@@ -8,7 +8,7 @@ import { renamedVersion, seedLocalState } from '../../scripts/lib/dev-server.ts'
 import { freePort, sampleImage } from '../../scripts/lib/local-setup.ts';
 import { benchmarkVars } from '../../scripts/lib/wrangler-cli.ts';
 
-export interface AbBenchOptions {
+interface AbBenchOptions {
   /** Timed classify requests per configuration, sequential. Default 200. */
   requests?: number;
   /** The configurations alternate this many times, so drift hits both alike. Default 4. */
@@ -22,9 +22,9 @@ export interface AbBenchOptions {
   log?: (line: string) => void;
 }
 
-export type LatencyPercentiles = Percentiles;
+type LatencyPercentiles = Percentiles;
 
-export interface AbBenchResult {
+interface AbBenchResult {
   model: string;
   requests: number;
   single: { config: string; classifyMs: LatencyPercentiles };
@@ -135,7 +135,7 @@ export async function runAbBench(options: AbBenchOptions = {}): Promise<AbBenchR
 }
 
 /** The result as a Markdown table. */
-export function formatAbBench(r: AbBenchResult): string {
+function formatAbBench(r: AbBenchResult): string {
   const ms = (p: LatencyPercentiles) => `${p.p50.toFixed(1)} / ${p.p95.toFixed(1)} / ${p.p99.toFixed(1)} ms`;
   const mib = (bytes: number | null) => (bytes === null ? 'n/a' : `${(bytes / 1048576).toFixed(2)} MiB`);
   const answered = Object.entries(r.ab.answeredBy).map(([v, n]) => `${v} ${n}`).join(', ');

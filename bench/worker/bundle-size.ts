@@ -1,6 +1,6 @@
 import { runWrangler } from '../../scripts/lib/wrangler-cli.ts';
 
-export interface BundleSize {
+interface BundleSize {
   totalKiB: number;
   gzipKiB: number;
 }

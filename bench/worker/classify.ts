@@ -11,7 +11,7 @@ import { seedLocalState } from '../../scripts/lib/dev-server.ts';
 import { freePort, sampleImage } from '../../scripts/lib/local-setup.ts';
 import { benchmarkVars } from '../../scripts/lib/wrangler-cli.ts';
 
-export interface ClassifyBenchOptions {
+interface ClassifyBenchOptions {
   /** Timed classify requests (and as many /healthz), sequential, alternating. Default 500 (p99 is then the 5th slowest, not the 2nd). */
   requests?: number;
   /** Untimed classify requests after the cold one, so the JIT has settled. Default 50. */
@@ -172,7 +172,7 @@ export async function runClassifyBench(options: ClassifyBenchOptions = {}): Prom
 }
 
 /** Mean milliseconds of a classify request, by phase; the four add up to the mean latency seen by the client. */
-export interface PhaseSplit {
+interface PhaseSplit {
   decode: number;
   preprocess: number;
   infer: number;
@@ -203,8 +203,8 @@ function formatPhases(p: PhaseSplit): string {
   return `${[p.decode, p.preprocess, p.infer].map((v) => v.toFixed(2)).join(' / ')} ms, rest ${p.rest.toFixed(2)} ms`;
 }
 
-/** Issue 7's serving targets: classify p50 / healthz p50, classify p99 / p50, cold first classify ms. */
-export const CLASSIFY_TARGETS = { ratio: 3, tail: 2, coldMs: 150 } as const;
+/** The serving targets: classify p50 / healthz p50, classify p99 / p50, cold first classify ms. */
+const CLASSIFY_TARGETS = { ratio: 3, tail: 2, coldMs: 150 } as const;
 
 /** The figure as printed and the target's verdict on that printed figure, so the two never disagree. */
 const judged = (value: number, digits: number, most: number, unit: 'x' | ' ms') => {

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { spawnDevProcess } from '../../scripts/lib/dev-server.ts';
 import { WORKER_NAME } from '../../scripts/lib/wrangler-cli.ts';
 
-export interface TimedResponse {
+interface TimedResponse {
   status: number;
   body: string;
   ms: number;

@@ -17,7 +17,7 @@ export interface DevServer {
 }
 
 /** A running `wrangler dev` process group, its output gathered. */
-export interface DevProcess {
+interface DevProcess {
   output(): string;
   exited(): boolean;
   /** Stops the process group and waits until wrangler has exited. */

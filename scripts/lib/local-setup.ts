@@ -9,7 +9,7 @@ import { d1Registry } from '../../worker/models/registry.ts';
 import { isPublished, publishVersion } from './publish-core.ts';
 import { ROOT } from './wrangler-cli.ts';
 
-export interface LocalSetup {
+interface LocalSetup {
   name: string;
   version: string;
   token: string;

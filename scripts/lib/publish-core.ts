@@ -14,7 +14,7 @@ export interface PublishTarget {
   registry: ManifestRegistry;
 }
 
-export interface PublishOptions {
+interface PublishOptions {
   /** Called after each file is uploaded and verified. */
   onFile?: (path: string, bytes: number) => void;
 }

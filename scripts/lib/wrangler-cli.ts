@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WRANGLER_CONFIG = join(ROOT, 'wrangler.toml');
-export const WRANGLER_BIN = join(ROOT, 'node_modules/.bin/wrangler');
+const WRANGLER_BIN = join(ROOT, 'node_modules/.bin/wrangler');
 /** The bucket named in wrangler.toml, for `wrangler r2 object` commands. */
 export const BUCKET_NAME = 'cellsense-models';
 /** The Worker's name in wrangler.toml (its dev-registry entry). */
@@ -20,7 +20,7 @@ export const WORKER_NAME = 'cellsense';
  */
 export const benchmarkVars = ['--var', 'RATE_LIMIT_DEVICE_REQUESTS:100000000', '--var', 'RATE_LIMIT_ADMIN_REQUESTS:100000000'];
 
-export const wranglerEnv = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
+const wranglerEnv = { ...process.env, CI: 'true', WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false' };
 
 /**
  * Commands that talk to Cloudflare fail at once, with what to set, when there are no

@@ -3,7 +3,7 @@
 # fused multiply-add: clang 16 or newer, `apt-get install clang-16 lld-16` on Debian 12) from
 # kernels.c, and checks that neither module owns memory: they run inside tfjs's heap, so data or
 # a stack would clobber it. The committed modules come from clang 16 (CLANG=clang-16); clang 14
-# (Debian 12's default) builds a different kernels.wasm that passes the same tests (2026-12-05).
+# (Debian 12's default) builds a different kernels.wasm that passes the same tests.
 set -euo pipefail
 cd "$(dirname "$0")"
 clang=${CLANG:-clang}

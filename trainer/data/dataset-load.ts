@@ -31,7 +31,7 @@ export interface LoadedImage {
   domain: number[];
 }
 
-export interface SkippedFile {
+interface SkippedFile {
   path: string;
   reason: string;
 }
@@ -45,7 +45,7 @@ export interface LoadedDataset {
   fingerprint: string;
 }
 
-export interface LoadOptions {
+interface LoadOptions {
   cacheDir: string;
   concurrency?: number;
   onProgress?: (done: number, total: number, fromCache: number) => void;

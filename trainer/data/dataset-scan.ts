@@ -3,9 +3,9 @@ import path from 'node:path';
 import { DatasetError } from '../errors.ts';
 
 /** File types the trainer decodes; anything else in a class folder is ignored. */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp']);
 
-export interface ScannedFile {
+interface ScannedFile {
   /** Path relative to the dataset root, with `/` separators, e.g. `MONOCYTE/_3_120.jpeg`. */
   path: string;
   label: number;

@@ -1,6 +1,6 @@
 import { Rng } from './rng.ts';
 
-export interface EpochPlanOptions {
+interface EpochPlanOptions {
   /**
    * Images drawn per class each epoch, spread evenly over the class's source groups; 0 uses
    * every image once. Copies of one photo teach little after the first few, so drawing a few

@@ -12,14 +12,14 @@ import type { Reporter } from '../progress.ts';
 import { predictionsCsv, reviewSummary, type PredictionRow, type ReviewSummary } from './review-summary.ts';
 import { readModelFolder } from '../export/model-folder.ts';
 
-export interface EvaluateOptions {
+interface EvaluateOptions {
   model: string;
   data: string;
   backend: BackendChoice;
   cacheDir: string;
 }
 
-export interface EvaluateResult {
+interface EvaluateResult {
   evaluation: Evaluation;
   /** Expected calibration error (15 bins) of the probabilities as served. */
   ece: number;

@@ -3,7 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Example } from '../data/batches.ts';
 import { predictServed } from '../training/forward.ts';
 
-export interface ScoredEvaluation {
+interface ScoredEvaluation {
   evaluation: Evaluation;
   /** Flat n x classes probabilities, in example order. */
   probabilities: Float32Array;

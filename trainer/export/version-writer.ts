@@ -15,7 +15,7 @@ export async function assertVersionFree(dir: string): Promise<void> {
 }
 
 /** Size and sha256 of each named file in `dir`, for the manifest's `files`. */
-export async function describeFiles(dir: string, names: string[]): Promise<FileEntry[]> {
+async function describeFiles(dir: string, names: string[]): Promise<FileEntry[]> {
   return Promise.all(
     names.map(async (name) => {
       const bytes = await readFile(path.join(dir, name));

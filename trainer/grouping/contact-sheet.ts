@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { html, raw, type Raw } from '../report/escape.ts';
 import type { ApartPair } from './content.ts';
 
-export interface SheetData {
+interface SheetData {
   root: string;
   method: string;
   classes: string[];

@@ -5,7 +5,7 @@ import { compactIds } from './pattern.ts';
 /** Names the method in manifests, reports and `npm run groups --json`. */
 export const CONTENT_METHOD = 'content: polar brightness spectrum round the stained cell + colour statistics, average linkage';
 
-export interface ContentGroupingOptions {
+interface ContentGroupingOptions {
   /** Cut height of the dendrogram, in the units of distance.ts. */
   threshold: number;
   /** Weight of colour against shape in the distance. */

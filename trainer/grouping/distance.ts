@@ -48,7 +48,7 @@ export function spectrumEnergy(d: Float32Array): number {
   return e;
 }
 
-export interface DistanceMatrixOptions {
+interface DistanceMatrixOptions {
   /** Weight of the colour distance (in units of its median over all pairs) against 1 - shape similarity. */
   colourWeight: number;
   onRow?: (done: number, total: number) => void;

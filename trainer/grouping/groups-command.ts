@@ -9,7 +9,7 @@ import { cachedContentGroups } from '../data/grouped-dataset.ts';
 import { CONTENT_METHOD } from './content.ts';
 import { renderContactSheet } from './contact-sheet.ts';
 
-export interface GroupsOptions {
+interface GroupsOptions {
   data: string;
   threshold: number;
   cacheDir: string;
@@ -17,7 +17,7 @@ export interface GroupsOptions {
   sheet?: string;
 }
 
-export interface GroupsSummary {
+interface GroupsSummary {
   method: string;
   threshold: number;
   classes: Record<string, { images: number; groups: number; sizes: number[] }>;

@@ -1,5 +1,5 @@
 /** One merge of average-linkage clustering: clusters represented by items `a` and `b`. */
-export interface Merge {
+interface Merge {
   a: number;
   b: number;
   height: number;

@@ -33,7 +33,7 @@ export const projectKernels: KernelConfig[] = [
   batchNormTrainConfig, batchNormTrainGradConfig, batchNormReluPoolTrainConfig, batchNormReluPoolTrainGradConfig, reluGradConfig, adamUpdateConfig,
 ];
 
-export interface WasmTrainingKernelsOptions {
+interface WasmTrainingKernelsOptions {
   /** Also replace wasm's slow kernels (default true); false registers only the missing ones, for comparison. */
   replace?: boolean;
 }

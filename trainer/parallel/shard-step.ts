@@ -29,7 +29,7 @@ export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
   return model.weights.filter((w) => w.trainable).map((w) => w.read() as tf.Variable);
 }
 
-export interface ShardResult {
+interface ShardResult {
   /** Gradient of each trainable variable (trainableVariables order); the caller disposes them. */
   grads: tf.Tensor[];
   /** Sum of this shard's per-example losses, and how many of its examples were classified right. */

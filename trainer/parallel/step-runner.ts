@@ -2,7 +2,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { predictServed } from '../training/forward.ts';
 import { DataParallelTrainer, type DataParallelOptions, type PredictExamples, type TrainStep } from './data-parallel.ts';
 
-export interface StepRunner {
+interface StepRunner {
   step: TrainStep;
   /** Validation over the same replicas (the main thread's predictServed for one). */
   predict: PredictExamples;

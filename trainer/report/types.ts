@@ -23,7 +23,7 @@ export interface Mistake {
   thumbnailPng: Uint8Array;
 }
 
-export interface DatasetSummary {
+interface DatasetSummary {
   /** The dataset folder as given on the command line. */
   root: string;
   classes: string[];

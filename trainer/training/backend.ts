@@ -7,7 +7,7 @@ import { FlagError, UserError } from '../errors.ts';
 export const backendChoices = ['auto', 'wasm', 'node', 'cpu'] as const;
 export type BackendChoice = (typeof backendChoices)[number];
 
-export interface BackendInfo {
+interface BackendInfo {
   /** tfjs backend name in use: `tensorflow` (tfjs-node), `wasm` or `cpu`. */
   name: string;
   /** Why this one, for the log and the manifest. */

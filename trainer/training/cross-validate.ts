@@ -35,7 +35,7 @@ export interface FoldResult {
 }
 
 /** Predictions of images by a model that never saw their group: n labels, n x k probabilities. */
-export interface OutOfFold {
+interface OutOfFold {
   labels: number[];
   probabilities: number[];
 }

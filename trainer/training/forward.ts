@@ -4,7 +4,7 @@ import { compileForward, type InferencePolicy, type PreprocessingParams } from '
 import { predictAll, type Example } from '../data/batches.ts';
 
 /** A model's inference pass, as `predictAll` and `evaluateModel` run it. */
-export interface ServingForward {
+interface ServingForward {
   predict(x: tf.Tensor): tf.Tensor;
   /** `plan`: the Worker's folded forward pass; `layers`: tfjs-layers' `predict`, for a model the plan does not take. */
   kind: 'plan' | 'layers';

@@ -41,7 +41,7 @@ export interface LoopOptions {
   onEpochEnd?: (record: EpochRecord) => void;
 }
 
-export interface LoopResult {
+interface LoopResult {
   history: EpochRecord[];
   /** 1-based epoch whose weights the model now holds. */
   bestEpoch: number;

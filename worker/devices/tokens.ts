@@ -6,7 +6,7 @@ export const DEVICE_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 /** `cs_<id>_<secret>`: the id finds the stored row, the whole token is hashed and compared. */
 const TOKEN_PATTERN = /^cs_([0-9a-f]{16})_([A-Za-z0-9_-]{43})$/;
 
-export interface IssuedToken {
+interface IssuedToken {
   tokenId: string;
   token: string;
   tokenHash: string;

@@ -11,7 +11,7 @@ import { readImageHeader } from '../inference/image-header.ts';
 export const MAX_BATCH_PIXELS = 8 * 1024 * 1024;
 
 /** One part of a batch, in request order: its bytes to classify, or why it cannot be. */
-export interface BatchPart {
+interface BatchPart {
   index: number;
   filename: string | null;
   bytes?: Uint8Array;

@@ -8,7 +8,7 @@ export const MAX_BATCH_BODY_BYTES = 32 * 1024 * 1024;
 export const MAX_BATCH_IMAGES = 32;
 
 /** Content types a device may send an image as; the bytes' own signature picks the decoder. */
-export const IMAGE_TYPES = ['image/jpeg', 'image/jpg', 'image/png', 'image/webp'] as const;
+const IMAGE_TYPES = ['image/jpeg', 'image/jpg', 'image/png', 'image/webp'] as const;
 
 /** `type/subtype` of a Content-Type header, lower case, parameters dropped. */
 export function mediaTypeOf(header: string | null | undefined): string {

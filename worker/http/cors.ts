@@ -3,7 +3,7 @@ import { cors } from 'hono/cors';
 import type { MiddlewareHandler } from 'hono';
 
 /** Origins allowed by `CORS_ORIGINS` (comma or space separated, exact `scheme://host[:port]`). */
-export function corsOrigins(value: string | undefined): string[] {
+function corsOrigins(value: string | undefined): string[] {
   return (value ?? '').split(/[\s,]+/).filter((origin) => /^https?:\/\/[^/\s]+$/.test(origin));
 }
 

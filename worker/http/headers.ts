@@ -1,15 +1,14 @@
 import type { Context } from 'hono';
 
 /**
- * The response's headers, ready to change: a response passed through from a binding (ASSETS, R2)
- * may have immutable headers, so it is copied first.
+ * Changes the response's headers. A response passed through from a binding (ASSETS, R2) may have
+ * immutable headers, which refuse the first change: it is then copied and `edit` runs on the copy.
  */
-export function mutableHeaders(c: Context): Headers {
+export function editHeaders(c: Context, edit: (headers: Headers) => void): void {
   try {
-    c.res.headers.set('x-probe', '');
-    c.res.headers.delete('x-probe');
+    edit(c.res.headers);
   } catch {
     c.res = new Response(c.res.body, c.res);
+    edit(c.res.headers);
   }
-  return c.res.headers;
 }

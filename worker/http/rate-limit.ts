@@ -7,7 +7,7 @@ import { HttpError } from '../errors.ts';
 /** Routes that need an admin token: counted in their own bucket, against their own limit. */
 const ADMIN_ROUTE = /^\/v1\/(devices|routing|stats)(\/|$)|^\/v1\/models\/[^/]+\/report$/;
 
-export interface RateLimitOptions {
+interface RateLimitOptions {
   /** Requests a device token may make to device routes per window. */
   deviceLimit: number;
   /** Requests a token may make to admin routes per window. */
@@ -23,7 +23,7 @@ function positive(value: string | undefined, fallback: number): number {
 }
 
 /** The limits from wrangler.toml vars; a missing or malformed value keeps its default. */
-export function rateLimitOptions(env: Env): RateLimitOptions {
+function rateLimitOptions(env: Env): RateLimitOptions {
   return {
     deviceLimit: positive(env.RATE_LIMIT_DEVICE_REQUESTS, DEFAULTS.deviceLimit),
     adminLimit: positive(env.RATE_LIMIT_ADMIN_REQUESTS, DEFAULTS.adminLimit),

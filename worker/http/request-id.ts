@@ -1,6 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { createMiddleware } from 'hono/factory';
-import { mutableHeaders } from './headers.ts';
+import { editHeaders } from './headers.ts';
 
 // A caller's own id is kept (a device can then find its request in our logs) only when it is
 // short and plain, so it cannot inject text into log lines or headers.
@@ -9,11 +9,6 @@ const CALLER_ID = /^[A-Za-z0-9._:-]{8,128}$/;
 // Follows the request into everything it starts, waitUntil work included (statistics, shadow
 // runs), so their log lines carry the id too. Needs only the `nodejs_als` flag, not nodejs_compat.
 const current = new AsyncLocalStorage<string>();
-
-/** The id of the request being handled, if any. */
-export function currentRequestId(): string | undefined {
-  return current.getStore();
-}
 
 const LEVELS = ['log', 'info', 'warn', 'error', 'debug'] as const;
 let tagged = false;
@@ -37,5 +32,5 @@ export const requestId = createMiddleware(async (c, next) => {
   const offered = c.req.header('x-request-id');
   const id = offered && CALLER_ID.test(offered) ? offered : crypto.randomUUID();
   await current.run(id, next);
-  mutableHeaders(c).set('x-request-id', id);
+  editHeaders(c, (headers) => headers.set('x-request-id', id));
 });

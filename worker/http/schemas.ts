@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { REVIEW_REASONS } from '../../shared/index.ts';
 
-export const ErrorSchema = z
+const ErrorSchema = z
   .object({
     error: z.object({
       code: z.string().openapi({ description: 'stable and machine-readable; each status lists the codes it carries' }),
@@ -10,7 +10,7 @@ export const ErrorSchema = z
   })
   .openapi('Error', { example: { error: { code: 'invalid_image', message: 'the body is not a JPEG, PNG or WebP image' } } });
 
-export const PredictionSchema = z.object({ label: z.string(), probability: z.number().min(0).max(1) }).openapi('Prediction');
+const PredictionSchema = z.object({ label: z.string(), probability: z.number().min(0).max(1) }).openapi('Prediction');
 
 export const ClassificationSchema = z
   .object({
@@ -30,7 +30,7 @@ export const ClassificationSchema = z
   })
   .openapi('Classification');
 
-export const BatchItemSchema = z
+const BatchItemSchema = z
   .object({
     index: z.number().int(),
     filename: z.string().nullable(),

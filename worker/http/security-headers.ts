@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory';
-import { mutableHeaders } from './headers.ts';
+import { editHeaders } from './headers.ts';
 
 /**
  * For everything that sets no policy of its own (JSON, 204s, errors): nothing may load, frame or
@@ -17,9 +17,10 @@ const ALWAYS: Record<string, string> = {
 /** Security headers on every response; a route's own values win. */
 export const securityHeaders = createMiddleware(async (c, next) => {
   await next();
-  const headers = mutableHeaders(c);
-  for (const [name, value] of Object.entries(ALWAYS)) if (!headers.has(name)) headers.set(name, value);
-  if (!headers.has('content-security-policy')) headers.set('content-security-policy', API_CSP);
-  // API answers (classifications, device tokens, statistics) are never for shared caches.
-  if (!headers.has('cache-control') && /^application\/json/.test(headers.get('content-type') ?? '')) headers.set('cache-control', 'no-store');
+  editHeaders(c, (headers) => {
+    for (const [name, value] of Object.entries(ALWAYS)) if (!headers.has(name)) headers.set(name, value);
+    if (!headers.has('content-security-policy')) headers.set('content-security-policy', API_CSP);
+    // API answers (classifications, device tokens, statistics) are never for shared caches.
+    if (!headers.has('cache-control') && /^application\/json/.test(headers.get('content-type') ?? '')) headers.set('cache-control', 'no-store');
+  });
 });

@@ -10,7 +10,7 @@ import kernelsModule from '../../shared/kernels/kernels.wasm';
 import { kernelsOn, winogradFusedConv2D } from '../../shared/index.ts';
 import { HttpError } from '../errors.ts';
 
-export interface BackendInfo {
+interface BackendInfo {
   name: string;
   simd: boolean;
   threads: boolean;

@@ -66,7 +66,7 @@ export async function infer(input: Float32Array, loaded: Pick<LoadedModel, 'mani
 }
 
 /** The response body for probabilities in class order: every class, highest first, and the review flag with its reasons. */
-export function toClassification(manifest: Manifest, probabilities: number[], score: number | null, timing: Classification['timing']): Classification {
+function toClassification(manifest: Manifest, probabilities: number[], score: number | null, timing: Classification['timing']): Classification {
   const predictions = manifest.classes
     .map((label, i) => ({ label, probability: probabilities[i] }))
     .sort((a, b) => b.probability - a.probability);

@@ -7,7 +7,7 @@ import warmUpPhoto from '../../data/sample/LYMPHOCYTE/_0_1349.jpeg';
 
 
 /** What the isolate did before its first request. */
-export interface WarmUp {
+interface WarmUp {
   /** `done`: backend, kernels, JPEG codec, preprocessing and SHA-256 ran once; `failed`: the first request sets them up instead. */
   state: 'pending' | 'done' | 'failed';
   /** Milliseconds it took, as far as workerd's clock shows them (it moves in whole milliseconds). */

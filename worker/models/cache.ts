@@ -5,7 +5,7 @@ import { publishedRecord } from './registry.ts';
 import { loadVersion, type LoadedModel } from './loader.ts';
 
 /** Where a published version stands, as seen from this isolate. */
-export type VersionStatus = 'ready' | 'published' | 'invalid' | 'incomplete';
+type VersionStatus = 'ready' | 'published' | 'invalid' | 'incomplete';
 
 /** A loaded version held for one request; `release` lets the cache unload it again. */
 export interface ModelLease {

@@ -92,7 +92,7 @@ export async function findVersion(bucket: VersionBucket, version: string): Promi
  * A version's manifest (from `known`, what its look-up read, else read now), refused unless its
  * bytes are the ones published (D1), then parsed and checked to name the version it is filed under.
  */
-export async function readManifest(store: VersionStore, version: string, known?: StoredVersion): Promise<{ manifest: Manifest; sha256: string; etag: string }> {
+async function readManifest(store: VersionStore, version: string, known?: StoredVersion): Promise<{ manifest: Manifest; sha256: string; etag: string }> {
   const stored = known?.manifestBytes ? known : await findVersion(store.MODELS, version);
   if (!stored?.manifestBytes) throw new HttpError('model_not_found', `model version ${quoted(version)} is not published`);
   const sha256 = await assertPublishedManifest(store.DB, version, stored.manifestBytes);
@@ -109,7 +109,7 @@ export async function readManifest(store: VersionStore, version: string, known?:
 }
 
 /** One file of a version, refused unless its size and sha256 match the manifest. */
-export async function readVerified(bucket: VersionBucket, version: string, file: Manifest['files'][number]): Promise<{ bytes: Uint8Array; etag: string }> {
+async function readVerified(bucket: VersionBucket, version: string, file: Manifest['files'][number]): Promise<{ bytes: Uint8Array; etag: string }> {
   const object = await fromStore(`reading ${version}/${file.path}`, () => bucket.get(`${version}/${file.path}`));
   const read = object && new Uint8Array(await fromStore(`reading ${version}/${file.path}`, () => object.arrayBuffer()));
   try {

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { DriftQueryShape, DriftSchema } from '../stats/drift-schemas.ts';
 
-// Schemas of the rollout routes (issue 5): routing, statistics, feedback.
+// Schemas of the rollout routes: routing, statistics, feedback.
 
 export const RoutingChangeSchema = z
   .object({
@@ -12,7 +12,7 @@ export const RoutingChangeSchema = z
   })
   .openapi('RoutingChange');
 
-export const RoutingConfigSchema = z
+const RoutingConfigSchema = z
   .object({
     id: z.number().int(),
     split: z.record(z.string(), z.number().int()),
@@ -59,7 +59,7 @@ const EvaluationSchema = z
   .nullable()
   .openapi('LiveEvaluation', { description: 'from confirmed labels (POST /v1/feedback); null without feedback' });
 
-export const VersionStatsSchema = z
+const VersionStatsSchema = z
   .object({
     version: z.string(),
     requests: z.number().int().openapi({ description: 'images routed to this version (batch parts count one each)' }),

@@ -33,7 +33,7 @@ let cached: { config: RoutingConfig | null; at: number } | undefined;
  * The routing in force, read from D1 at most once per ROUTING_CACHE_SECONDS per isolate (the
  * isolate that makes a change applies it at once, see `rememberRouting`).
  */
-export async function routingInForce(env: Env): Promise<RoutingConfig | null> {
+async function routingInForce(env: Env): Promise<RoutingConfig | null> {
   const ttl = Number(env.ROUTING_CACHE_SECONDS || DEFAULT_CACHE_SECONDS) * 1000;
   if (cached && Date.now() - cached.at < ttl) return cached.config;
   const config = await currentRouting(env.DB);
@@ -47,7 +47,7 @@ export function rememberRouting(config: RoutingConfig | null): void {
 }
 
 /** Whether a device may ask for a version by name (admins always; devices when listed for it). */
-export function mayPin(device: Device, version: string): boolean {
+function mayPin(device: Device, version: string): boolean {
   return device.admin || device.pins.includes('*') || device.pins.includes(version);
 }
 

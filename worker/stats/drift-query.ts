@@ -13,7 +13,7 @@ export interface DriftFigures {
   classes: Record<string, number>;
 }
 
-export interface DriftEntry {
+interface DriftEntry {
   device: string;
   version: string;
   /** Over the alert window: more than `level` of at least `minAnswers` answers out of domain. */

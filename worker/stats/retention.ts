@@ -1,7 +1,7 @@
 import { quoted } from '../errors.ts';
 
 /** What one pruning run removed, and up to when. */
-export interface PruneResult {
+interface PruneResult {
   /** Outcomes created before this instant (ISO 8601) were due. */
   cutoff: string;
   predictions: number;
@@ -11,7 +11,7 @@ export interface PruneResult {
   complete: boolean;
 }
 
-export interface PruneOptions {
+interface PruneOptions {
   /** Predictions removed per D1 batch (with their shadow results and feedback). Default 2,000. */
   chunk?: number;
   /** Batches per run, so one run stays well inside a scheduled handler's limits. Default 100. */
@@ -19,7 +19,7 @@ export interface PruneOptions {
 }
 
 /** `OUTCOME_RETENTION_DAYS` is set but is not a whole number of days of at least 1. */
-export class RetentionConfigError extends Error {
+class RetentionConfigError extends Error {
   override name = 'RetentionConfigError';
 }
 

@@ -4,7 +4,7 @@ import { CONSOLE_CSP, REPORT_VIEWER_CSP } from '../../../worker/console/route.ts
 import { REPORT_CSP } from '../../../worker/http/routes/model-report.ts';
 import { call, fixtureVersion, jsonInit, newToken, publishFixture } from '../helpers.ts';
 
-// The lab console (issue 9): its static files through the Worker, and the two admin routes it
+// The lab console: its static files through the Worker, and the two admin routes it
 // added to the API. The browser side is test/console/console.e2e.ts.
 
 let admin: string;

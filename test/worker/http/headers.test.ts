@@ -71,7 +71,7 @@ describe('the console keeps its own policy', () => {
   it('/console/ is served with its CSP, not the API one', async () => {
     const res = await call('/console/');
     await res.arrayBuffer();
-    if (res.status === 404) return; // the console (issue 9) is not in this tree yet
+    if (res.status === 404) return; // a tree without the console
     expect(res.headers.get('content-security-policy')).not.toBe(API_CSP);
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
     expect(res.headers.get('x-request-id')).toBeTruthy();

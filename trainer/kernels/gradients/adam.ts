@@ -3,7 +3,7 @@ import { ptr, simd } from '../simd.ts';
 import { makeF32, type BackendWasm } from '../wasm-ops.ts';
 
 /** Project kernel: one Adam update of a weight tensor, all in one pass; outputs [w, m, v]. */
-export const AdamUpdate = 'CellsenseAdamUpdate';
+const AdamUpdate = 'CellsenseAdamUpdate';
 
 interface AdamAttrs {
   beta1: number;
@@ -45,7 +45,7 @@ interface AdamState {
  * arithmetic in the same float32 order; same state, so checkpoints and `getWeights` are unchanged.
  * Other backends run the base class.
  */
-export class FastAdamOptimizer extends tf.AdamOptimizer {
+class FastAdamOptimizer extends tf.AdamOptimizer {
   override applyGradients(variableGradients: Parameters<tf.AdamOptimizer['applyGradients']>[0]): void {
     if (tf.getBackend() !== 'wasm') return super.applyGradients(variableGradients);
     const state = this as unknown as AdamState;

@@ -6,7 +6,7 @@ import { ptr, simd } from '../simd.ts';
 import { makeF32, type BackendWasm } from '../wasm-ops.ts';
 
 /** Project kernel: ReLU's gradient in one pass (dx = dy where x > 0). */
-export const ReluGrad = 'CellsenseReluGrad';
+const ReluGrad = 'CellsenseReluGrad';
 
 function reluGrad({ inputs: { dy, x }, backend }: { inputs: { dy: TensorInfo; x: TensorInfo }; backend: BackendWasm }): TensorInfo {
   const dx = makeF32(backend, x.shape);

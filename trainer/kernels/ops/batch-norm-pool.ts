@@ -13,8 +13,8 @@ import { makeF32, type BackendWasm } from '../wasm-ops.ts';
  * where (x at each window's maximum and its position) are for the backward pass only.
  * Backward: [dx, dgamma, dbeta]. Statistics are summed over replicas as in batch-norm.ts.
  */
-export const BatchNormReluPoolTrain = 'CellsenseBatchNormReluPoolTrain';
-export const BatchNormReluPoolTrainGrad = 'CellsenseBatchNormReluPoolTrainGrad';
+const BatchNormReluPoolTrain = 'CellsenseBatchNormReluPoolTrain';
+const BatchNormReluPoolTrainGrad = 'CellsenseBatchNormReluPoolTrainGrad';
 
 function pooledShape(x: Info): number[] {
   const [n, h, w, c] = x.shape;

@@ -15,8 +15,8 @@ import { makeF32, type BackendWasm } from '../wasm-ops.ts';
  * With `relu`, the forward pass also applies the ReLU that follows it and the backward pass takes
  * ReLU's gradient on the way (its output, `gate`, says where): two passes over the activation fewer.
  */
-export const BatchNormTrain = 'CellsenseBatchNormTrain';
-export const BatchNormTrainGrad = 'CellsenseBatchNormTrainGrad';
+const BatchNormTrain = 'CellsenseBatchNormTrain';
+const BatchNormTrainGrad = 'CellsenseBatchNormTrainGrad';
 
 function batchNormTrain(args: { inputs: { x: Info; gamma: Info; beta: Info }; backend: BackendWasm; attrs: BatchNormAttrs }): Info[] {
   const { inputs: { x, gamma, beta }, backend, attrs: { epsilon, relu } } = args;

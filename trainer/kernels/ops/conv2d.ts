@@ -7,7 +7,7 @@ import { disposeAll, makeF32, originalKernel, padSpatial, type BackendWasm } fro
 const PAD_UP_TO_WIDTH = 16;
 
 /** Where a direct-convolution kernel reads its input: heap offset, size, and the padding still implicit. */
-export interface ConvInput {
+interface ConvInput {
   at: number;
   h: number;
   w: number;

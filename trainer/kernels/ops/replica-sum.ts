@@ -3,7 +3,7 @@
  * order, so every replica gets bitwise the same totals. Batch norm calls it for its batch statistics;
  * null (the default) means a single replica, where the local values are the totals.
  */
-export type ReplicaSum = (values: Float64Array) => void;
+type ReplicaSum = (values: Float64Array) => void;
 
 let current: ReplicaSum | null = null;
 

@@ -1,14 +1,14 @@
 import { linearScale, type Scale } from './chart-scale.ts';
 import { html, type Raw } from '../escape.ts';
 
-export interface FrameAxis {
+interface FrameAxis {
   domain: [number, number];
   ticks: number[];
   format: (v: number) => string;
   label: string;
 }
 
-export interface FrameOptions {
+interface FrameOptions {
   /** Read by screen readers and shown on hover. */
   title: string;
   width: number;
@@ -18,7 +18,7 @@ export interface FrameOptions {
   y: FrameAxis;
 }
 
-export interface Frame {
+interface Frame {
   xs: Scale;
   ys: Scale;
   /** The plot area in SVG units. */

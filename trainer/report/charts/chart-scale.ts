@@ -14,7 +14,7 @@ export function linearScale(d0: number, d1: number, r0: number, r1: number): Sca
 }
 
 /** A step of 1, 2 or 5 times a power of ten, near `span / target`. */
-export function niceStep(span: number, target: number): number {
+function niceStep(span: number, target: number): number {
   if (!(span > 0)) return 1;
   const raw = span / Math.max(1, target);
   const power = 10 ** Math.floor(Math.log10(raw));

@@ -23,7 +23,7 @@ function thin(points: [number, number][]): [number, number][] {
 }
 
 /** The y range: the curve from 10% coverage on, the target and the chosen point, on round ticks. */
-export function coverageYRange(c: CalibrationReport): { ticks: number[]; domain: [number, number] } {
+function coverageYRange(c: CalibrationReport): { ticks: number[]; domain: [number, number] } {
   const seen = c.curve.filter((p) => p.coverage >= SCALE_FROM_COVERAGE).map((p) => p.accuracy);
   const lowest = Math.min(c.targetAccuracy, c.accuracyAboveThreshold, ...seen);
   const { ticks, domain } = niceTicks(Math.max(0, lowest - 0.01), 1, 5);

@@ -10,7 +10,7 @@ const STOPS: [number, number, number][] = [
 ];
 
 /** Colour for a share in [0, 1] along the scale. */
-export function scaleColor(t: number): string {
+function scaleColor(t: number): string {
   const x = Math.min(1, Math.max(0, Number.isFinite(t) ? t : 0)) * (STOPS.length - 1);
   const i = Math.min(STOPS.length - 2, Math.floor(x));
   const f = x - i;

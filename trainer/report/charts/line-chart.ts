@@ -1,7 +1,7 @@
 import { linearScale, epochTicks, niceTicks } from './chart-scale.ts';
 import { html, raw, type Raw } from '../escape.ts';
 
-export interface Series {
+interface Series {
   label: string;
   color: string;
   /** One value per entry of `LineChartOptions.x`. */
@@ -9,7 +9,7 @@ export interface Series {
   dashed?: boolean;
 }
 
-export interface LineChartOptions {
+interface LineChartOptions {
   title: string;
   /** Epoch numbers along the x axis. */
   x: number[];

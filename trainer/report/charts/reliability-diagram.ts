@@ -3,7 +3,7 @@ import { html, type Raw } from '../escape.ts';
 import * as f from '../format.ts';
 import type { ReliabilityBin } from '../types.ts';
 
-export interface ReliabilityOptions {
+interface ReliabilityOptions {
   /** Shown above the plot, e.g. "Before: the model's own probabilities". */
   heading: string;
   ece: number;
@@ -21,7 +21,7 @@ const TICKS = [0, 0.2, 0.4, 0.6, 0.8, 1];
 const shortCount = (n: number) => (n < 1000 ? String(n) : n < 9950 ? `${(n / 1000).toFixed(1)}k` : `${Math.round(n / 1000)}k`);
 
 /** What a bin holds, in words: the hover text and the table say the same. */
-export function binText(b: ReliabilityBin): string {
+function binText(b: ReliabilityBin): string {
   const range = `${f.percent(b.lower, 1)}–${f.percent(b.upper, 1)}`;
   if (!b.count) return `Confidence ${range}: no cells`;
   return `Confidence ${range}: ${f.count(b.count)} ${b.count === 1 ? 'cell' : 'cells'}, mean confidence ${f.percent(b.confidence)}, ${f.percent(b.accuracy)} correct`;

@@ -31,7 +31,7 @@ interface DeviceRow {
 }
 
 /** Active devices (revoked rows stay in D1 for the audit trail but are not listed). */
-export async function listDevices(db: D1Database): Promise<z.infer<typeof DeviceSchema>[]> {
+async function listDevices(db: D1Database): Promise<z.infer<typeof DeviceSchema>[]> {
   const { results } = await db
     .prepare('SELECT name, admin, pins, created_at FROM devices WHERE revoked_at IS NULL ORDER BY created_at DESC, name')
     .all<DeviceRow>();
