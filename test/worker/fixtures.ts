@@ -38,8 +38,8 @@ declare module 'vitest' {
       png: string; webp: string; webpLossy: string; webpAlpha: string; wide: string; flopped: string; tiny: string; pngOf: string;
       /** 1024x1024 and 1024x1025 PNGs: at the per-image pixel limit and one row over it. */
       pixelLimit: { at: string; over: string };
-      /** 320x240 PNGs unlike the training photos: blank frames and a grayscale copy of the first sample. */
-      unlike: Record<'white' | 'black' | 'grey' | 'purple' | 'grayscale', string>;
+      /** 320x240 PNGs unlike the training photos: blank frames, a grayscale copy of the first sample, its cell magnified 2x, a landscape. */
+      unlike: Record<'white' | 'black' | 'grey' | 'purple' | 'grayscale' | 'magnified' | 'landscape', string>;
     };
   }
 }

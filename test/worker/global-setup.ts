@@ -15,10 +15,18 @@ import { recordPixelTest } from '../../trainer/export/pixel-test.ts';
 import { architectures } from '../../trainer/training/architectures.ts';
 import { defaultModelDir, readModelFolder } from '../../trainer/export/model-folder.ts';
 import { reframe } from '../trainer/training/reframe.ts';
+import { magnifyCell, otherScenes } from '../shared/other-scenes.ts';
 import { ROOT } from '../../scripts/lib/wrangler-cli.ts';
 import type { ModelFixture, SampleFixture } from './fixtures.ts';
 
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
+/** The photo's white cell magnified `zoom` times about itself, in a frame of the same size, as PNG. */
+async function magnified(photo: sharp.Sharp, zoom: number): Promise<Buffer> {
+  const { data, info } = await photo.clone().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const image = magnifyCell({ data: new Uint8Array(data), width: info.width, height: info.height, channels: 3 }, zoom);
+  return sharp(Buffer.from(image.data), { raw: { width: image.width, height: image.height, channels: 3 } }).png().toBuffer();
+}
 
 const toFixture = (dir: string, { manifest, manifestBytes, files }: Awaited<ReturnType<typeof readModelFolder>>): ModelFixture => ({
   dir,
@@ -119,9 +127,12 @@ export default async function setup(project: TestProject) {
   const tiny = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#8060a0' } }).png().toBuffer();
   // Photos unlike any training photo, which the domain check must flag.
   const frame = (background: string) => sharp({ create: { width: 320, height: 240, channels: 3, background } }).png().toBuffer();
+  const scene = otherScenes().find((s) => s.kind === 'landscape')!.image;
   const unlike = {
     white: b64(await frame('#ffffff')), black: b64(await frame('#000000')), grey: b64(await frame('#808080')), purple: b64(await frame('#8060a0')),
     grayscale: b64(await pixels.clone().grayscale().toColourspace('srgb').png().toBuffer()),
+    magnified: b64(await magnified(pixels, 2)),
+    landscape: b64(await sharp(Buffer.from(scene.data), { raw: { width: scene.width, height: scene.height, channels: 3 } }).png().toBuffer()),
   };
   // Over the 4096-pixel side limit yet tiny on the wire.
   const wide = await sharp({ create: { width: 5000, height: 8, channels: 3, background: '#808080' } }).png().toBuffer();

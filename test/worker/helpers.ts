@@ -46,7 +46,9 @@ export async function publishFixture(rename?: string, options: FixtureOptions = 
       Object.assign(files.find((f) => f.path === 'weights.bin')!, { bytes: bytes.length, sha256: await sha256Hex(bytes) });
     }
     const selfTest = options.weights ? undefined : version.manifest.selfTest;
-    version.manifest = { ...version.manifest, selfTest, ...options.patch, files };
+    // Other weights or another inference policy answer the recorded photo differently: a patch
+    // keeps a pixel test only when it brings its own.
+    version.manifest = { ...version.manifest, selfTest, pixelTest: undefined, ...options.patch, files };
     version.manifestBytes = new TextEncoder().encode(JSON.stringify(version.manifest));
   }
   await publishVersion(publishTarget(), version);

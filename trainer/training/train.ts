@@ -160,7 +160,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   const cv = options.crossValidation;
   const domain = fitDomainProfile(trainImages.map((im) => im.domain), valImages.map((im) => im.domain));
   const validationOutOfDomain = valImages.filter((im) => isOutOfDomain(domainScore(im.domain, domain))).length / Math.max(valImages.length, 1);
-  reporter.info(`domain profile: ${(100 * validationOutOfDomain).toFixed(1)}% of validation photos out of domain (margin ${domain.margin})`);
+  reporter.info(`domain profile: ${(100 * validationOutOfDomain).toFixed(1)}% of validation photos out of domain (margin ${domain.margin}${domain.version === 2 ? `, distance ${domain.distance}` : ''})`);
   const inference = { tta: options.tta, temperature: calibration.temperature, reviewThreshold: calibration.threshold };
   const manifest: Omit<Manifest, 'files'> = {
     format: 'cellsense-model/1',

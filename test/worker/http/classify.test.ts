@@ -21,7 +21,7 @@ describe('POST /v1/classify', () => {
     expect(body.model.name).toBe(manifest.name);
   });
 
-  it.each(['white', 'black', 'grey', 'purple', 'grayscale'] as const)('flags a %s frame unlike the training photos: review with out_of_domain and a domain score over 1', async (kind) => {
+  it.each(['white', 'black', 'grey', 'purple', 'grayscale', 'magnified', 'landscape'] as const)('flags a %s frame unlike the training photos: review with out_of_domain and a domain score over 1', async (kind) => {
     expect(manifest.domain, 'the shipped model has a domain profile').toBeDefined();
     const res = await classify(fromBase64(inject('images').unlike[kind]), token, { type: 'image/png' });
     expect(res.status).toBe(200);
