@@ -14,10 +14,15 @@ export interface AugmentOptions {
   zoom: number;
   /** Turns by any angle, not just quarter turns. */
   rotate: boolean;
+  /**
+   * Stain jitter: each stain's amount scaled by up to 1 +- s and shifted by up to +-s (in optical
+   * density), after separating the colours into stains (0 turns it off).
+   */
+  stain: number;
 }
 
-export const defaultAugment: AugmentOptions = { dihedral: true, brightness: 0.1, color: 0.05, zoom: 0.15, rotate: true };
-export const noAugment: AugmentOptions = { dihedral: false, brightness: 0, color: 0, zoom: 0, rotate: false };
+export const defaultAugment: AugmentOptions = { dihedral: true, brightness: 0.1, color: 0.05, zoom: 0.15, rotate: true, stain: 0 };
+export const noAugment: AugmentOptions = { dihedral: false, brightness: 0, color: 0, zoom: 0, rotate: false, stain: 0 };
 
 /**
  * The augmentation a recipe asks for: none, or the defaults with its zoom and turns.
@@ -25,8 +30,8 @@ export const noAugment: AugmentOptions = { dihedral: false, brightness: 0, color
  * @example
  * augmentFor({ augment: true, zoom: 0, rotate: false }); // flips, quarter turns and colour only
  */
-export function augmentFor(recipe: { augment: boolean; zoom: number; rotate: boolean }): AugmentOptions {
-  return recipe.augment ? { ...defaultAugment, zoom: recipe.zoom, rotate: recipe.rotate } : noAugment;
+export function augmentFor(recipe: { augment: boolean; zoom: number; rotate: boolean; stainJitter?: number }): AugmentOptions {
+  return recipe.augment ? { ...defaultAugment, zoom: recipe.zoom, rotate: recipe.rotate, stain: recipe.stainJitter ?? 0 } : noAugment;
 }
 
 /**
@@ -60,7 +65,9 @@ export function augmentInto(rgb: Uint8Array, out: Uint8Array, maps: Uint32Array[
   const contrast = 1 + rng.uniform(-options.brightness, options.brightness);
   const bright = 255 * rng.uniform(-options.brightness, options.brightness) * 0.5;
   const gain = [0, 1, 2].map(() => contrast * (1 + rng.uniform(-options.color, options.color)));
-  const source = options.zoom > 0 || options.rotate ? warp(rgb, Math.sqrt(map.length), options, rng) : rgb;
+  const warped = options.zoom > 0 || options.rotate ? warp(rgb, Math.sqrt(map.length), options, rng) : rgb;
+  // Drawn only when on, so recipes without it see the same random sequence as before it existed.
+  const source = options.stain > 0 ? jitterStains(warped, options.stain, rng) : warped;
   for (let i = 0; i < map.length; i++) {
     const s = map[i] * 3, d = i * 3;
     for (let c = 0; c < 3; c++) {
@@ -98,4 +105,38 @@ function warp(rgb: Uint8Array, size: number, options: AugmentOptions, rng: Rng):
     }
   }
   return out;
+}
+
+/** Optical-density colours of haematoxylin, eosin and a third stain (Ruifrok and Johnston). */
+const STAINS = [[0.65, 0.7, 0.29], [0.07, 0.99, 0.11], [0.27, 0.57, 0.78]];
+const UNSTAIN = invert3(STAINS);
+
+/**
+ * The pixels separated into stain amounts, each scaled and shifted at random, and put back
+ * together: how another batch of stain or another staining time changes a smear's colours.
+ */
+function jitterStains(rgb: ArrayLike<number>, strength: number, rng: Rng): Float32Array {
+  const scale = [0, 1, 2].map(() => 1 + rng.uniform(-strength, strength));
+  const shift = [0, 1, 2].map(() => rng.uniform(-strength, strength));
+  const out = new Float32Array(rgb.length);
+  const od = [0, 0, 0], amount = [0, 0, 0];
+  for (let p = 0; p < rgb.length; p += 3) {
+    for (let c = 0; c < 3; c++) od[c] = -Math.log((rgb[p + c] + 1) / 256);
+    for (let s = 0; s < 3; s++) amount[s] = (od[0] * UNSTAIN[0][s] + od[1] * UNSTAIN[1][s] + od[2] * UNSTAIN[2][s]) * scale[s] + shift[s];
+    for (let c = 0; c < 3; c++) {
+      const density = amount[0] * STAINS[0][c] + amount[1] * STAINS[1][c] + amount[2] * STAINS[2][c];
+      out[p + c] = Math.min(255, Math.max(0, 256 * Math.exp(-density) - 1));
+    }
+  }
+  return out;
+}
+
+function invert3(m: number[][]): number[][] {
+  const [[a, b, c], [d, e, f], [g, h, i]] = m;
+  const det = a * (e * i - f * h) - b * (d * i - f * g) + c * (d * h - e * g);
+  return [
+    [(e * i - f * h) / det, (c * h - b * i) / det, (b * f - c * e) / det],
+    [(f * g - d * i) / det, (a * i - c * g) / det, (c * d - a * f) / det],
+    [(d * h - e * g) / det, (b * g - a * h) / det, (a * e - b * d) / det],
+  ];
 }

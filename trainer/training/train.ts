@@ -46,6 +46,8 @@ export interface TrainOptions {
   /** Scale augmentation (AugmentOptions.zoom) and any-angle turns, when `augment` is on. */
   zoom: number;
   rotate: boolean;
+  /** Stain jitter (AugmentOptions.stain), when `augment` is on; 0 or absent turns it off. */
+  stainJitter?: number;
   /** Learning-rate schedule over the epochs. */
   schedule: 'constant' | 'cosine';
   labelSmoothing: number;

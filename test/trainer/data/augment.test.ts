@@ -65,3 +65,26 @@ describe('augmentInto: zoom and any-angle turns', () => {
     expect(augmentFor({ augment: true, zoom: 0, rotate: false })).toEqual({ ...defaultAugment, zoom: 0, rotate: false });
   });
 });
+
+describe('augmentInto: stain jitter', () => {
+  const stainOnly = (stain: number): AugmentOptions => ({ ...noAugment, stain });
+
+  it('puts the colours back as they were when the jitter is negligible', () => {
+    const rgb = disc(8), out = new Uint8Array(rgb.length);
+    augmentInto(rgb, out, dihedralMaps(size), stainOnly(1e-9), new Rng(5));
+    for (let i = 0; i < rgb.length; i++) expect(Math.abs(out[i] - rgb[i])).toBeLessThanOrEqual(1);
+  });
+
+  it('changes the colours from draw to draw but keeps the stained cell where it is', () => {
+    const rgb = disc(8), out = new Uint8Array(rgb.length), rng = new Rng(7), maps = dihedralMaps(size);
+    const seen = new Set<string>();
+    for (let i = 0; i < 20; i++) {
+      augmentInto(rgb, out, maps, stainOnly(0.1), rng);
+      seen.add(out.subarray(0, 3).join());
+      const centre = ((size / 2) * size + size / 2) * 3;
+      expect(out[centre + 2] - out[centre + 1]).toBeGreaterThan(40);
+    }
+    expect(seen.size).toBeGreaterThan(10);
+  });
+
+});
