@@ -53,43 +53,20 @@ export function scaleStatistics(image: PixelImage): [number, number, number, num
 }
 
 /**
- * The photo resampled to `columns` x `rows` by area averaging. A photo an exact multiple of that
- * size (the usual case: a 320x240 photo decoded at full or half scale) takes a plain block average,
- * several times faster than the general resampler and, for a factor of two, the same bytes.
+ * The photo resampled to `columns` x `rows` by area averaging. The usual photo, 320x240 decoded at
+ * full or half scale, is twice or once that size: a 2x2 block average gives the general
+ * resampler's bytes in a third of its time.
  */
 function frameRgb(image: PixelImage, columns: number, rows: number): ArrayLike<number> {
   const { data, width, height, channels } = image;
-  const k = height / rows;
-  if (!Number.isInteger(k) || width !== columns * k) return resizeArea(image, { x: 0, y: 0, width, height }, columns, rows);
-  if (k === 1 && channels === 3) return data;
+  if (width === columns && height === rows && channels === 3) return data;
+  if (width !== 2 * columns || height !== 2 * rows) return resizeArea(image, { x: 0, y: 0, width, height }, columns, rows);
   const out = new Uint8Array(columns * rows * 3);
-  if (k === 2) {
-    const stride = width * channels;
-    for (let y = 0, o = 0; y < rows; y++) {
-      for (let x = 0, p = 2 * y * stride; x < columns; x++, p += 2 * channels, o += 3) {
-        const q = p + channels;
-        out[o] = Math.round((data[p] + data[q] + data[p + stride] + data[q + stride]) / 4);
-        out[o + 1] = Math.round((data[p + 1] + data[q + 1] + data[p + 1 + stride] + data[q + 1 + stride]) / 4);
-        out[o + 2] = Math.round((data[p + 2] + data[q + 2] + data[p + 2 + stride] + data[q + 2 + stride]) / 4);
-      }
-    }
-    return out;
-  }
-  const area = k * k;
-  for (let y = 0; y < rows; y++) {
-    for (let x = 0; x < columns; x++) {
-      let r = 0, g = 0, b = 0;
-      for (let dy = 0; dy < k; dy++) {
-        for (let dx = 0, p = ((y * k + dy) * width + x * k) * channels; dx < k; dx++, p += channels) {
-          r += data[p];
-          g += data[p + 1];
-          b += data[p + 2];
-        }
-      }
-      const o = (y * columns + x) * 3;
-      out[o] = Math.round(r / area);
-      out[o + 1] = Math.round(g / area);
-      out[o + 2] = Math.round(b / area);
+  const stride = width * channels;
+  for (let y = 0, o = 0; y < rows; y++) {
+    for (let x = 0, p = 2 * y * stride; x < columns; x++, p += 2 * channels, o += 3) {
+      const q = p + channels;
+      for (let c = 0; c < 3; c++) out[o + c] = Math.round((data[p + c] + data[q + c] + data[p + c + stride] + data[q + c + stride]) / 4);
     }
   }
   return out;

@@ -120,8 +120,9 @@ export function fitDomainProfile(train: number[][], validation: number[][], flag
   for (const row of train) {
     for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) covariance[i * k + j] += (row[i] - mean[i]) * (row[j] - mean[j]);
   }
+  for (let i = 0; i < k * k; i++) covariance[i] /= Math.max(train.length - 1, 1);
   // A small ridge keeps a statistic that barely varies (or two that move as one) from dominating.
-  for (let i = 0; i < k * k; i++) covariance[i] = covariance[i] / Math.max(train.length - 1, 1) + (i % (k + 1) === 0 ? 1e-3 * covariance[i] / Math.max(train.length - 1, 1) + 1e-12 : 0);
+  for (let i = 0; i < k; i++) covariance[i * (k + 1)] = covariance[i * (k + 1)] * 1.001 + 1e-12;
   const profile = { version: 2 as const, ...base, margin, mean: mean.map(round), precision: [...inverse(covariance, k)].map(round), distance: 1 };
   // Validation photos inside the ranges, farthest first: the distance lets through all but the allowed few.
   const distances = validation.filter((row) => rangeScore(row, profile) <= 1).map((row) => mahalanobis(row, profile)).sort((a, b) => b - a);
