@@ -43,7 +43,7 @@ addRecipeFlags(program
   .option('--version <name>', 'version name (default: date and a short hash)')
   .option('--name <name>', "model name in the manifest and in classify responses (default: the data folder's name)")
   .option('--resume', 'continue an interrupted run of the same command from its last completed epoch', false)
-  .option('--allow-quant-drop', 'keep the version even if quantising costs more than 1 point of accuracy', false)
+  .option('--allow-quant-drop', 'keep the version even if quantising costs more than 1 point (and more than one image) of validation accuracy', false)
   .option('--cv-results <file>', 'JSON written by `npm run cv -- --json-out FILE` for this recipe, shown in the manifest and report')
   .action(async (o) => {
     const reporter = new Reporter(progressMode(o.quiet));

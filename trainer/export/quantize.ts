@@ -85,3 +85,16 @@ export function quantizeWeights(
   }
   return { specs: outSpecs, data: packed.buffer };
 }
+
+/**
+ * Whether quantising cost too much validation accuracy to keep the version: more than 1 point,
+ * and more than one validation image (on a small split one image is several points, and one
+ * image either way is noise, not a cost of the weights).
+ *
+ * @example
+ * quantizationTooCostly(0.583, 0.563, 48); // false: one image of 48
+ */
+export function quantizationTooCostly(floatAccuracy: number, quantizedAccuracy: number, images: number): boolean {
+  const drop = floatAccuracy - quantizedAccuracy;
+  return drop > 0.01 + 1e-9 && drop * images > 1 + 1e-9;
+}

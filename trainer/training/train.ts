@@ -11,6 +11,7 @@ import { evaluateModel } from '../evaluation/score.ts';
 import { loadModel, MODEL_FILE, recordSelfTest, saveModel, WEIGHTS_FILE } from '../export/model-io.ts';
 import { architectures, parameterCount } from './architectures.ts';
 import { recordPixelTest } from '../export/pixel-test.ts';
+import { quantizationTooCostly } from '../export/quantize.ts';
 import { channelStats, loadGrouped } from '../data/grouped-dataset.ts';
 import type { Reporter } from '../progress.ts';
 import type { CrossValidationReport } from '../report/types.ts';
@@ -145,10 +146,10 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   const quantModel = await loadModel(staging);
   const quantEval = await evaluateModel(quantModel, valImages, params, scan.classes, raw);
   const drop = floatEval.evaluation.accuracy - quantEval.evaluation.accuracy;
-  if (drop > 0.01 && !options.allowQuantDrop) {
+  if (quantizationTooCostly(floatEval.evaluation.accuracy, quantEval.evaluation.accuracy, valImages.length) && !options.allowQuantDrop) {
     await discardStaging(staging);
     throw new QuantizationError(
-      `quantising to ${options.quantize} cost ${(100 * drop).toFixed(1)} points of validation accuracy (float ${(100 * floatEval.evaluation.accuracy).toFixed(1)}%, quantised ${(100 * quantEval.evaluation.accuracy).toFixed(1)}%), more than 1 point: use --quantize uint16 or float16, or pass --allow-quant-drop to keep it`,
+      `quantising to ${options.quantize} cost ${(100 * drop).toFixed(1)} points of validation accuracy (float ${(100 * floatEval.evaluation.accuracy).toFixed(1)}%, quantised ${(100 * quantEval.evaluation.accuracy).toFixed(1)}%), more than 1 point and more than one image: use --quantize uint16 or float16, or pass --allow-quant-drop to keep it`,
     );
   }
   const q = quantEval.evaluation;
