@@ -17,6 +17,7 @@ export {
 export {
   evaluationSchema,
   fileEntrySchema,
+  formatManifest,
   manifestSchema,
   parseManifest,
   preprocessingSchema,
@@ -50,7 +51,8 @@ export { compileForward, type CompileOptions, type ForwardPlan } from './inferen
 export { heapF64, kernelsOn, ptr, scratchF32, withScratch, type SimdKernels } from './inference/wasm-kernels.ts';
 export { winogradApplies, winogradConv2D, winogradFilterFloats, winogradFusedConv2D, winogradScratchFloats, winogradTransformBytes, type WinogradFusedConv2DOptions } from './inference/winograd-conv.ts';
 export { cellBox, cellExtent, largestRegion, STAIN_MARGIN, type CellExtent } from './cell-window.ts';
-export { DOMAIN_STATISTICS, domainProfileSchema, domainScore, domainStatistics, fitDomainProfile, isOutOfDomain, REVIEW_REASONS, reviewReasons, type DomainProfile, type ReviewReason } from './domain.ts';
+export { DOMAIN_STATISTICS, domainProfileSchema, domainScore, domainScoreParts, domainStatistics, fitDomainProfile, isOutOfDomain, needsFeatures, REVIEW_REASONS, reviewReasons, type DomainProfile, type NetworkFeatures, type ReviewReason } from './domain.ts';
+export { featureDistance, meanFeatures, type FeatureProfile, type FeatureRows } from './domain-features.ts';
 export {
   MANIFEST_FILE,
   ModelVersionError,

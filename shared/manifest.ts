@@ -140,3 +140,16 @@ export type FileEntry = z.infer<typeof fileEntrySchema>;
 export function parseManifest(value: unknown): Manifest {
   return manifestSchema.parse(value);
 }
+
+/**
+ * A manifest as the trainer writes it: indented for people to read, with each list of numbers
+ * on one line (a domain profile holds thousands of them).
+ *
+ * @example
+ * await writeFile('manifest.json', formatManifest(manifest));
+ */
+export function formatManifest(manifest: Manifest): string {
+  const number = String.raw`-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?`;
+  const list = new RegExp(String.raw`\[\s*(${number}(?:,\s*${number})*)\s*\]`, 'g');
+  return `${JSON.stringify(manifest, null, 2).replace(list, (_, items: string) => `[${items.split(/,\s*/).join(', ')}]`)}\n`;
+}

@@ -4,7 +4,7 @@ import { withLocalBindings } from './local-bindings.ts';
 import { freePort, waitForHealth } from './local-setup.ts';
 import { recordLocalWorker } from './local-worker.ts';
 import { d1Registry } from '../../worker/models/registry.ts';
-import type { ModelVersionFiles } from '../../shared/index.ts';
+import { formatManifest, type ModelVersionFiles } from '../../shared/index.ts';
 import { isPublished, publishVersion } from './publish-core.ts';
 import { killGroup, spawnWranglerDev } from './wrangler-cli.ts';
 
@@ -68,7 +68,7 @@ export async function startDevServer(options: { persistTo?: string; port?: numbe
 /** A version's files under another version name (same weights), for trying routing locally. */
 export function renamedVersion(version: ModelVersionFiles, name: string): ModelVersionFiles {
   const manifest = { ...version.manifest, version: name };
-  return { manifest, manifestBytes: new TextEncoder().encode(JSON.stringify(manifest, null, 2)), files: version.files };
+  return { manifest, manifestBytes: new TextEncoder().encode(formatManifest(manifest)), files: version.files };
 }
 
 /**

@@ -22,6 +22,11 @@ export type ForwardPlan = ((x: tf.Tensor4D) => tf.Tensor2D) & {
   bytes: number;
   /** Its convolutions' filter shapes and strides, for what a backend's kernels keep per filter (the Worker's Winograd transforms). */
   convs: { filterShape: number[]; strides: [number, number] }[];
+  /**
+   * The output with the features the last dense layer reads (the pooled activations), from one
+   * pass; for the domain profile's feature check. Call inside `tf.tidy`.
+   */
+  withFeatures(x: tf.Tensor4D): { features: tf.Tensor2D; output: tf.Tensor2D };
   /** Frees every tensor the plan holds. */
   dispose(): void;
 };
@@ -231,7 +236,20 @@ export function compileForward(topology: unknown, weights: tf.NamedTensorMap, op
   for (const op of ops) if (op.kind !== 'op') for (const t of [op.weight, op.bias]) if (t) held.add(t);
   tf.dispose([...made, ...Object.values(weights)].filter((t) => !held.has(t)));
   const run = (x: tf.Tensor4D) => tf.tidy(() => steps.reduce<tf.Tensor>((h, step) => step(h), x) as tf.Tensor2D);
+  let head = ops.length;
+  while (head > 0 && ops[head - 1].kind !== 'dense') head--;
+  // Without a dense layer (a network that pools straight into its softmax) the output is all there is.
+  const withFeatures = (x: tf.Tensor4D) => {
+    if (head === 0) {
+      const output = run(x);
+      return { features: output, output };
+    }
+    const features = steps.slice(0, head - 1).reduce<tf.Tensor>((h, step) => step(h), x) as tf.Tensor2D;
+    const output = steps.slice(head - 1).reduce<tf.Tensor>((h, step) => step(h), features) as tf.Tensor2D;
+    return { features, output };
+  };
   return Object.assign(run, {
+    withFeatures,
     inputShape,
     bytes: [...held].reduce((n, t) => n + t.size * 4, 0),
     convs: ops.flatMap((op) => (op.kind === 'conv' ? [{ filterShape: op.weight.shape, strides: op.strides }] : [])),

@@ -16,6 +16,10 @@ export const pixelTestSchema = z.object({
   height: z.number().int().positive(),
   /** The final probability of each class, by name. */
   probabilities: z.record(z.string(), z.number()),
+  /** Its score against the manifest's domain profile, when there is one (recorded since the feature check). */
+  domainScore: z.number().nonnegative().optional(),
+  /** The part of it from the network's features, for a profile that scores them: the larger part alone would hide a change to the other. */
+  featureScore: z.number().nonnegative().optional(),
 });
 
 export type PixelTest = z.infer<typeof pixelTestSchema>;

@@ -7,7 +7,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import '../../trainer/training/cpu-backend.ts';
 import sharp from 'sharp';
 import type { TestProject } from 'vitest/node';
-import { domainScore, domainStatistics, plainInference, preparePixels } from '../../shared/index.ts';
+import { domainScore, domainStatistics, needsFeatures, plainInference, preparePixels } from '../../shared/index.ts';
+import { featuresServed } from '../../trainer/training/forward.ts';
 import { predictAll } from '../../trainer/data/batches.ts';
 import { decodeForModel } from '../../trainer/data/dataset-load.ts';
 import { loadModel } from '../../trainer/export/model-io.ts';
@@ -79,7 +80,13 @@ export default async function setup(project: TestProject) {
     const image = await decodeForModel(bytes, manifest.preprocessing);
     return Array.from(await predictAll(model, [{ pixels: preparePixels(image, manifest.preprocessing), label: 0 }], manifest.preprocessing, manifest.classes.length, policy));
   };
-  const domainOf = async (bytes: Uint8Array) => (manifest.domain ? domainScore(domainStatistics(await decodeForModel(bytes, manifest.preprocessing)), manifest.domain) : null);
+  const domainOf = async (bytes: Uint8Array) => {
+    if (!manifest.domain) return null;
+    const image = await decodeForModel(bytes, manifest.preprocessing);
+    const example = { pixels: preparePixels(image, manifest.preprocessing), label: 0 };
+    const features = needsFeatures(manifest.domain) ? (await featuresServed(model, [example], manifest.preprocessing, policy)).values : undefined;
+    return domainScore(domainStatistics(image), manifest.domain, features);
+  };
 
   const sampleRoot = join(ROOT, 'data/sample');
   const samples: SampleFixture[] = [];
@@ -98,7 +105,7 @@ export default async function setup(project: TestProject) {
     oriented.push({ path: `${sample.path} with EXIF orientation ${orientation}`, label: sample.label, base64: b64(bytes), expected: await expect(bytes), domainScore: await domainOf(bytes) });
   }
   // The default model may predate pixel tests: the trainer's own code records one.
-  const pixelTest = await recordPixelTest(model, manifest.preprocessing, manifest.classes, policy);
+  const pixelTest = await recordPixelTest(model, manifest.preprocessing, manifest.classes, policy, manifest.domain);
   // Two photos per class framed otherwise (tight crops, padding, other resolutions): the cell
   // crop and the JPEG decode scale it picks must match the Node path there too.
   const reframed: SampleFixture[] = [];

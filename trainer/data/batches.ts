@@ -80,7 +80,8 @@ export const PREDICT_BATCH = 64;
 /**
  * Class probabilities for every example, in batches, as one flat array (n x classes). With a
  * policy, each image runs as the Worker runs it: its dihedral variants averaged, then the
- * temperature (both from shared code).
+ * temperature (both from shared code). `combine` replaces that last step for outputs other than
+ * probabilities (`width` values per variant), such as the network's features.
  */
 export async function predictAll(
   model: { predict(x: tf.Tensor): tf.Tensor | tf.Tensor[] },
@@ -89,6 +90,7 @@ export async function predictAll(
   classCount: number,
   policy?: InferencePolicy,
   batchSize = PREDICT_BATCH,
+  combine: (rows: Float32Array, width: number, policy: InferencePolicy) => ArrayLike<number> = finalProbabilities,
 ): Promise<Float32Array> {
   const out = new Float32Array(examples.length * classCount);
   const variants = policy ? variantCount(policy) : 1;
@@ -110,7 +112,7 @@ export async function predictAll(
       continue;
     }
     const rowSize = variants * classCount;
-    chunk.forEach((_, i) => out.set(finalProbabilities(values.subarray(i * rowSize, (i + 1) * rowSize), classCount, policy), (start + i) * classCount));
+    chunk.forEach((_, i) => out.set(combine(values.subarray(i * rowSize, (i + 1) * rowSize) as Float32Array, classCount, policy), (start + i) * classCount));
   }
   return out;
 }

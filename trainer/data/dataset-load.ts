@@ -94,7 +94,7 @@ export async function decodeForModel(bytes: Uint8Array, params: PreprocessingPar
  * else decoded (decodeForModel; the grouping descriptor from sharp's full decode) and cached. An unreadable or corrupt file is skipped and named.
  */
 export async function loadDataset(scan: ScannedDataset, params: PreprocessingParams, options: LoadOptions): Promise<LoadedDataset> {
-  const cache = new PixelCache(options.cacheDir, `${preparationKey(params)}|desc-v3|domain-v2`);
+  const cache = new PixelCache(options.cacheDir, `${preparationKey(params)}|desc-v3|domain-v3`);
   const pixelBytes = params.width * params.height * 3;
   const descriptorBytes = DESCRIPTOR_LENGTH * 4;
   const entryBytes = pixelBytes + descriptorBytes + DOMAIN_STATISTICS.length * 4;

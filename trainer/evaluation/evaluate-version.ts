@@ -1,6 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { domainScore, isOutOfDomain, type Evaluation } from '../../shared/index.ts';
+import { domainScore, isOutOfDomain, needsFeatures, type Evaluation } from '../../shared/index.ts';
+import { featuresServed } from '../training/forward.ts';
 import { setupBackend, type BackendChoice } from '../training/backend.ts';
 import { reliability } from './calibration.ts';
 import { loadDataset } from '../data/dataset-load.ts';
@@ -57,11 +58,13 @@ export async function evaluate(options: EvaluateOptions, reporter: Reporter): Pr
   const examples = dataset.images.map((im) => ({ pixels: im.pixels, label: manifest.classes.indexOf(scan.classes[im.label]) }));
   const model = await loadModel(options.model);
   const { evaluation, probabilities } = await evaluateModel(model, examples, manifest.preprocessing, manifest.classes, manifest.inference);
+  const profile = manifest.domain;
+  const features = needsFeatures(profile) ? await featuresServed(model, examples, manifest.preprocessing, manifest.inference) : undefined;
   model.dispose();
   const k = manifest.classes.length;
   const scored = { probabilities, labels: examples.map((e) => e.label), classCount: k };
-  const profile = manifest.domain;
-  const outside = dataset.images.map((im) => (profile ? isOutOfDomain(domainScore(im.domain, profile)) : null));
+  const featuresOf = (i: number) => features?.values.subarray(i * features.size, (i + 1) * features.size);
+  const outside = dataset.images.map((im, i) => (profile ? isOutOfDomain(domainScore(im.domain, profile, featuresOf(i))) : null));
   return {
     evaluation,
     // predictServed has applied the temperature already: score them as they are.

@@ -1,7 +1,7 @@
 import { readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { MANIFEST_FILE, REPORT_FILE, sha256Hex, type FileEntry, type Manifest } from '../../shared/index.ts';
+import { formatManifest, MANIFEST_FILE, REPORT_FILE, sha256Hex, type FileEntry, type Manifest } from '../../shared/index.ts';
 import type { Example } from '../data/batches.ts';
 import { ModelError } from '../errors.ts';
 import { renderReport } from '../report/render-report.ts';
@@ -69,7 +69,7 @@ export async function finishVersion(
   const draft: Manifest = { ...manifest, files: modelOnly };
   await writeFile(path.join(stagingDir, REPORT_FILE), renderReport({ ...report, manifest: draft }));
   const full: Manifest = { ...manifest, files: await describeFiles(stagingDir, [...modelFiles, REPORT_FILE]) };
-  await writeFile(path.join(stagingDir, MANIFEST_FILE), `${JSON.stringify(full, null, 2)}\n`);
+  await writeFile(path.join(stagingDir, MANIFEST_FILE), formatManifest(full));
   await assertVersionFree(finalDir);
   await rename(stagingDir, finalDir);
   return full;

@@ -46,7 +46,7 @@ function domainProfile(d: ReportData): Raw {
   if (!p) return html``;
   const flagged = d.manifest.metrics.domain?.validationOutOfDomain;
   return html`<h3>Domain profile</h3>
-<p id="domain-profile">A photo whose colour, stain or scale statistics fall outside these training ranges, widened by ${f.percent(p.margin, 0)} of each range on both sides${p.version === 2 ? html`, or whose statistics together lie farther than ${p.distance.toFixed(2)} (Mahalanobis) from the training photos' mean` : ''}, is answered with <code>review: true</code> and the reason <code>out_of_domain</code>.${flagged === undefined ? '' : ` On validation, ${f.percent(flagged)} of the photos were.`}</p>
+<p id="domain-profile">A photo whose colour, stain or scale statistics fall outside these training ranges, widened by ${f.percent(p.margin, 0)} of each range on both sides${p.version >= 2 && 'distance' in p ? html`, or whose statistics together lie farther than ${p.distance.toFixed(2)} (Mahalanobis) from the training photos' mean` : ''}${p.version === 3 ? html`, or whose ${p.features.size} network features lie farther than ${p.features.distance.toFixed(2)} (Mahalanobis, shared covariance) from the nearest class's mean` : ''}, is answered with <code>review: true</code> and the reason <code>out_of_domain</code>.${flagged === undefined ? '' : ` On validation, ${f.percent(flagged)} of the photos were.`}</p>
 <div class="table-wrap"><table class="domain"><thead><tr><th class="left">Statistic</th><th>Low</th><th>High</th></tr></thead>
 <tbody>${p.statistics.map((name, k) => html`<tr><td class="left">${name}</td><td>${p.low[k].toFixed(3)}</td><td>${p.high[k].toFixed(3)}</td></tr>`)}</tbody></table></div>`;
 }

@@ -1,11 +1,13 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
-import { compileForward, type InferencePolicy, type PreprocessingParams } from '../../shared/index.ts';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { compileForward, meanFeatures, plainInference, type InferencePolicy, type PreprocessingParams } from '../../shared/index.ts';
 import { predictAll, type Example } from '../data/batches.ts';
 
 /** A model's inference pass, as `predictAll` and `evaluateModel` run it. */
 interface ServingForward {
   predict(x: tf.Tensor): tf.Tensor;
+  /** What the last dense layer reads (the pooled features), one row per image. */
+  features(x: tf.Tensor): tf.Tensor;
   /** `plan`: the Worker's folded forward pass; `layers`: tfjs-layers' `predict`, for a model the plan does not take. */
   kind: 'plan' | 'layers';
   /** Frees the plan's copy of the weights; the model itself is left as it is. */
@@ -30,9 +32,11 @@ export function servingForward(model: tfl.LayersModel): ServingForward {
   if (!plan) {
     // compileForward leaves the weights to the caller when it declines.
     tf.dispose(Object.values(weights));
-    return { predict: (x) => model.predict(x) as tf.Tensor, kind: 'layers', dispose: () => {} };
+    const head = model.layers.findLast((layer) => layer.getClassName() === 'Dense');
+    const features = head ? tfl.model({ inputs: model.inputs, outputs: head.input as tfl.SymbolicTensor }) : model;
+    return { predict: (x) => model.predict(x) as tf.Tensor, features: (x) => features.predict(x) as tf.Tensor, kind: 'layers', dispose: () => {} };
   }
-  return { predict: (x) => plan(x as tf.Tensor4D), kind: 'plan', dispose: () => plan.dispose() };
+  return { predict: (x) => plan(x as tf.Tensor4D), features: (x) => plan.withFeatures(x as tf.Tensor4D).features, kind: 'plan', dispose: () => plan.dispose() };
 }
 
 /**
@@ -52,6 +56,29 @@ export async function predictServed(
   const forward = servingForward(model);
   try {
     return await predictAll(forward, examples, params, classCount, policy);
+  } finally {
+    forward.dispose();
+  }
+}
+
+/**
+ * The features every example's image gives the network's last dense layer, as the Worker
+ * computes them for the domain check (averaged over the policy's variants): n rows, flat.
+ *
+ * @example
+ * const { values, size } = await featuresServed(model, val, params, manifest.inference);
+ */
+export async function featuresServed(
+  model: tfl.LayersModel,
+  examples: Example[],
+  params: PreprocessingParams,
+  policy: InferencePolicy = plainInference,
+): Promise<{ values: Float32Array; size: number }> {
+  const forward = servingForward(model);
+  try {
+    const size = tf.tidy(() => forward.features(tf.zeros([1, params.height, params.width, 3])).shape[1]!);
+    const values = await predictAll({ predict: (x) => forward.features(x) }, examples, params, size, policy, undefined, (rows, width) => meanFeatures(rows, width));
+    return { values, size };
   } finally {
     forward.dispose();
   }

@@ -10,6 +10,7 @@ import { FlagError, InterruptedError, QuantizationError } from '../errors.ts';
 import { evaluateModel } from '../evaluation/score.ts';
 import { loadModel, MODEL_FILE, recordSelfTest, saveModel, WEIGHTS_FILE } from '../export/model-io.ts';
 import { architectures, parameterCount } from './architectures.ts';
+import { featuresServed } from './forward.ts';
 import { recordPixelTest } from '../export/pixel-test.ts';
 import { quantizationTooCostly } from '../export/quantize.ts';
 import { channelStats, loadGrouped } from '../data/grouped-dataset.ts';
@@ -161,9 +162,16 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     ? { ...calibrate({ ...outOfFold, classCount: scan.classes.length }, options.tta, thresholdOptions), source: 'out-of-fold' as const }
     : { ...calibrate({ probabilities: quantEval.probabilities, labels: valImages.map((im) => im.label), classCount: scan.classes.length }, options.tta, thresholdOptions), source: 'validation' as const };
   const cv = options.crossValidation;
-  const domain = fitDomainProfile(trainImages.map((im) => im.domain), valImages.map((im) => im.domain));
-  const validationOutOfDomain = valImages.filter((im) => isOutOfDomain(domainScore(im.domain, domain))).length / Math.max(valImages.length, 1);
-  reporter.info(`domain profile: ${(100 * validationOutOfDomain).toFixed(1)}% of validation photos out of domain (margin ${domain.margin}${domain.version === 2 ? `, distance ${domain.distance}` : ''})`);
+  // The features are the quantised network's, as the Worker computes them.
+  const features = {
+    train: await featuresServed(quantModel, trainImages, params, raw),
+    labels: trainImages.map((im) => im.label),
+    validation: await featuresServed(quantModel, valImages, params, raw),
+  };
+  const domain = fitDomainProfile(trainImages.map((im) => im.domain), valImages.map((im) => im.domain), undefined, features);
+  const { size } = features.validation;
+  const validationOutOfDomain = valImages.filter((im, i) => isOutOfDomain(domainScore(im.domain, domain, features.validation.values.subarray(i * size, (i + 1) * size)))).length / Math.max(valImages.length, 1);
+  reporter.info(`domain profile: ${(100 * validationOutOfDomain).toFixed(1)}% of validation photos out of domain (margin ${domain.margin}, distance ${domain.distance}, feature distance ${domain.features.distance})`);
   const inference = { tta: options.tta, temperature: calibration.temperature, reviewThreshold: calibration.threshold };
   const manifest: Omit<Manifest, 'files'> = {
     format: 'cellsense-model/1',
@@ -184,7 +192,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     inference,
     domain,
     selfTest: await recordSelfTest(quantModel),
-    pixelTest: await recordPixelTest(quantModel, params, scan.classes, inference),
+    pixelTest: await recordPixelTest(quantModel, params, scan.classes, inference, domain),
     training: {
       arch: options.arch, epochs: options.epochs, epochsRun: loop.history.length, bestEpoch: loop.bestEpoch, seed: options.seed,
       backend: backend.name, ...(backend.kernels ? { kernels: backend.kernels } : {}), durationMs: loop.elapsedMs, datasetFingerprint: dataset.fingerprint, images: dataset.images.length,

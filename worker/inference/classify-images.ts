@@ -1,4 +1,4 @@
-import { dihedralVariants, domainScore, domainStatistics, finalProbabilities, plainInference, preprocess, reviewReasons, variantCount, type Manifest, type PixelImage, type ReviewReason } from '../../shared/index.ts';
+import { dihedralVariants, domainScore, domainStatistics, finalProbabilities, meanFeatures, needsFeatures, plainInference, preprocess, reviewReasons, variantCount, type Manifest, type PixelImage, type ReviewReason } from '../../shared/index.ts';
 import { tf } from './backend.ts';
 import { clockTick, nextTurn } from '../clock.ts';
 import { decodeImage } from './decode.ts';
@@ -52,17 +52,29 @@ export async function decodeTimed(bytes: Uint8Array, params: Manifest['preproces
  * Returns probabilities in the manifest's class order.
  */
 export async function infer(input: Float32Array, loaded: Pick<LoadedModel, 'manifest' | 'network'>): Promise<number[]> {
+  return (await inferWithFeatures(input, loaded, false)).probabilities;
+}
+
+/**
+ * {@link infer}, and with `withFeatures` the features the network's last dense layer read,
+ * averaged over the variants, from the same pass: what a version-3 domain profile scores.
+ */
+export async function inferWithFeatures(input: Float32Array, loaded: Pick<LoadedModel, 'manifest' | 'network'>, withFeatures: boolean): Promise<{ probabilities: number[]; features?: Float64Array }> {
   const { manifest, network } = loaded;
   const policy = manifest.inference ?? plainInference;
   const { height, width, channels } = manifest.input;
   const batch = dihedralVariants(input, width, channels, policy);
-  const output = tf.tidy(() => {
+  const { output, features } = tf.tidy(() => {
     const x = tf.tensor4d(batch, [variantCount(policy), height, width, channels]);
-    return network.run(x);
+    return withFeatures ? network.runWithFeatures(x) : { output: network.run(x), features: undefined };
   });
   const rows = await output.data();
-  output.dispose();
-  return finalProbabilities(rows, manifest.classes.length, policy);
+  const featureRows = features ? await features.data() : undefined;
+  tf.dispose([output, ...(features && features !== output ? [features] : [])]);
+  return {
+    probabilities: finalProbabilities(rows, manifest.classes.length, policy),
+    features: featureRows && features ? meanFeatures(featureRows, features.shape[1] ?? featureRows.length) : undefined,
+  };
 }
 
 /** The response body for probabilities in class order: every class, highest first, and the review flag with its reasons. */
@@ -100,10 +112,11 @@ export async function classifyImage(bytes: Uint8Array, loaded: LoadedModel): Pro
   if (image.width * image.height > HEAVY_PIXELS) await nextTurn();
   const t1 = Date.now();
   const input = preprocess(image, manifest.preprocessing);
-  const score = manifest.domain ? domainScore(domainStatistics(image), manifest.domain) : null;
+  const statistics = manifest.domain ? domainStatistics(image) : null;
   await clockTick();
   const t2 = Date.now();
-  const probabilities = await infer(input, loaded);
+  const { probabilities, features } = await inferWithFeatures(input, loaded, needsFeatures(manifest.domain));
+  const score = manifest.domain && statistics ? domainScore(statistics, manifest.domain, features) : null;
   await clockTick();
   const t3 = Date.now();
   const result = toClassification(manifest, probabilities, score, { decodeMs, preprocessMs: t2 - t1, inferMs: t3 - t2 });

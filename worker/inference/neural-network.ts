@@ -7,6 +7,8 @@ import { HttpError } from '../errors.ts';
 export interface Network {
   /** One row of class probabilities per image; call it inside `tf.tidy`. */
   run(x: tf.Tensor4D): tf.Tensor;
+  /** The output with the features its last dense layer reads, for the domain check; inside `tf.tidy` too. */
+  runWithFeatures(x: tf.Tensor4D): { features: tf.Tensor; output: tf.Tensor };
   /** `plan`: the folded forward pass; `layers`: tfjs-layers' `model.predict`, for a network the plan does not know. */
   kind: 'plan' | 'layers';
   /** Height, width and channels of one input image. */
@@ -26,6 +28,7 @@ export interface SavedModel {
 // With the Winograd convolutions on, each eligible filter's transform is kept beside it (backend.ts).
 const fromPlan = (plan: ForwardPlan, winograd: boolean): Network => ({
   run: (x) => plan(x),
+  runWithFeatures: (x) => plan.withFeatures(x),
   kind: 'plan',
   inputShape: plan.inputShape,
   bytes: plan.bytes + (winograd ? plan.convs.reduce((n, c) => n + winogradTransformBytes(c.filterShape, c.strides), 0) : 0),
@@ -35,8 +38,18 @@ const fromPlan = (plan: ForwardPlan, winograd: boolean): Network => ({
 async function fromLayers(saved: SavedModel): Promise<Network> {
   const model = await tfl.loadLayersModel(tf.io.fromMemory(saved));
   const [, h, w, c] = model.inputs[0].shape;
+  const head = model.layers.findLast((layer) => layer.getClassName() === 'Dense');
+  const both = head ? tfl.model({ inputs: model.inputs, outputs: [head.input as tfl.SymbolicTensor, model.outputs[0]] }) : undefined;
   return {
     run: (x) => model.predict(x) as tf.Tensor,
+    runWithFeatures: (x) => {
+      if (!both) {
+        const output = model.predict(x) as tf.Tensor;
+        return { features: output, output };
+      }
+      const [features, output] = both.predict(x) as tf.Tensor[];
+      return { features, output };
+    },
     kind: 'layers',
     inputShape: [h, w, c] as [number, number, number],
     bytes: model.weights.reduce((n, weight) => n + weight.read().size * 4, 0),

@@ -56,6 +56,25 @@ describe('servingForward', () => {
     }
   });
 
+  it.each(['compact', 'tutorial'])('%s: the folded pass gives the features the last dense layer reads, from the same pass', async (arch) => {
+    const model = await trained(arch);
+    const x = inputs(4, 5);
+    const dense = model.layers.findLast((layer) => layer.getClassName() === 'Dense')!;
+    const reference = tfl.model({ inputs: model.inputs, outputs: dense.input as tfl.SymbolicTensor });
+    const forward = servingForward(model);
+    try {
+      const [want, got] = [reference.predict(x) as tf.Tensor, forward.features(x)];
+      expect(got.shape).toEqual(want.shape);
+      expect(got.shape[1]).toBeGreaterThan(classes);
+      expect(worstDifference(got, want)).toBeLessThan(1e-4);
+      tf.dispose([want, got]);
+    } finally {
+      forward.dispose();
+      x.dispose();
+      model.dispose();
+    }
+  });
+
   it('holds a copy of the weights: training on changes the model, not a forward made before', async () => {
     const model = await trained('compact');
     const x = inputs(3, 4);

@@ -17,11 +17,13 @@ beforeAll(async () => {
   // The default model carries a policy of its own: 'i-plain' strips it to the raw model. All three
   // crop the full frame, because a stain-centred window is located on a 4-pixel grid, so a mirrored
   // photo's window is not exactly the mirror of the original's, and the TTA check must be exact.
+  // The network never saw whole frames, so its features would put them out of domain: these
+  // versions leave the domain profile out, to show the inference policy alone.
   const { preprocessing } = fixtureVersion().manifest;
   const full = { ...preprocessing, crop: 'full' as const };
-  classes = (await publishFixture('i-plain', { patch: { inference: undefined, preprocessing: full } })).classes;
-  await publishFixture('i-temp', { patch: { inference: { tta: 'none', temperature: 2, reviewThreshold: 0.9 }, preprocessing: full } });
-  await publishFixture('i-tta', { patch: { inference: { tta: 'dihedral8', temperature: 1, reviewThreshold: 0 }, preprocessing: full } });
+  classes = (await publishFixture('i-plain', { patch: { inference: undefined, domain: undefined, preprocessing: full } })).classes;
+  await publishFixture('i-temp', { patch: { inference: { tta: 'none', temperature: 2, reviewThreshold: 0.9 }, domain: undefined, preprocessing: full } });
+  await publishFixture('i-tta', { patch: { inference: { tta: 'dihedral8', temperature: 1, reviewThreshold: 0 }, domain: undefined, preprocessing: full } });
   admin = await newToken(true);
 });
 

@@ -40,6 +40,20 @@ describe("the pixel test: the trainer's answer to a synthetic photo through the 
     expect((await res.json<any>()).error).toEqual({ code: 'model_integrity', message: expect.stringContaining(`model ${version}: its answer to the manifest's pixel test is off by`) });
   });
 
+  it.each<[string, (d: Extract<NonNullable<Manifest['domain']>, { version: 3 }>) => object]>([
+    ['feature distance halved', (d) => ({ ...d, features: { ...d.features, distance: d.features.distance / 2 } })],
+    ['the class centres moved', (d) => ({ ...d, features: { ...d.features, centres: d.features.centres.map((c) => c.map((v) => v + 0.5)) } })],
+    ['statistics distance halved', (d) => ({ ...d, distance: d.distance / 2 })],
+  ])('a manifest with its domain profile changed (%s), even recorded at publish, is refused: 503 model_integrity', async (_, change) => {
+    expect(manifest.domain?.version).toBe(3);
+    const version = `px-${crypto.randomUUID().slice(0, 8)}`;
+    const domain = change(manifest.domain as Extract<NonNullable<Manifest['domain']>, { version: 3 }>);
+    await publishFixture(version, { patch: { ...manifest, version, pixelTest: pixelTest(), domain } as Manifest });
+    const res = await classifySettled(admin, { pin: version });
+    expect(res.status).toBe(503);
+    expect((await res.json<any>()).error).toEqual({ code: 'model_integrity', message: expect.stringMatching(new RegExp(`^model ${version}: the pixel test's (domain|feature) score is`)) });
+  });
+
   it('a version written before pixel tests loads as before', async () => {
     await publishFixture('px-none', { patch: { pixelTest: undefined } });
     expect((await classifySettled(admin, { pin: 'px-none' })).status).toBe(200);
