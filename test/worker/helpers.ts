@@ -80,10 +80,15 @@ export function perturbWeights(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   let offset = 0;
   for (const spec of specs) {
     const dtype = spec.quantization?.dtype;
-    const size = spec.shape.reduce((a, b) => a * b, 1) * (dtype === 'uint8' ? 1 : dtype ? 2 : 4);
-    if (dtype === 'uint8') for (let i = offset; i < offset + size; i++) if (i % 7 === 0) out[i] = (out[i] + 40) & 0xff;
-    offset += size;
+    const width = dtype === 'uint8' ? 1 : dtype ? 2 : 4;
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    // Every 7th value, in a byte that moves it visibly: the value, a 16-bit value's high byte, a float32's upper mantissa.
+    const at = width === 1 ? 0 : width === 2 ? 1 : 2;
+    for (let e = 0; e < count; e += 7) out[offset + e * width + at] = (out[offset + e * width + at] + 40) & 0xff;
+    offset += count * width;
   }
+  // A perturbation that changed nothing would let the tests built on it pass for nothing.
+  if (out.every((v, i) => v === bytes[i])) throw new Error('perturbWeights: no weight changed');
   return out;
 }
 
