@@ -1,5 +1,5 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { domainScoreParts, domainStatistics, PIXEL_TEST_SIZE, pixelTestImage, preparePixels, type DomainProfile, type InferencePolicy, type PixelTest, type PreprocessingParams } from '../../shared/index.ts';
+import { domainScoreParts, domainStatistics, needsFeatures, PIXEL_TEST_SIZE, pixelTestImage, preparePixels, type DomainProfile, type InferencePolicy, type PixelTest, type PreprocessingParams } from '../../shared/index.ts';
 import { predictAll } from '../data/batches.ts';
 import { featuresServed } from '../training/forward.ts';
 
@@ -21,7 +21,7 @@ export async function recordPixelTest(model: tfl.LayersModel, params: Preprocess
   const probabilities = await predictAll(model, [example], params, classes.length, policy);
   const test: PixelTest = { seed: PIXEL_TEST_SEED, width, height, probabilities: Object.fromEntries(classes.map((label, i) => [label, probabilities[i]])) };
   if (!domain) return test;
-  const features = domain.version === 3 ? (await featuresServed(model, [example], params, policy)).values : undefined;
+  const features = needsFeatures(domain) ? (await featuresServed(model, [example], params, policy)).values : undefined;
   const parts = domainScoreParts(domainStatistics(image), domain, features);
   return { ...test, domainScore: Math.max(parts.statistics, parts.features ?? 0), ...(parts.features === null ? {} : { featureScore: parts.features }) };
 }
