@@ -87,6 +87,13 @@ export const manifestSchema = z.object({
       eceAfter: z.number(),
       coverage: z.number(),
       accuracyAboveThreshold: z.number(),
+      /**
+       * The served model itself under that policy, on its own validation split (out-of-fold
+       * calibration only): the threshold was fitted on the fold models, and this checks that it
+       * holds for the model they stand for; `raisedFrom` is the out-of-fold threshold when this
+       * split needed a higher one to reach the target accuracy.
+       */
+      servedValidation: z.object({ images: z.number().int(), coverage: z.number(), accuracyAboveThreshold: z.number().nullable(), raisedFrom: z.number().optional() }).optional(),
     }).optional(),
     /** Grouped k-fold cross-validation of the same recipe, when it was run. */
     crossValidation: z.object({

@@ -32,6 +32,15 @@ function calibrationLine(m: Manifest, targetAccuracy: number, minCoverage: numbe
   return `calibration${source}: temperature ${p.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${p.reviewThreshold.toFixed(3)}: ${(100 * c.coverage).toFixed(1)}% of cells kept, ${(100 * c.accuracyAboveThreshold).toFixed(1)}% of them correct${missed.length ? ` (not met: ${missed.join(', ')})` : ''}`;
 }
 
+// The policy was fitted on the fold models; this says whether it holds for the model written.
+function servedValidationLine(m: Manifest): string {
+  const s = m.metrics.calibration?.servedValidation;
+  if (!s || (m.inference?.reviewThreshold ?? 1) >= 1) return '';
+  const right = s.accuracyAboveThreshold === null ? 'none answered without review' : `${(100 * s.accuracyAboveThreshold).toFixed(1)}% of them correct`;
+  const raised = s.raisedFrom === undefined ? '' : ` (threshold raised from ${s.raisedFrom.toFixed(3)}: this split needed it to reach the accuracy target)`;
+  return `this model under that policy, on its validation split: ${(100 * s.coverage).toFixed(1)}% of cells kept, ${right}${raised}`;
+}
+
 const program = new Command('cellsense')
   .description('Train and evaluate image classifiers for the cellsense edge Worker')
   .showHelpAfterError('(run with --help for usage)');
@@ -71,6 +80,7 @@ addRecipeFlags(program
         `model ${manifest.version} written to ${o.out}/${manifest.version} (${(size / 1024).toFixed(0)} KiB, ${manifest.quantization.dtype}) in ${((Date.now() - started) / 1000).toFixed(0)} s`,
         `validation (${manifest.metrics.split.validationImages} images, ${manifest.metrics.split.method}-grouped): accuracy float ${(100 * v.accuracyFloat).toFixed(1)}%, quantised ${(100 * v.accuracyQuantized).toFixed(1)}%, macro-F1 ${v.macroF1.toFixed(3)}`,
         calibrationLine(manifest, o.targetAccuracy, o.minCoverage),
+        servedValidationLine(manifest),
         `epochs run ${manifest.training.epochsRun}, best ${manifest.training.bestEpoch}; skipped files ${manifest.training.imagesSkipped}; report: ${o.out}/${manifest.version}/report.html`,
       ].filter(Boolean).join('\n'),
     );

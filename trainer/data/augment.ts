@@ -19,6 +19,11 @@ export interface AugmentOptions {
    * density), after separating the colours into stains (0 turns it off).
    */
   stain: number;
+  /**
+   * Hue jitter: colours turned about the grey axis by up to +-h degrees, as a stain batch or a
+   * camera's white balance turns them (0 turns it off).
+   */
+  hue?: number;
 }
 
 export const defaultAugment: AugmentOptions = { dihedral: true, brightness: 0.1, color: 0.05, zoom: 0.15, rotate: true, stain: 0 };
@@ -30,8 +35,11 @@ export const noAugment: AugmentOptions = { dihedral: false, brightness: 0, color
  * @example
  * augmentFor({ augment: true, zoom: 0, rotate: false }); // flips, quarter turns and colour only
  */
-export function augmentFor(recipe: { augment: boolean; zoom: number; rotate: boolean; stainJitter?: number }): AugmentOptions {
-  return recipe.augment ? { ...defaultAugment, zoom: recipe.zoom, rotate: recipe.rotate, stain: recipe.stainJitter ?? 0 } : noAugment;
+export function augmentFor(recipe: { augment: boolean; zoom: number; rotate: boolean; stainJitter?: number; hueJitter?: number }): AugmentOptions {
+  if (!recipe.augment) return noAugment;
+  const options: AugmentOptions = { ...defaultAugment, zoom: recipe.zoom, rotate: recipe.rotate, stain: recipe.stainJitter ?? 0 };
+  // Absent rather than 0, so the training cache key of recipes without it stays what it was.
+  return recipe.hueJitter ? { ...options, hue: recipe.hueJitter } : options;
 }
 
 /**
@@ -66,15 +74,33 @@ export function augmentInto(rgb: Uint8Array, out: Uint8Array, maps: Uint32Array[
   const bright = 255 * rng.uniform(-options.brightness, options.brightness) * 0.5;
   const gain = [0, 1, 2].map(() => contrast * (1 + rng.uniform(-options.color, options.color)));
   const warped = options.zoom > 0 || options.rotate ? warp(rgb, Math.sqrt(map.length), options, rng) : rgb;
-  // Drawn only when on, so recipes without it see the same random sequence as before it existed.
+  // Drawn only when on, so recipes without them see the same random sequence as before they existed.
   const source = options.stain > 0 ? jitterStains(warped, options.stain, rng) : warped;
+  const turn = options.hue ? hueRotation(rng.uniform(-options.hue, options.hue)) : IDENTITY;
+  const m = turn.map((row, c) => row.map((v) => v * gain[c]));
   for (let i = 0; i < map.length; i++) {
     const s = map[i] * 3, d = i * 3;
+    const r = source[s] - 128, g = source[s + 1] - 128, b = source[s + 2] - 128;
     for (let c = 0; c < 3; c++) {
-      const v = (source[s + c] - 128) * gain[c] + 128 + bright;
+      const v = m[c][0] * r + m[c][1] * g + m[c][2] * b + 128 + bright;
       out[d + c] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
+}
+
+const IDENTITY = [[1, 0, 0], [0, 1, 0], [0, 0, 1]];
+
+/**
+ * Rotation by `degrees` about the grey axis (1, 1, 1) of RGB: the hue turns, grey stays grey and
+ * the brightness (the channel sum) is kept.
+ */
+export function hueRotation(degrees: number): number[][] {
+  const a = (degrees * Math.PI) / 180, cos = Math.cos(a), sin = Math.sin(a) / Math.sqrt(3), k = (1 - cos) / 3;
+  return [
+    [cos + k, k - sin, k + sin],
+    [k + sin, cos + k, k - sin],
+    [k - sin, k + sin, cos + k],
+  ];
 }
 
 /**

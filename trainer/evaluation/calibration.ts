@@ -1,5 +1,6 @@
 import { applyTemperature, argMax } from '../../shared/index.ts';
 import type { CalibrationReport, CoveragePoint, ReliabilityBin } from '../report/types.ts';
+import { reviewSummary } from './review-summary.ts';
 
 /** Flat n x k probabilities with their true labels: what every function here scores. */
 export interface Scored {
@@ -121,4 +122,44 @@ export function calibrate(scored: Scored, tta: CalibrationReport['tta'], options
     curve, threshold: chosen.threshold, coverage: chosen.coverage, accuracyAboveThreshold: chosen.accuracy,
     targetAccuracy: options.targetAccuracy, minCoverage: options.minCoverage, met: chosen.met,
   };
+}
+
+/**
+ * An out-of-fold policy checked on the served model's own validation split, and its threshold
+ * raised when that split needs a higher one to reach the target accuracy: the policy was fitted
+ * on the fold models, but the answers a lab relies on are this model's. The raised threshold is
+ * a point of the out-of-fold curve, so the report's figures stay exact.
+ *
+ * @example
+ * const policy = holdOnServedModel(calibrate(outOfFold, 'none', options), validation);
+ * policy.servedValidation; // { images, coverage, accuracyAboveThreshold, raisedFrom? }
+ */
+export function holdOnServedModel(report: CalibrationReport, validation: Scored): CalibrationReport {
+  const served = { ...validation, probabilities: tempered(validation, report.temperature) };
+  let chosen: CoveragePoint = { threshold: report.threshold, coverage: report.coverage, accuracy: report.accuracyAboveThreshold };
+  const atPolicy = reviewSummary(served, report.threshold);
+  if (report.threshold < 1 && atPolicy.accuracyAbove !== null && atPolicy.accuracyAbove < report.targetAccuracy) {
+    const own = chooseThreshold(accuracyCoverage(served).filter((p) => p.threshold > report.threshold), report);
+    // The curve runs from the highest threshold down: the last point at or above is the lowest.
+    chosen = report.curve.filter((p) => p.threshold >= own.threshold).at(-1) ?? { threshold: 1, coverage: 0, accuracy: 0 };
+  }
+  const summary = reviewSummary(served, chosen.threshold);
+  return {
+    ...report,
+    threshold: chosen.threshold, coverage: chosen.coverage, accuracyAboveThreshold: chosen.accuracy,
+    met: chosen.threshold < 1 && chosen.accuracy >= report.targetAccuracy && chosen.coverage >= report.minCoverage,
+    servedValidation: {
+      images: validation.labels.length, coverage: summary.coverage, accuracyAboveThreshold: summary.accuracyAbove,
+      ...(chosen.threshold > report.threshold ? { raisedFrom: report.threshold } : {}),
+    },
+  };
+}
+
+function tempered({ probabilities, labels, classCount }: Scored, temperature: number): Float64Array {
+  const out = new Float64Array(labels.length * classCount);
+  for (let i = 0; i < labels.length; i++) {
+    const row = Array.from({ length: classCount }, (_, c) => probabilities[i * classCount + c]);
+    out.set(applyTemperature(row, temperature), i * classCount);
+  }
+  return out;
 }

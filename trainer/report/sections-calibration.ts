@@ -20,11 +20,20 @@ function ttaText(c: CalibrationReport): [string, string] {
     : ['Off', 'each cell is classified once, as photographed'];
 }
 
+/** The served model under the fitted policy on its own validation split, when it was measured. */
+function servedCheck(c: CalibrationReport): string {
+  const s = c.servedValidation;
+  if (!s) return '';
+  const right = s.accuracyAboveThreshold === null ? 'none are answered without review' : `${f.percent(s.accuracyAboveThreshold)} of those are right`;
+  const raised = s.raisedFrom === undefined ? '' : ` (the out-of-fold threshold, ${s.raisedFrom.toFixed(3)}, was raised to ${c.threshold.toFixed(3)} because this split needed it to reach ${f.percent(c.targetAccuracy, 0)})`;
+  return `: on its own validation split (${f.count(s.images)} cells) the threshold keeps ${f.percent(s.coverage)}, and ${right}${raised}`;
+}
+
 /** Why the after-figures flatter the model, and where the out-of-fold check is (if anywhere). */
 function inSampleNote(d: ReportData, c: CalibrationReport): Raw {
   const cells = c.binsAfter.reduce((s, b) => s + b.count, 0);
   if (c.source === 'out-of-fold') {
-    return html`<div class="note" id="calibration-caveat"><p><strong>Fitted on out-of-fold predictions.</strong> The temperature and the review threshold were fitted on all ${f.count(cells)} images of the cross-validation, each predicted by a fold model that never saw its source photo, and these diagrams are drawn from the same predictions: two fitted numbers on thousands of cells, so the figures after calibration are only slightly optimistic. The model served is trained like the fold models but is not one of them.</p></div>`;
+    return html`<div class="note" id="calibration-caveat"><p><strong>Fitted on out-of-fold predictions.</strong> The temperature and the review threshold were fitted on all ${f.count(cells)} images of the cross-validation, each predicted by a fold model that never saw its source photo, and these diagrams are drawn from the same predictions: two fitted numbers on thousands of cells, so the figures after calibration are only slightly optimistic. The model served is trained like the fold models but is not one of them${servedCheck(c)}.</p></div>`;
   }
   const cv = d.crossValidation;
   const check = cv

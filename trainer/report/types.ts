@@ -94,6 +94,17 @@ export interface CalibrationReport {
   minCoverage: number;
   /** Whether both the accuracy target and the minimum coverage were met. */
   met: boolean;
+  /** Out-of-fold calibration only: the served model under the fitted policy, on its own validation split. */
+  servedValidation?: ServedValidation;
+}
+
+/** The served model under the review policy on its validation split; accuracy null when all is flagged. */
+export interface ServedValidation {
+  images: number;
+  coverage: number;
+  accuracyAboveThreshold: number | null;
+  /** The out-of-fold threshold, when this split needed a higher one to reach the target. */
+  raisedFrom?: number;
 }
 
 /** Mean and standard deviation over folds. */

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { domainScore, fitDomainProfile, isOutOfDomain, plainInference, type JpegScaleMode, type Manifest, type PreprocessingParams, type QuantizationDtype } from '../../shared/index.ts';
 import { augmentFor } from '../data/augment.ts';
 import { setupBackend, type BackendChoice } from './backend.ts';
-import { calibrate } from '../evaluation/calibration.ts';
+import { calibrate, holdOnServedModel } from '../evaluation/calibration.ts';
 import { Checkpoint } from './checkpoint.ts';
 import { FlagError, InterruptedError, QuantizationError } from '../errors.ts';
 import { evaluateModel } from '../evaluation/score.ts';
@@ -50,6 +50,8 @@ export interface TrainOptions {
   rotate: boolean;
   /** Stain jitter (AugmentOptions.stain), when `augment` is on; 0 or absent turns it off. */
   stainJitter?: number;
+  /** Hue jitter in degrees (AugmentOptions.hue), when `augment` is on; 0 or absent turns it off. */
+  hueJitter?: number;
   /** Learning-rate schedule over the epochs. */
   schedule: 'constant' | 'cosine';
   labelSmoothing: number;
@@ -158,9 +160,10 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   // and more varied set of source photos to fit the temperature and threshold on than one split.
   const outOfFold = options.crossValidation?.outOfFold;
   const thresholdOptions = { targetAccuracy: options.targetAccuracy, minCoverage: options.minCoverage };
+  const validationScored = { probabilities: quantEval.probabilities, labels: valImages.map((im) => im.label), classCount: scan.classes.length };
   const calibration = outOfFold
-    ? { ...calibrate({ ...outOfFold, classCount: scan.classes.length }, options.tta, thresholdOptions), source: 'out-of-fold' as const }
-    : { ...calibrate({ probabilities: quantEval.probabilities, labels: valImages.map((im) => im.label), classCount: scan.classes.length }, options.tta, thresholdOptions), source: 'validation' as const };
+    ? { ...holdOnServedModel(calibrate({ ...outOfFold, classCount: scan.classes.length }, options.tta, thresholdOptions), validationScored), source: 'out-of-fold' as const }
+    : { ...calibrate(validationScored, options.tta, thresholdOptions), source: 'validation' as const };
   const cv = options.crossValidation;
   // The features are the quantised network's, as the Worker computes them.
   const features = {
@@ -185,7 +188,10 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     metrics: {
       validation: { ...q, accuracyFloat: floatEval.evaluation.accuracy, accuracyQuantized: q.accuracy },
       split: { method: options.groupPattern ? 'pattern' : 'content', description: splitDescription, groups: groupCount, trainImages: trainImages.length, validationImages: valImages.length },
-      calibration: { source: calibration.source, eceBefore: calibration.eceBefore, eceAfter: calibration.eceAfter, coverage: calibration.coverage, accuracyAboveThreshold: calibration.accuracyAboveThreshold },
+      calibration: {
+        source: calibration.source, eceBefore: calibration.eceBefore, eceAfter: calibration.eceAfter, coverage: calibration.coverage, accuracyAboveThreshold: calibration.accuracyAboveThreshold,
+        ...(calibration.servedValidation ? { servedValidation: calibration.servedValidation } : {}),
+      },
       ...(cv ? { crossValidation: { folds: cv.folds, accuracy: cv.accuracy, macroF1: cv.macroF1, perClass: meanPerClass(cv) } } : {}),
       domain: { validationOutOfDomain },
     },

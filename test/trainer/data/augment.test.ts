@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { augmentFor, augmentInto, defaultAugment, dihedralMaps, noAugment, type AugmentOptions } from '../../../trainer/data/augment.ts';
+import { augmentFor, augmentInto, defaultAugment, dihedralMaps, hueRotation, noAugment, type AugmentOptions } from '../../../trainer/data/augment.ts';
 import { Rng } from '../../../trainer/data/rng.ts';
 
 const size = 32;
@@ -63,6 +63,8 @@ describe('augmentInto: zoom and any-angle turns', () => {
   it('is the recipe\'s choice: off, or the defaults with its zoom and turns', () => {
     expect(augmentFor({ augment: false, zoom: 0.3, rotate: true })).toEqual(noAugment);
     expect(augmentFor({ augment: true, zoom: 0, rotate: false })).toEqual({ ...defaultAugment, zoom: 0, rotate: false });
+    expect(augmentFor({ augment: true, zoom: 0, rotate: false, hueJitter: 12 })).toEqual({ ...defaultAugment, zoom: 0, rotate: false, hue: 12 });
+    expect(augmentFor({ augment: false, zoom: 0, rotate: false, hueJitter: 12 })).toEqual(noAugment);
   });
 });
 
@@ -87,4 +89,46 @@ describe('augmentInto: stain jitter', () => {
     expect(seen.size).toBeGreaterThan(10);
   });
 
+});
+
+describe('augmentInto: hue jitter', () => {
+  const apply = (m: number[][], rgb: number[]) => m.map((row) => row[0] * rgb[0] + row[1] * rgb[1] + row[2] * rgb[2]);
+
+  it.each([0, 10, -25, 120])('turns colours about the grey axis by %i degrees, keeping grey and the channel sum', (degrees) => {
+    const m = hueRotation(degrees);
+    expect(apply(m, [1, 1, 1]).map((v) => +v.toFixed(12))).toEqual([1, 1, 1]);
+    const purple = [-18, -73, 57];
+    const turned = apply(m, purple);
+    expect(turned.reduce((a, b) => a + b)).toBeCloseTo(purple.reduce((a, b) => a + b), 9);
+    // The chroma vector (the colour minus its grey) turns by exactly that angle.
+    const chroma = (v: number[]) => { const mean = (v[0] + v[1] + v[2]) / 3; return v.map((x) => x - mean); };
+    const a = chroma(purple), b = chroma(turned);
+    const dot = a.reduce((s, x, i) => s + x * b[i], 0);
+    const cross = Math.hypot(a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]);
+    expect((Math.atan2(cross, dot) * 180) / Math.PI).toBeCloseTo(Math.abs(degrees), 6);
+  });
+
+  it('turns 120 degrees as a channel cycle (red to green)', () => {
+    const [r, g, b] = apply(hueRotation(120), [1, 0, 0]);
+    expect(Math.abs(r) + Math.abs(b)).toBeLessThan(1e-12);
+    expect(g).toBeCloseTo(1, 12);
+  });
+
+  it('draws a new hue each time, within the bound, and leaves grey pixels grey', () => {
+    const rgb = disc(8), out = new Uint8Array(rgb.length), rng = new Rng(9), maps = dihedralMaps(size);
+    const centre = ((size / 2) * size + size / 2) * 3;
+    const seen = new Set<string>();
+    for (let i = 0; i < 30; i++) {
+      augmentInto(rgb, out, maps, { ...noAugment, hue: 15 }, rng);
+      const px = [...out.subarray(centre, centre + 3)];
+      seen.add(px.join());
+      expect(Math.abs(px[0] + px[1] + px[2] - (110 + 55 + 185))).toBeLessThanOrEqual(3);
+      // 15 degrees at most: the cell stays purple (blue well over green).
+      expect(px[2] - px[1]).toBeGreaterThan(80);
+    }
+    expect(seen.size).toBeGreaterThan(10);
+    const grey = new Uint8Array(rgb.length).fill(140);
+    augmentInto(grey, out, maps, { ...noAugment, hue: 15 }, rng);
+    expect([...new Set(out)]).toEqual([140]);
+  });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accuracyCoverage, calibrate, chooseThreshold, fitTemperature, negativeLogLikelihood, reliability } from '../../../trainer/evaluation/calibration.ts';
+import { accuracyCoverage, calibrate, chooseThreshold, fitTemperature, holdOnServedModel, negativeLogLikelihood, reliability } from '../../../trainer/evaluation/calibration.ts';
 import { Rng } from '../../../trainer/data/rng.ts';
 
 /** An over-confident 3-class model: right 80% of the time but always ~99% sure. */
@@ -70,5 +70,48 @@ describe('accuracy-coverage and the review threshold', () => {
     expect(c.eceAfter).toBeLessThan(c.eceBefore);
     expect(c.binsAfter).toHaveLength(15);
     expect(c.met).toBe(false); // an 80% model cannot keep 90% of cells at 97%
+  });
+});
+
+describe('holdOnServedModel: the out-of-fold policy checked on the served model', () => {
+  // Two classes; each cell as [probability of class 0, right?], the truth class 0 when right.
+  const scored = (cells: [number, boolean][]) => ({
+    probabilities: cells.flatMap(([p]) => [p, 1 - p]),
+    labels: cells.map(([, right]) => (right ? 0 : 1)),
+    classCount: 2,
+  });
+  // Out of fold: 100 cells, confidences 0.99 down to 0.60, the lowest 20 half wrong; a
+  // temperature of 1 and the threshold at the 80th cell (all 80 above it right).
+  const outOfFold = scored(Array.from({ length: 100 }, (_, i) => [0.99 - i * 0.0039, i < 80 || i % 2 === 0]));
+  const curve = accuracyCoverage(outOfFold, 1);
+  const oof = {
+    ...calibrate(outOfFold, 'none', { targetAccuracy: 0.9, minCoverage: 0.5 }),
+    temperature: 1, curve, threshold: curve[79].threshold, coverage: curve[79].coverage, accuracyAboveThreshold: curve[79].accuracy, met: true,
+  };
+
+  it('keeps the threshold when the served model reaches the target above it', () => {
+    const held = holdOnServedModel(oof, scored([[0.95, true], [0.9, true], [0.85, true], [0.5, false]]));
+    expect(held.threshold).toBe(oof.threshold);
+    expect(held.coverage).toBe(0.8);
+    expect(held.servedValidation).toEqual({ images: 4, coverage: 0.75, accuracyAboveThreshold: 1 });
+    expect(held.met).toBe(true);
+  });
+
+  it('raises it to a point of the out-of-fold curve when the served model needs more', () => {
+    // Served: two confident mistakes at 0.8, so the cells from 0.8 up are only 82% right.
+    const served = scored([[0.97, true], [0.95, true], [0.93, true], [0.91, true], [0.9, true], [0.88, true], [0.86, true], [0.84, true], [0.82, true], [0.8, false], [0.8, false], [0.7, true]]);
+    const held = holdOnServedModel(oof, served);
+    expect(held.threshold).toBeGreaterThan(0.8);
+    expect(held.threshold).toBeLessThan(0.83);
+    expect(held.curve.some((p) => p.threshold === held.threshold && p.coverage === held.coverage && p.accuracy === held.accuracyAboveThreshold)).toBe(true);
+    expect(held.coverage).toBeLessThan(oof.coverage);
+    // The lowest out-of-fold point at or above 0.82 is 0.8223, so the 0.82 cell is flagged too.
+    expect(held.servedValidation).toEqual({ images: 12, coverage: 8 / 12, accuracyAboveThreshold: 1, raisedFrom: oof.threshold });
+  });
+
+  it('flags everything when no threshold gets the served model to the target', () => {
+    const held = holdOnServedModel(oof, scored([[0.99, false], [0.9, true], [0.8, false]]));
+    expect(held).toMatchObject({ threshold: 1, coverage: 0, met: false });
+    expect(held.servedValidation).toMatchObject({ coverage: 0, accuracyAboveThreshold: null, raisedFrom: oof.threshold });
   });
 });

@@ -156,6 +156,15 @@ describe('renderReport edge cases', () => {
     expect(sectionOf(html, 'doubt')).toContain(doubt);
   });
 
+  it.each([
+    [{ images: 400, coverage: 0.5, accuracyAboveThreshold: 0.96 }, 'on its own validation split (400 cells) the threshold keeps 50.0%, and 96.0% of those are right'],
+    [{ images: 400, coverage: 0, accuracyAboveThreshold: null }, 'on its own validation split (400 cells) the threshold keeps 0.0%, and none are answered without review'],
+  ])('says how the out-of-fold policy holds on the served model\'s validation split: %o', async (servedValidation, text) => {
+    const data = await buildReportFixture({ calibration: 'met', crossValidation: true });
+    data.calibration = { ...data.calibration!, source: 'out-of-fold', servedValidation };
+    expect(sectionOf(renderReport(data), 'calibration')).toContain(text);
+  });
+
   it('names content grouping and the folds\' grouping in the headline', async () => {
     const data = await buildReportFixture({ crossValidation: true });
     data.manifest.metrics.split = { ...data.manifest.metrics.split, method: 'content', groups: 270 };

@@ -57,6 +57,15 @@ describe('npm run cv', () => {
     expect(manifest.inference?.temperature).toBe(saved.outOfFoldCalibration.temperature);
     expect(manifest.inference?.reviewThreshold).toBe(saved.outOfFoldCalibration.threshold);
     expect(manifest.metrics.calibration?.coverage).toBe(saved.outOfFoldCalibration.coverage);
+    // And the served model is checked under that policy on its own validation split.
+    const served = manifest.metrics.calibration?.servedValidation;
+    expect(served?.images).toBe(manifest.metrics.split.validationImages);
+    expect(served?.coverage).toBeGreaterThanOrEqual(0);
+    expect(served?.coverage).toBeLessThanOrEqual(1);
+    // A chance-level model's threshold is 1 (all flagged): no line then.
+    expect(manifest.inference?.reviewThreshold).toBe(1);
+    expect(served?.coverage).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/this model under that policy/);
   });
 
   it('cv keeps every image\'s out-of-fold prediction in --json-out and fits a calibration on them', async () => {
