@@ -155,6 +155,17 @@ export function holdOnServedModel(report: CalibrationReport, validation: Scored)
   };
 }
 
+/**
+ * How a review policy (temperature, then threshold) splits scored cells.
+ *
+ * @example
+ * underPolicy({ probabilities: [0.9, 0.1, 0.6, 0.4], labels: [0, 1], classCount: 2 }, { temperature: 1, threshold: 0.8 });
+ * // { threshold: 0.8, coverage: 0.5, accuracyAbove: 1, errorsFlagged: 1 }
+ */
+export function underPolicy(scored: Scored, policy: { temperature: number; threshold: number }): ReturnType<typeof reviewSummary> {
+  return reviewSummary({ ...scored, probabilities: tempered(scored, policy.temperature) }, policy.threshold);
+}
+
 function tempered({ probabilities, labels, classCount }: Scored, temperature: number): Float64Array {
   const out = new Float64Array(labels.length * classCount);
   for (let i = 0; i < labels.length; i++) {

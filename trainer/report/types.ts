@@ -138,6 +138,11 @@ export interface CrossValidationReport {
   outOfFoldCalibration?: {
     images: number; temperature: number; eceBefore: number; eceAfter: number;
     threshold: number; coverage: number; accuracyAboveThreshold: number; met: boolean;
+    /**
+     * Each fold's held-out images under that one policy: how far a single model's figures stray
+     * from the pooled ones (a confidently wrong source photo counts once per copy).
+     */
+    perFold?: { fold: number; coverage: number; accuracyAboveThreshold: number | null }[];
   };
   /** The out-of-fold predictions themselves (true labels, n x k probabilities before any temperature), for `train --cv-results`. */
   outOfFold?: { labels: number[]; probabilities: number[] };

@@ -1,7 +1,7 @@
 import { applyTemperature, argMax, evaluationFromConfusion, plainInference, type Evaluation } from '../../shared/index.ts';
 import { augmentFor } from '../data/augment.ts';
 import { setupBackend } from './backend.ts';
-import { calibrate, reliability, type ThresholdOptions } from '../evaluation/calibration.ts';
+import { calibrate, underPolicy, reliability, type ThresholdOptions } from '../evaluation/calibration.ts';
 import { FlagError } from '../errors.ts';
 import { evaluateModel } from '../evaluation/score.ts';
 import { architectures } from './architectures.ts';
@@ -138,6 +138,10 @@ export function summarizeFolds(results: FoldResult[], command: string, threshold
       outOfFoldCalibration: {
         images: outOfFold!.labels.length, temperature: calibrated.temperature, eceBefore: calibrated.eceBefore, eceAfter: calibrated.eceAfter,
         threshold: calibrated.threshold, coverage: calibrated.coverage, accuracyAboveThreshold: calibrated.accuracyAboveThreshold, met: calibrated.met,
+        perFold: results.map((r) => {
+          const s = underPolicy({ ...r.outOfFold!, classCount: classes.length }, calibrated);
+          return { fold: r.fold, coverage: s.coverage, accuracyAboveThreshold: s.accuracyAbove };
+        }),
       },
     } : {}),
     ...(outOfFold ? { outOfFold } : {}),

@@ -79,7 +79,13 @@ export function formatCrossValidation(summary: ReturnType<typeof summarizeFolds>
 }
 
 function outOfFoldLine(c: NonNullable<ReturnType<typeof summarizeFolds>['outOfFoldCalibration']>): string {
-  return `fitted on all ${c.images} out-of-fold predictions: temperature ${c.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${c.threshold.toFixed(3)}: ${pct(c.coverage)} of cells kept, ${pct(c.accuracyAboveThreshold)} of them right${c.met ? '' : ' (a target of --target-accuracy or --min-coverage not met)'}`;
+  const line = `fitted on all ${c.images} out-of-fold predictions: temperature ${c.temperature}, ECE ${c.eceBefore.toFixed(3)} -> ${c.eceAfter.toFixed(3)}; review below ${c.threshold.toFixed(3)}: ${pct(c.coverage)} of cells kept, ${pct(c.accuracyAboveThreshold)} of them right${c.met ? '' : ' (a target of --target-accuracy or --min-coverage not met)'}`;
+  const right = (c.perFold ?? []).flatMap((f) => (f.accuracyAboveThreshold === null ? [] : [f.accuracyAboveThreshold]));
+  if (!c.perFold || c.threshold >= 1 || right.length === 0) return line;
+  const kept = c.perFold.map((f) => f.coverage);
+  // One model is one fold: the spread says how far a single model may read from the pooled figure.
+  return `${line}
+each fold's held-out cells under that policy: ${pct(Math.min(...kept))} to ${pct(Math.max(...kept))} kept, ${pct(Math.min(...right))} to ${pct(Math.max(...right))} of them right`;
 }
 
 export { summarizeFolds };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accuracyCoverage, calibrate, chooseThreshold, fitTemperature, holdOnServedModel, negativeLogLikelihood, reliability } from '../../../trainer/evaluation/calibration.ts';
+import { accuracyCoverage, calibrate, chooseThreshold, fitTemperature, holdOnServedModel, underPolicy, negativeLogLikelihood, reliability } from '../../../trainer/evaluation/calibration.ts';
 import { Rng } from '../../../trainer/data/rng.ts';
 
 /** An over-confident 3-class model: right 80% of the time but always ~99% sure. */
@@ -113,5 +113,16 @@ describe('holdOnServedModel: the out-of-fold policy checked on the served model'
     const held = holdOnServedModel(oof, scored([[0.99, false], [0.9, true], [0.8, false]]));
     expect(held).toMatchObject({ threshold: 1, coverage: 0, met: false });
     expect(held.servedValidation).toMatchObject({ coverage: 0, accuracyAboveThreshold: null, raisedFrom: oof.threshold });
+  });
+});
+
+describe('underPolicy', () => {
+  it.each([
+    [1, 0.8, { threshold: 0.8, coverage: 0.5, accuracyAbove: 1, errorsFlagged: 1 }],
+    // A temperature of 4 flattens 0.9 to about 0.64, under the threshold: everything flagged.
+    [4, 0.8, { threshold: 0.8, coverage: 0, accuracyAbove: null, errorsFlagged: 1 }],
+    [1, 0, { threshold: 0, coverage: 1, accuracyAbove: 0.5, errorsFlagged: 0 }],
+  ])('temperature %d, threshold %d', (temperature, threshold, expected) => {
+    expect(underPolicy({ probabilities: [0.9, 0.1, 0.6, 0.4], labels: [0, 1], classCount: 2 }, { temperature, threshold })).toEqual(expected);
   });
 });

@@ -74,6 +74,10 @@ describe('npm run cv', () => {
     expect(saved.outOfFold.probabilities).toHaveLength(192 * 4);
     expect(saved.outOfFoldCalibration).toMatchObject({ images: 192, met: expect.any(Boolean) });
     expect(saved.outOfFoldCalibration.temperature).toBeGreaterThan(0);
+    // Each fold under the one pooled policy: its share kept, weighted back, is the pooled share.
+    const perFold: { fold: number; coverage: number }[] = saved.outOfFoldCalibration.perFold;
+    expect(perFold.map((f) => f.fold)).toEqual([1, 2, 3, 4]);
+    expect(perFold.reduce((n, f) => n + f.coverage * 48, 0) / 192).toBeCloseTo(saved.outOfFoldCalibration.coverage, 9);
     // Not on the screen: the summary printed with --json leaves the predictions out.
     expect(JSON.parse(parallel.stdout).outOfFold).toBeUndefined();
     expect(JSON.parse(parallel.stdout).outOfFoldCalibration.images).toBe(192);
