@@ -118,7 +118,10 @@ export const manifestSchema = z.object({
     arch: z.string(),
     epochs: z.number().int(),
     epochsRun: z.number().int(),
+    /** The epoch whose weights were kept. */
     bestEpoch: z.number().int(),
+    /** How that epoch was chosen: lowest validation loss, or the run's last (absent in older versions: `best`). */
+    keepEpoch: z.enum(['best', 'last']).optional(),
     seed: z.number().int(),
     backend: z.string(),
     /** On the wasm backend, which build of its kernels trained (with the seed, what reproduces the run). */

@@ -14,6 +14,7 @@ import { formatGroups, runGroups } from './grouping/groups-command.ts';
 import { progressMode, Reporter } from './progress.ts';
 import { addRecipeFlags, readCrossValidation, recipeFrom } from './training/recipe.ts';
 import { formatReview } from './evaluation/review-summary.ts';
+import { keptEpoch } from './report/format.ts';
 import { recordedCommand } from './shell-quote.ts';
 import { train } from './training/train.ts';
 import type { Manifest } from '../shared/index.ts';
@@ -81,7 +82,7 @@ addRecipeFlags(program
         `validation (${manifest.metrics.split.validationImages} images, ${manifest.metrics.split.method}-grouped): accuracy float ${(100 * v.accuracyFloat).toFixed(1)}%, quantised ${(100 * v.accuracyQuantized).toFixed(1)}%, macro-F1 ${v.macroF1.toFixed(3)}`,
         calibrationLine(manifest, o.targetAccuracy, o.minCoverage),
         servedValidationLine(manifest),
-        `epochs run ${manifest.training.epochsRun}, best ${manifest.training.bestEpoch}; skipped files ${manifest.training.imagesSkipped}; report: ${o.out}/${manifest.version}/report.html`,
+        `epochs run ${manifest.training.epochsRun}, ${keptEpoch(manifest.training)}; skipped files ${manifest.training.imagesSkipped}; report: ${o.out}/${manifest.version}/report.html`,
       ].filter(Boolean).join('\n'),
     );
   });

@@ -84,3 +84,8 @@ export function threshold(t: number): string {
   const digits = Math.min(6, Math.max(3, Math.ceil(-Math.log10(1 - t))));
   return t.toFixed(digits);
 }
+
+/** Which epoch's weights a model holds, and why: "best 14" or "kept the last (25)". */
+export function keptEpoch(t: { bestEpoch: number; keepEpoch?: 'best' | 'last' }): string {
+  return t.keepEpoch === 'last' ? `kept the last (${t.bestEpoch})` : `best ${t.bestEpoch}`;
+}

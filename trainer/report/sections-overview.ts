@@ -14,7 +14,7 @@ export function headerSection(d: ReportData): Raw {
     ['Trained', f.timestamp(m.createdAt)],
     ['Architecture', t.arch],
     ['Backend', t.backend],
-    ['Epochs', `${t.epochsRun} of ${t.epochs} run, best ${t.bestEpoch}`],
+    ['Epochs', `${t.epochsRun} of ${t.epochs} run, ${f.keptEpoch(t)}`],
     ['Seed', String(t.seed)],
     ['Training time', f.duration(t.durationMs)],
     ['Model size', `${f.bytes(d.modelBytes)} (${m.quantization.dtype === 'none' ? 'float32' : m.quantization.dtype} weights)`],
@@ -90,16 +90,17 @@ export function curvesSection(d: ReportData): Raw {
   }
   const x = h.map((r) => r.epoch);
   const best = d.manifest.training.bestEpoch;
+  const bestLabel = d.manifest.training.keepEpoch === 'last' ? 'kept epoch' : 'best epoch';
   const train = { label: 'Train', color: '#2563eb', dashed: true };
   const val = { label: 'Validation', color: '#ea580c' };
   const loss = lineChart({
-    title: 'Loss per epoch (train vs validation)', x, bestEpoch: best, yLabel: 'Loss (cross-entropy)',
+    title: 'Loss per epoch (train vs validation)', x, bestEpoch: best, bestLabel, yLabel: 'Loss (cross-entropy)',
     formatY: (v) => Number(v.toFixed(3)).toString(),
     series: [{ ...train, values: h.map((r) => r.loss) }, { ...val, values: h.map((r) => r.valLoss) }],
   });
   const lowest = Math.min(...h.flatMap((r) => [r.accuracy, r.valAccuracy]).filter(Number.isFinite));
   const accuracy = lineChart({
-    title: 'Accuracy per epoch (train vs validation)', x, bestEpoch: best, yLabel: 'Accuracy',
+    title: 'Accuracy per epoch (train vs validation)', x, bestEpoch: best, bestLabel, yLabel: 'Accuracy',
     yRange: [Math.max(0, Math.floor(lowest * 10) / 10), 1], formatY: (v) => f.percent(v, 0),
     series: [{ ...train, values: h.map((r) => r.accuracy) }, { ...val, values: h.map((r) => r.valAccuracy) }],
   });

@@ -70,7 +70,7 @@ export async function crossValidateFolds(options: CrossValidateOptions, reporter
     reporter.summary(`fold ${f + 1}/${options.folds}: ${trainImages.length} train, ${innerVal.length} inner validation, ${held.length} held out`);
     const model = arch.build({ inputSize, classCount: scan.classes.length, seed: options.seed + f });
     const loop = await trainLoop(model, trainImages, innerVal, params, scan.classes.length, {
-      epochs: options.epochs, batchSize: options.batchSize, workers: options.workers, seed: options.seed + f, patience: options.patience,
+      epochs: options.epochs, batchSize: options.batchSize, workers: options.workers, seed: options.seed + f, patience: options.patience, keepEpoch: options.keepEpoch,
       learningRate: options.learningRate, schedule: options.schedule, labelSmoothing: options.labelSmoothing,
       groups: trainIdx.map((i) => groups[i]), perClass: options.perClass, augment: augmentFor(options),
       runKey: `cv-${f}`, shouldStop: options.shouldStop,

@@ -32,6 +32,7 @@ export function addRecipeFlags(command: Command): Command {
     .option('--label-smoothing <s>', 'share of each target spread over all classes (0 to 0.3)', numberFlag('label-smoothing', 0, 0.3), 0)
     .option('--per-class <n>', 'images drawn per class each epoch, evenly over its source groups (0: every image once)', intFlag('per-class', 0), 0)
     .option('--patience <n>', 'stop after this many epochs without a better validation loss', intFlag('patience', 1, 1000), 5)
+    .option('--keep-epoch <which>', 'weights the model ends with: best (lowest validation loss) or last (the end of the schedule; steadier when the validation split holds few source photos)', choiceFlag('keep-epoch', ['best', 'last'] as const), 'best')
     .option('--no-augment', 'turn off flips, turns, zoom and colour/brightness jitter')
     .option('--zoom <z>', 'scale augmentation: the cell drawn up to 1+z times larger or smaller (0 turns it off)', numberFlag('zoom', 0, 1), 0.15)
     .option('--no-rotate', 'turn cells by quarter turns only, not by any angle')
@@ -56,7 +57,7 @@ export function recipeFrom(o: Record<string, never>): Recipe {
     data: o.data, epochs: o.epochs, seed: o.seed, arch: o.arch, inputSize: o.inputSize, quantize: o.quantize, backend: o.backend,
     crop: o.crop, cellScale: o.cellScale, jpegScale: o.jpegScale, groupPattern: o.groupPattern, groupThreshold: o.groupThreshold, validationFraction: o.validation,
     batchSize: o.batchSize, workers: o.workers, learningRate: o.learningRate, schedule: o.schedule, labelSmoothing: o.labelSmoothing,
-    perClass: o.perClass, patience: o.patience, augment: o.augment, zoom: o.zoom, rotate: o.rotate, stainJitter: o.stainJitter, hueJitter: o.hueJitter, tta: o.tta, targetAccuracy: o.targetAccuracy,
+    perClass: o.perClass, patience: o.patience, keepEpoch: o.keepEpoch, augment: o.augment, zoom: o.zoom, rotate: o.rotate, stainJitter: o.stainJitter, hueJitter: o.hueJitter, tta: o.tta, targetAccuracy: o.targetAccuracy,
     minCoverage: o.minCoverage, cacheDir: o.cacheDir,
   };
 }

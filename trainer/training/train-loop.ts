@@ -18,6 +18,11 @@ export interface LoopOptions {
   seed: number;
   /** Epochs without a better validation loss before stopping. */
   patience: number;
+  /**
+   * Which epoch's weights the model ends with: `best`, the lowest validation loss; `last`, the
+   * end of the run, which does not hang on a validation split of a few dozen photos.
+   */
+  keepEpoch?: 'best' | 'last';
   learningRate: number;
   /** `cosine`: warm-up then cosine decay over `epochs`; `constant`: `learningRate` throughout. */
   schedule: 'constant' | 'cosine';
@@ -71,7 +76,8 @@ function setLearningRate(optimizer: tf.AdamOptimizer, rate: number): void {
 }
 
 /**
- * Trains with early stopping on validation loss and restores the best epoch's weights.
+ * Trains with early stopping on validation loss and keeps the best epoch's weights (or the last
+ * epoch's, with `keepEpoch: 'last'`).
  * Every random draw comes from the seed and the epoch number, so a resumed run shuffles
  * and augments exactly as an uninterrupted one would.
  */
@@ -88,6 +94,7 @@ export async function trainLoop(
   prepareModelForTraining(model);
   model.compile({ optimizer, loss, metrics: ['accuracy'] });
   const maps = dihedralMaps(params.width);
+  const keepLast = options.keepEpoch === 'last';
   let state: CheckpointState = {
     runKey: options.runKey, epochsDone: 0, history: [], bestEpoch: 0, bestValLoss: Infinity, epochsSinceBest: 0, elapsedMs: 0,
   };
@@ -146,14 +153,18 @@ export async function trainLoop(
       };
       state.history.push(record);
       state.epochsDone = epoch;
-      if (valLoss < state.bestValLoss) {
+      const improved = valLoss < state.bestValLoss;
+      if (improved) {
         state.bestValLoss = valLoss;
         state.bestEpoch = epoch;
         state.epochsSinceBest = 0;
-        tf.dispose(best);
-        best = model.getWeights().map((w) => w.clone());
       } else {
         state.epochsSinceBest++;
+      }
+      // The checkpoint's "best" weights are the ones the run will end with, so a resumed run does too.
+      if (improved || keepLast) {
+        tf.dispose(best);
+        best = model.getWeights().map((w) => w.clone());
       }
       state.elapsedMs = Date.now() - started;
       await options.checkpoint?.save(state, model, best, optimizer);
@@ -168,5 +179,5 @@ export async function trainLoop(
   }
   model.setWeights(best);
   tf.dispose(best);
-  return { history: state.history, bestEpoch: state.bestEpoch, stop, elapsedMs: Date.now() - started };
+  return { history: state.history, bestEpoch: keepLast ? state.epochsDone : state.bestEpoch, stop, elapsedMs: Date.now() - started };
 }

@@ -44,6 +44,8 @@ export interface TrainOptions {
   workers?: number;
   learningRate: number;
   patience: number;
+  /** Which epoch's weights to keep (LoopOptions.keepEpoch); default `best`. */
+  keepEpoch?: 'best' | 'last';
   augment: boolean;
   /** Scale augmentation (AugmentOptions.zoom) and any-angle turns, when `augment` is on. */
   zoom: number;
@@ -100,7 +102,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   reporter.info(`backend: ${backend.name} (${backend.reason})`);
   const model = arch.build({ inputSize, classCount: scan.classes.length, seed: options.seed });
   const runKey = createHash('sha256')
-    .update(JSON.stringify([dataset.fingerprint, params, options.arch, options.seed, options.batchSize, options.learningRate, options.groupPattern ?? options.groupThreshold, augmentFor(options), options.schedule, options.labelSmoothing, options.perClass, options.epochs, options.workers ?? 'default', backend.name]))
+    .update(JSON.stringify([dataset.fingerprint, params, options.arch, options.seed, options.batchSize, options.learningRate, options.groupPattern ?? options.groupThreshold, augmentFor(options), options.schedule, options.labelSmoothing, options.perClass, options.epochs, options.keepEpoch ?? 'best', options.workers ?? 'default', backend.name]))
     .digest('hex')
     .slice(0, 16);
   await mkdir(options.out, { recursive: true });
@@ -118,6 +120,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     workers: options.workers,
     seed: options.seed,
     patience: options.patience,
+    keepEpoch: options.keepEpoch,
     learningRate: options.learningRate,
     schedule: options.schedule,
     labelSmoothing: options.labelSmoothing,
@@ -200,7 +203,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     selfTest: await recordSelfTest(quantModel),
     pixelTest: await recordPixelTest(quantModel, params, scan.classes, inference, domain),
     training: {
-      arch: options.arch, epochs: options.epochs, epochsRun: loop.history.length, bestEpoch: loop.bestEpoch, seed: options.seed,
+      arch: options.arch, epochs: options.epochs, epochsRun: loop.history.length, bestEpoch: loop.bestEpoch, keepEpoch: options.keepEpoch ?? 'best', seed: options.seed,
       backend: backend.name, ...(backend.kernels ? { kernels: backend.kernels } : {}), durationMs: loop.elapsedMs, datasetFingerprint: dataset.fingerprint, images: dataset.images.length,
       imagesSkipped: dataset.skipped.length, skipped: dataset.skipped, command: options.command,
     },

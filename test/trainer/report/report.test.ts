@@ -181,6 +181,16 @@ describe('renderReport edge cases', () => {
     expect(curves).not.toMatch(/NaN|Infinity|undefined/);
   });
 
+  it('names the last epoch as kept, not best, when the run kept the last', async () => {
+    const data = await buildReportFixture();
+    data.manifest.training = { ...data.manifest.training, bestEpoch: 15, keepEpoch: 'last' };
+    const html = renderReport(data);
+    expect(html.slice(html.indexOf('<header'), html.indexOf('</header>'))).toContain('15 of 20 run, kept the last (15)');
+    const curves = sectionOf(html, 'curves');
+    expect(count(curves, 'kept epoch 15<')).toBe(2);
+    expect(curves).not.toContain('best epoch');
+  });
+
   it('says so when there are no mistakes on validation', async () => {
     const html = renderReport(await buildReportFixture({ mistakes: 0 }));
     expect(sectionOf(html, 'mistakes')).toContain('No mistakes on validation');

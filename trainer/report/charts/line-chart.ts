@@ -20,6 +20,8 @@ interface LineChartOptions {
   yRange?: [number, number];
   /** Epoch whose weights were kept: drawn as a marked vertical line. */
   bestEpoch?: number;
+  /** The marker's words before the epoch number; default `best epoch`. */
+  bestLabel?: string;
 }
 
 const W = 520;
@@ -85,12 +87,12 @@ function bestMarker(o: LineChartOptions, xs: (v: number) => number, ys: (v: numb
   const i = o.bestEpoch === undefined ? -1 : o.x.indexOf(o.bestEpoch);
   if (i < 0) return raw('');
   const x = xs(o.x[i]);
-  // The marked value is the validation series' (the last one), the figure the epoch was chosen on.
+  // The marked value is the validation series' (the last one), the figure a best epoch is chosen on.
   const val = o.series[o.series.length - 1];
   const y = ys(val.values[i]);
   const anchor = x > W - M.right - 100 ? 'end' : 'start';
   const dx = anchor === 'end' ? -6 : 6;
   return html`<g class="best"><line x1="${fmt(x)}" x2="${fmt(x)}" y1="${M.top}" y2="${H - M.bottom}" stroke="#475569" stroke-width="1.2" stroke-dasharray="3 3"/>
 <circle cx="${fmt(x)}" cy="${fmt(y)}" r="6.5" fill="none" stroke="${val.color}" stroke-width="2"/>
-<text class="best-label" x="${fmt(x + dx)}" y="${M.top + 12}" text-anchor="${anchor}">best epoch ${o.x[i]}</text></g>`;
+<text class="best-label" x="${fmt(x + dx)}" y="${M.top + 12}" text-anchor="${anchor}">${o.bestLabel ?? 'best epoch'} ${o.x[i]}</text></g>`;
 }
