@@ -46,9 +46,20 @@ function buildTutorial({ inputSize, classCount, seed }: ModelShapeOptions): tfl.
  * the model indifferent to where in the crop the cell sits; batch norm lets it train fast.
  * No dropout: tfjs' seeded dropout repeats one mask every step, and unseeded breaks --seed.
  */
-function buildCompact({ inputSize, classCount, seed }: ModelShapeOptions): tfl.LayersModel {
-  const m = tfl.sequential({ name: 'compact' });
-  const filters = [24, 32, 64, 96];
+function buildCompact(options: ModelShapeOptions): tfl.LayersModel {
+  return buildBlocks('compact', [24, 32, 64, 96], options);
+}
+
+/**
+ * Compact with a fifth block (128 filters at 4x4 on a 64-pixel input): each output then sees the
+ * whole cell window (a receptive field of 63 pixels against compact's 31), for 10% more work.
+ */
+function buildCompact5(options: ModelShapeOptions): tfl.LayersModel {
+  return buildBlocks('compact5', [24, 32, 64, 96, 128], options);
+}
+
+function buildBlocks(name: string, filters: number[], { inputSize, classCount, seed }: ModelShapeOptions): tfl.LayersModel {
+  const m = tfl.sequential({ name });
   filters.forEach((f, i) => {
     m.add(tfl.layers.conv2d({
       ...(i === 0 ? { inputShape: [inputSize, inputSize, 3] } : {}),
@@ -70,6 +81,11 @@ export const architectures: Record<string, ArchSpec> = {
     description: 'default: 4 conv+batch-norm blocks, global average pooling (~70 KB uint8)',
     defaultInputSize: 64,
     build: buildCompact,
+  },
+  compact5: {
+    description: 'compact with a fifth block of 128 filters: sees the whole cell window at once (~200 KB uint8)',
+    defaultInputSize: 64,
+    build: buildCompact5,
   },
   tutorial: {
     description: "the seed tutorial's CNN: 2x(conv 32, max-pool), flatten, dense 128",

@@ -39,7 +39,7 @@ afterAll(() => {
 });
 
 describe('servingForward', () => {
-  it.each(['compact', 'tutorial'])('%s: the folded pass gives model.predict\'s probabilities', async (arch) => {
+  it.each(['compact', 'compact5', 'tutorial'])('%s: the folded pass gives model.predict\'s probabilities', async (arch) => {
     const model = await trained(arch);
     const x = inputs(5, 9);
     const forward = servingForward(model);
@@ -56,7 +56,7 @@ describe('servingForward', () => {
     }
   });
 
-  it.each(['compact', 'tutorial'])('%s: the folded pass gives the features the last dense layer reads, from the same pass', async (arch) => {
+  it.each(['compact', 'compact5', 'tutorial'])('%s: the folded pass gives the features the last dense layer reads, from the same pass', async (arch) => {
     const model = await trained(arch);
     const x = inputs(4, 5);
     const dense = model.layers.findLast((layer) => layer.getClassName() === 'Dense')!;
