@@ -268,6 +268,24 @@ describe.skipIf(chromiumFor.skip)('lab console in chromium', { tags: ['browser']
     expect(measured).toEqual(views.map((view) => ({ view, page: 420, overflowing: [] })));
   });
 
+  it('gives up a Live refresh that never answers, says so, and recovers on the next one', async () => {
+    const tab = await context.newPage();
+    // The first /v1/stats request is held without an answer, as a stuck connection would be.
+    await tab.route('**/v1/stats*', () => undefined, { times: 1 });
+    try {
+      await tab.goto(`${dev.url}/console/#live`, { waitUntil: 'domcontentloaded' });
+      await signIn(tab, tokens.admin);
+      // The view's own message area (the drift banner shares its classes once the numbers load).
+      const error = tab.locator('.view .message.error:not(#drift-status)');
+      await error.waitFor({ timeout: 20_000 });
+      expect(await error.textContent()).toBe('the Worker did not answer within 10 s; the request was given up');
+      await tab.locator('#live-cards[aria-busy="false"]').waitFor({ timeout: 20_000 });
+      await error.waitFor({ state: 'hidden' });
+    } finally {
+      await tab.close();
+    }
+  }, 60_000);
+
   it('never put a token in a URL, and the page stays small', () => {
     expect(urls.length).toBeGreaterThan(10);
     for (const secret of [tokens.admin, tokens.devices[0]]) expect(urls.filter((u) => u.includes(secret))).toEqual([]);

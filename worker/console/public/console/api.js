@@ -32,7 +32,11 @@ export const apiEvents = new EventTarget();
  * @property {Blob} [body] sent as is, with its own type
  * @property {Record<string, string>} [headers]
  * @property {string} [token] instead of the session's (signing in)
+ * @property {number} [timeoutMs] give up after this long (default 30 s), so a request that never
+ *   answers cannot leave a view waiting for good
  */
+
+const DEFAULT_TIMEOUT_MS = 30_000;
 
 /**
  * Calls the Worker's API; resolves with the Response when it is 2xx, else throws an ApiError
@@ -54,10 +58,16 @@ export async function call(path, options = {}) {
   } else if (options.body) {
     headers['content-type'] = options.body.type || 'application/octet-stream';
   }
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let res;
   try {
-    res = await fetch(path, { method: options.method ?? 'GET', headers, body, cache: 'no-store', credentials: 'omit' });
+    res = await fetch(path, {
+      method: options.method ?? 'GET', headers, body, cache: 'no-store', credentials: 'omit', signal: AbortSignal.timeout(timeoutMs),
+    });
   } catch (error) {
+    if (/** @type {Error} */ (error).name === 'TimeoutError') {
+      throw new ApiError(0, 'timeout', `the Worker did not answer within ${timeoutMs / 1000} s; the request was given up`);
+    }
     throw new ApiError(0, 'network', `the Worker could not be reached (${/** @type {Error} */ (error).message})`);
   }
   if (res.ok) return res;

@@ -6,6 +6,9 @@ import { ms, percent, score } from './format.js';
 
 // [seconds back, label, refresh interval in seconds]. Each refresh makes D1 scan the window's
 // predictions, so long windows (whose numbers move slowly anyway) are read less often.
+/** How long one refresh may take before it is given up. */
+const LOAD_TIMEOUT_MS = 10_000;
+
 const WINDOWS = [
   ['900', 'Last 15 minutes', 5],
   ['3600', 'Last hour', 5],
@@ -98,7 +101,9 @@ export async function showLive(root) {
       const seconds = Number(range.value);
       const sinceMs = seconds ? Date.now() - seconds * 1000 : null;
       const since = sinceMs ? `?since=${encodeURIComponent(new Date(sinceMs).toISOString())}` : '';
-      const stats = await getJson(`/v1/stats${since}`);
+      // Shorter than the wait for the next refresh would allow: a request that hangs is given up,
+      // said so, and the next refresh tries again.
+      const stats = await getJson(`/v1/stats${since}`, { timeoutMs: LOAD_TIMEOUT_MS });
       const list = /** @type {any[]} */ (stats.versions).filter((v) => v.requests || v.shadow?.runs || v.feedback);
       cards.replaceChildren(...(list.length ? list.map(versionCard) : [h('p', { class: 'muted' }, 'No traffic in this window.')]));
       cards.setAttribute('aria-busy', 'false');
