@@ -4,6 +4,8 @@ import { bar, h, messageArea, viewHeading } from './dom.js';
 import { ms, percent } from './format.js';
 
 const TYPES = { jpg: 'image/jpeg', jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp' };
+/** How long one image's upload and answer may take (10 MiB at about 0.5 Mbit/s). */
+const UPLOAD_TIMEOUT_MS = 180_000;
 
 /** The file as the API expects it: browsers leave some types empty, so the extension decides then. @param {File} file */
 function typed(file) {
@@ -72,7 +74,8 @@ export async function showTry(root) {
     for (const file of files) {
       const started = performance.now();
       try {
-        const res = await call('/v1/classify', { method: 'POST', body: typed(file), headers: pin.value ? { 'x-model-version': pin.value } : {} });
+        // An upload of up to 10 MiB over a slow lab link can take minutes; the default 30 s is for answers.
+        const res = await call('/v1/classify', { method: 'POST', body: typed(file), headers: pin.value ? { 'x-model-version': pin.value } : {}, timeoutMs: UPLOAD_TIMEOUT_MS });
         const result = await res.json();
         results.prepend(resultCard(file, result, res.headers.get('x-model-version') ?? result.model.version, performance.now() - started));
       } catch (error) {
