@@ -28,6 +28,25 @@ export async function evaluateModel(
   return { evaluation: evaluationFromConfusion(classes, confusion), probabilities, predicted };
 }
 
+/**
+ * Accuracy with each source photo counted once: the mean, over groups, of the share of the
+ * group's images answered right. Copies of a photo (augmented, re-cropped) weigh no more than
+ * one photo, however many there are.
+ *
+ * @example
+ * photoAccuracy([0, 0, 0, 1], [0, 0, 0, 0], [7, 7, 7, 8]); // 0.5 (per image: 0.75)
+ */
+export function photoAccuracy(labels: number[], predicted: number[], groups: number[]): number {
+  const tally = new Map<number, [number, number]>();
+  labels.forEach((label, i) => {
+    const t = tally.get(groups[i]) ?? [0, 0];
+    tally.set(groups[i], [t[0] + (predicted[i] === label ? 1 : 0), t[1] + 1]);
+  });
+  let sum = 0;
+  for (const [right, n] of tally.values()) sum += right / n;
+  return tally.size ? sum / tally.size : 0;
+}
+
 const pct = (v: number) => `${(100 * v).toFixed(1)}%`;
 
 /** The evaluation as a readable table: headline, per class, confusion matrix. */

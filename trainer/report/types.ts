@@ -121,8 +121,12 @@ export interface CrossValidationReport {
     fold: number; validationImages: number; groups: number; accuracy: number; macroF1: number; ece: number;
     /** Share of held-out cells at or above the threshold fitted without them, and their accuracy. */
     coverage?: number; accuracyAboveThreshold?: number;
+    /** Accuracy with each source photo counted once (absent in older results). */
+    photoAccuracy?: number;
   }[];
   accuracy: Spread;
+  /** Accuracy with each source photo counted once, its copies averaged (absent in older results). */
+  photoAccuracy?: Spread;
   macroF1: Spread;
   ece?: Spread;
   coverage?: Spread;

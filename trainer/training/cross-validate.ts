@@ -3,7 +3,7 @@ import { augmentFor } from '../data/augment.ts';
 import { setupBackend } from './backend.ts';
 import { calibrate, underPolicy, reliability, type ThresholdOptions } from '../evaluation/calibration.ts';
 import { FlagError } from '../errors.ts';
-import { evaluateModel } from '../evaluation/score.ts';
+import { evaluateModel, photoAccuracy } from '../evaluation/score.ts';
 import { architectures } from './architectures.ts';
 import type { Reporter } from '../progress.ts';
 import { channelStats, loadGrouped } from '../data/grouped-dataset.ts';
@@ -27,6 +27,8 @@ export interface FoldResult {
   ece: number;
   coverage: number;
   accuracyAboveThreshold: number;
+  /** Accuracy with each held-out source photo counted once (photoAccuracy). */
+  photoAccuracy?: number;
   epochsRun: number;
   /** How source groups were found: by content, or by a file-name pattern. */
   grouping?: 'content' | 'pattern';
@@ -95,6 +97,7 @@ export async function crossValidateFolds(options: CrossValidateOptions, reporter
       fold: f + 1, validationImages: held.length, groups: new Set(held.map((i) => groups[i])).size, evaluation: heldRaw.evaluation,
       ece: reliability({ probabilities: served.flat(), labels: heldLabels, classCount: k }).ece,
       coverage: above.length / held.length, accuracyAboveThreshold: above.length ? correctAbove / above.length : 0, epochsRun: loop.history.length,
+      photoAccuracy: photoAccuracy(heldLabels, heldRaw.predicted, held.map((i) => groups[i])),
       grouping: options.groupPattern ? 'pattern' : 'content',
       // Six decimals: the JSON stays small and calibration does not notice.
       outOfFold: { labels: heldImages.map((im) => im.label), probabilities: Array.from(heldRaw.probabilities, (p) => Math.round(p * 1e6) / 1e6) },
@@ -121,8 +124,12 @@ export function summarizeFolds(results: FoldResult[], command: string, threshold
   const pooledConfusion = classes.map((_, i) => classes.map((_, j) => results.reduce((n, r) => n + r.evaluation.confusion[i][j], 0)));
   return {
     folds: results.length,
-    rows: results.map((r) => ({ fold: r.fold, validationImages: r.validationImages, groups: r.groups, accuracy: r.evaluation.accuracy, macroF1: r.evaluation.macroF1, ece: r.ece, coverage: r.coverage, accuracyAboveThreshold: r.accuracyAboveThreshold })),
+    rows: results.map((r) => ({
+      fold: r.fold, validationImages: r.validationImages, groups: r.groups, accuracy: r.evaluation.accuracy, macroF1: r.evaluation.macroF1, ece: r.ece, coverage: r.coverage, accuracyAboveThreshold: r.accuracyAboveThreshold,
+      ...(r.photoAccuracy === undefined ? {} : { photoAccuracy: r.photoAccuracy }),
+    })),
     accuracy: spread(results.map((r) => r.evaluation.accuracy)),
+    ...(results.every((r) => r.photoAccuracy !== undefined) ? { photoAccuracy: spread(results.map((r) => r.photoAccuracy!)) } : {}),
     macroF1: spread(results.map((r) => r.evaluation.macroF1)),
     ece: spread(results.map((r) => r.ece)),
     coverage: spread(results.map((r) => r.coverage)),

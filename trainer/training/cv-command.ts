@@ -67,6 +67,8 @@ export function formatCrossValidation(summary: ReturnType<typeof summarizeFolds>
   lines.push(
     '',
     `accuracy ${pm(summary.accuracy)}   macro-F1 ${pm(summary.macroF1, (v) => v.toFixed(3))}   ECE ${pm(summary.ece, (v) => v.toFixed(3))}`,
+    // Per image, a photo with many copies weighs as much as they number; this line weighs it once.
+    ...(summary.photoAccuracy ? [`each source photo counted once (its copies averaged): accuracy ${pm(summary.photoAccuracy)}`] : []),
     `review threshold (fitted without the held-out fold): coverage ${pm(summary.coverage)}, accuracy above it ${pm(summary.accuracyAboveThreshold)}`,
     ...(summary.outOfFoldCalibration ? [outOfFoldLine(summary.outOfFoldCalibration)] : []),
     '',

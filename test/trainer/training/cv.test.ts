@@ -26,6 +26,10 @@ describe('npm run cv', () => {
     expect(Object.keys(summary.perClass)).toEqual(['EOSINOPHIL', 'LYMPHOCYTE', 'MONOCYTE', 'NEUTROPHIL']);
     expect(summary.pooled.confusion.flat().reduce((a: number, b: number) => a + b, 0)).toBe(192);
     expect(summary.accuracy.mean).toBeCloseTo(summary.rows.reduce((a: number, r: { accuracy: number }) => a + r.accuracy, 0) / 4, 10);
+    // Every source photo has the same number of copies here, so counting each photo once gives
+    // the per-image accuracy back.
+    for (const r of summary.rows) expect(r.photoAccuracy).toBeCloseTo(r.accuracy, 10);
+    expect(summary.photoAccuracy.mean).toBeCloseTo(summary.accuracy.mean, 10);
   });
 
   it('gives the same folds in one process as in two', () => {
