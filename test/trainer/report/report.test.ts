@@ -165,6 +165,23 @@ describe('renderReport edge cases', () => {
     expect(sectionOf(renderReport(data), 'calibration')).toContain(text);
   });
 
+  it('adds accuracy per source photo to the folds table when the results carry it', async () => {
+    const data = await buildReportFixture({ crossValidation: true });
+    const without = sectionOf(renderReport(data), 'cross-validation');
+    expect(without).not.toContain('Accuracy per photo');
+    expect(without).not.toContain('each source photo counted once');
+    const cv = data.crossValidation!;
+    const perPhoto = [0.801, 0.812, 0.823, 0.834, 0.845];
+    data.crossValidation = { ...cv, rows: cv.rows.map((r, i) => ({ ...r, photoAccuracy: perPhoto[i] })), photoAccuracy: { mean: 0.823, std: 0.0174 } };
+    const section = sectionOf(renderReport(data), 'cross-validation');
+    expect(section).toContain('<th>Accuracy</th><th>Accuracy per photo</th><th>Macro-F1</th>');
+    for (const v of ['80.1%', '81.2%', '82.3%', '83.4%', '84.5%']) expect(section).toContain(`<td>${v}</td>`);
+    expect(section).toContain('each source photo counted once: 82.3%');
+    // Every row has as many cells as the header.
+    const rows = [...section.matchAll(/<tr[^>]*>(.*?)<\/tr>/gs)].map((m) => (m[1].match(/<t[hd][ >]/g) ?? []).length);
+    expect(new Set(rows.slice(0, 8))).toEqual(new Set([7]));
+  });
+
   it('names content grouping and the folds\' grouping in the headline', async () => {
     const data = await buildReportFixture({ crossValidation: true });
     data.manifest.metrics.split = { ...data.manifest.metrics.split, method: 'content', groups: 270 };
