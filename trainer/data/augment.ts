@@ -42,6 +42,11 @@ export function augmentFor(recipe: { augment: boolean; zoom: number; rotate: boo
   return recipe.hueJitter ? { ...options, hue: recipe.hueJitter } : options;
 }
 
+/** Mixup's alpha for a recipe: none when augmentation is off. */
+export function mixupFor(recipe: { augment: boolean; mixup?: number }): number {
+  return recipe.augment ? recipe.mixup ?? 0 : 0;
+}
+
 /**
  * Index map of one of the 8 symmetries of a square (flips and quarter turns):
  * `map[dst] = src` pixel index. Precomputed per input size.

@@ -9,6 +9,19 @@ export interface Example {
   label: number;
 }
 
+/** How a batch is augmented: each image in 8-bit space, then (with `mixup`) the batch as a whole. */
+export interface BatchAugment {
+  options: AugmentOptions;
+  maps: Uint32Array[];
+  rng: Rng;
+  /**
+   * Mixup's Beta(alpha, alpha): each image blended with another of the batch, its one-hot label
+   * by the same share, so the network is taught to be unsure between photos rather than sure of
+   * one. 0 or absent turns it off.
+   */
+  mixup?: number;
+}
+
 /**
  * One batch built an image at a time: `step` prepares the next image (augmented in 8-bit space
  * when asked, then normalised by the shared code), `finish` prepares the rest and makes the
@@ -32,7 +45,7 @@ export class BatchBuilder {
     private readonly examples: Example[],
     private readonly params: PreprocessingParams,
     private readonly classCount: number,
-    private readonly augment?: { options: AugmentOptions; maps: Uint32Array[]; rng: Rng },
+    private readonly augment?: BatchAugment,
   ) {
     this.pixelCount = params.width * params.height * 3;
     this.x = new Float32Array(examples.length * this.pixelCount);
@@ -56,10 +69,24 @@ export class BatchBuilder {
     return true;
   };
 
-  /** The input and one-hot label tensors, every image prepared. */
+  /** Blends each image and label with a partner's from the same batch (mixup), after all are prepared. */
+  private mix(alpha: number, rng: Rng): void {
+    const n = this.examples.length, p = this.pixelCount, k = this.classCount;
+    const partner = rng.shuffle(Array.from({ length: n }, (_, i) => i));
+    const x = this.x.slice(), y = this.y.slice();
+    for (let i = 0; i < n; i++) {
+      const lam = rng.beta(alpha, alpha), j = partner[i];
+      for (let q = 0; q < p; q++) this.x[i * p + q] = lam * x[i * p + q] + (1 - lam) * x[j * p + q];
+      for (let c = 0; c < k; c++) this.y[i * k + c] = lam * y[i * k + c] + (1 - lam) * y[j * k + c];
+    }
+  }
+
+  /** The input and label tensors (one-hot, or blended by mixup), every image prepared. */
   finish(): { x: tf.Tensor4D; y: tf.Tensor2D } {
     while (this.step());
     const n = this.examples.length;
+    const alpha = this.augment?.mixup ?? 0;
+    if (alpha > 0 && n > 1) this.mix(alpha, this.augment!.rng);
     return { x: tf.tensor4d(this.x, [n, this.params.height, this.params.width, 3]), y: tf.tensor2d(this.y, [n, this.classCount]) };
   }
 }
@@ -69,7 +96,7 @@ export function makeBatch(
   examples: Example[],
   params: PreprocessingParams,
   classCount: number,
-  augment?: { options: AugmentOptions; maps: Uint32Array[]; rng: Rng },
+  augment?: BatchAugment,
 ): { x: tf.Tensor4D; y: tf.Tensor2D } {
   return new BatchBuilder(examples, params, classCount, augment).finish();
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { augmentFor, augmentInto, defaultAugment, dihedralMaps, hueRotation, noAugment, type AugmentOptions } from '../../../trainer/data/augment.ts';
+import { augmentFor, augmentInto, defaultAugment, dihedralMaps, hueRotation, mixupFor, noAugment, type AugmentOptions } from '../../../trainer/data/augment.ts';
 import { Rng } from '../../../trainer/data/rng.ts';
 
 const size = 32;
@@ -65,6 +65,14 @@ describe('augmentInto: zoom and any-angle turns', () => {
     expect(augmentFor({ augment: true, zoom: 0, rotate: false })).toEqual({ ...defaultAugment, zoom: 0, rotate: false });
     expect(augmentFor({ augment: true, zoom: 0, rotate: false, hueJitter: 12 })).toEqual({ ...defaultAugment, zoom: 0, rotate: false, hue: 12 });
     expect(augmentFor({ augment: false, zoom: 0, rotate: false, hueJitter: 12 })).toEqual(noAugment);
+  });
+
+  it.each([
+    [{ augment: true }, 0],
+    [{ augment: true, mixup: 0.3 }, 0.3],
+    [{ augment: false, mixup: 0.3 }, 0],
+  ])('mixupFor(%o) is %s', (recipe, alpha) => {
+    expect(mixupFor(recipe)).toBe(alpha);
   });
 });
 

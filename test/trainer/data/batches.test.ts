@@ -18,12 +18,13 @@ beforeAll(async () => {
 });
 
 describe('BatchBuilder', () => {
-  it.each<[string, AugmentOptions | null]>([
-    ['augmented', defaultAugment],
-    ['no augmentation options', noAugment],
-    ['no augmentation at all', null],
-  ])('%s: image by image, then the same batch and the same random draws as makeBatch', (_, options) => {
-    const augment = (rng: Rng) => (options ? { options, maps: dihedralMaps(size), rng } : undefined);
+  it.each<[string, AugmentOptions | null, number]>([
+    ['augmented', defaultAugment, 0],
+    ['augmented and mixed up', defaultAugment, 0.4],
+    ['no augmentation options', noAugment, 0],
+    ['no augmentation at all', null, 0],
+  ])('%s: image by image, then the same batch and the same random draws as makeBatch', (_, options, mixup) => {
+    const augment = (rng: Rng) => (options ? { options, maps: dihedralMaps(size), rng, mixup } : undefined);
     const rngOne = new Rng(7), rngSteps = new Rng(7);
     const whole = makeBatch(examples, params, classes, augment(rngOne));
     const builder = new BatchBuilder(examples, params, classes, augment(rngSteps));
@@ -47,5 +48,27 @@ describe('BatchBuilder', () => {
     const whole = makeBatch(examples, params, classes);
     expect(built.x.dataSync()).toEqual(whole.x.dataSync());
     tf.dispose([whole.x, whole.y, built.x, built.y]);
+  });
+
+  it('mixup blends each image and its label with one partner by the same share', () => {
+    // One class per image, so each label row shows the share and the partner.
+    const distinct = examples.map((ex, i) => ({ ...ex, label: i }));
+    const n = distinct.length;
+    const plain = makeBatch(distinct, params, n);
+    const mixed = makeBatch(distinct, params, n, { options: noAugment, maps: dihedralMaps(size), rng: new Rng(3), mixup: 1 });
+    const x0 = plain.x.dataSync(), x = mixed.x.dataSync(), y = mixed.y.dataSync();
+    const p = size * size * 3;
+    let blended = 0;
+    for (let i = 0; i < n; i++) {
+      const row = Array.from(y.subarray(i * n, (i + 1) * n));
+      expect(row.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 6);
+      const others = row.map((v, c) => [v, c]).filter(([v, c]) => c !== i && v > 0);
+      expect(others.length).toBeLessThanOrEqual(1);
+      const [share, j] = others[0] ?? [0, i];
+      if (share > 0.05 && share < 0.95) blended++;
+      for (const q of [0, 17, p - 1]) expect(x[i * p + q]).toBeCloseTo((1 - share) * x0[i * p + q] + share * x0[j * p + q], 4);
+    }
+    expect(blended).toBeGreaterThan(0);
+    tf.dispose([plain.x, plain.y, mixed.x, mixed.y]);
   });
 });
