@@ -1,4 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -268,21 +270,33 @@ describe.skipIf(chromiumFor.skip)('lab console in chromium', { tags: ['browser']
     expect(measured).toEqual(views.map((view) => ({ view, page: 420, overflowing: [] })));
   });
 
-  it('gives up a Live refresh that never answers, says so, and recovers on the next one', async () => {
+  it.each([
+    ['never answers', 'the Worker did not answer within 10 s; the request was given up'],
+    ['starts its answer and then stalls', 'the Worker did not finish its answer within 10 s; the request was given up'],
+  ])('gives up a Live refresh that %s, says so, and recovers on the next one', async (how, message) => {
+    // A server that sends the headers and the start of a JSON body, and then nothing more.
+    const stalled = createServer((_, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"versions": [');
+    });
+    await new Promise<void>((resolve) => stalled.listen(0, '127.0.0.1', resolve));
     const tab = await context.newPage();
-    // The first /v1/stats request is held without an answer, as a stuck connection would be.
-    await tab.route('**/v1/stats*', () => undefined, { times: 1 });
+    // The first /v1/stats request is held without an answer, as a stuck connection would be, or
+    // sent on to the stalling server.
+    await tab.route('**/v1/stats*', (route) => (how === 'never answers' ? undefined : route.continue({ url: `http://127.0.0.1:${(stalled.address() as AddressInfo).port}/v1/stats` })), { times: 1 });
     try {
       await tab.goto(`${dev.url}/console/#live`, { waitUntil: 'domcontentloaded' });
       await signIn(tab, tokens.admin);
       // The view's own message area (the drift banner shares its classes once the numbers load).
       const error = tab.locator('.view .message.error:not(#drift-status)');
       await error.waitFor({ timeout: 20_000 });
-      expect(await error.textContent()).toBe('the Worker did not answer within 10 s; the request was given up');
+      expect(await error.textContent()).toBe(message);
       await tab.locator('#live-cards[aria-busy="false"]').waitFor({ timeout: 20_000 });
       await error.waitFor({ state: 'hidden' });
     } finally {
       await tab.close();
+      stalled.closeAllConnections();
+      stalled.close();
     }
   }, 60_000);
 

@@ -86,6 +86,26 @@ export async function call(path, options = {}) {
 }
 
 /**
+ * The JSON body of an answer from `call`. Its timeout covers the body too, so an answer that
+ * starts and then stalls is given up with a message like a request that never answers.
+ * @param {Response} res
+ * @param {number} [timeoutMs] the one `call` was given
+ * @returns {Promise<any>}
+ */
+export async function readJson(res, timeoutMs = DEFAULT_TIMEOUT_MS) {
+  try {
+    return await res.json();
+  } catch (error) {
+    // Chromium rejects a body read cut short by the signal with an AbortError, not its reason; the
+    // timeout is the only signal `call` gives.
+    if (['TimeoutError', 'AbortError'].includes(/** @type {Error} */ (error).name)) {
+      throw new ApiError(0, 'timeout', `the Worker did not finish its answer within ${timeoutMs / 1000} s; the request was given up`);
+    }
+    throw new ApiError(0, 'bad_response', `the Worker's answer could not be read (${/** @type {Error} */ (error).message})`);
+  }
+}
+
+/**
  * GET (or another method) and parse the JSON answer.
  * @param {string} path
  * @param {CallOptions} [options]
@@ -93,7 +113,7 @@ export async function call(path, options = {}) {
  */
 export async function getJson(path, options) {
   const res = await call(path, options);
-  return res.status === 204 ? null : res.json();
+  return res.status === 204 ? null : readJson(res, options?.timeoutMs);
 }
 
 /**

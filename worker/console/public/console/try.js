@@ -1,5 +1,5 @@
 // @ts-check
-import { call, explain, getJson } from './api.js';
+import { call, explain, getJson, readJson } from './api.js';
 import { bar, h, messageArea, viewHeading } from './dom.js';
 import { ms, percent } from './format.js';
 
@@ -76,7 +76,7 @@ export async function showTry(root) {
       try {
         // An upload of up to 10 MiB over a slow lab link can take minutes; the default 30 s is for answers.
         const res = await call('/v1/classify', { method: 'POST', body: typed(file), headers: pin.value ? { 'x-model-version': pin.value } : {}, timeoutMs: UPLOAD_TIMEOUT_MS });
-        const result = await res.json();
+        const result = await readJson(res, UPLOAD_TIMEOUT_MS);
         results.prepend(resultCard(file, result, res.headers.get('x-model-version') ?? result.model.version, performance.now() - started));
       } catch (error) {
         results.prepend(h('article', { class: 'card result' }, h('p', { class: 'muted file' }, file.name), h('p', { class: 'message error', role: 'alert' }, explain(error))));
