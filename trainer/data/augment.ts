@@ -24,6 +24,11 @@ export interface AugmentOptions {
    * camera's white balance turns them (0 turns it off).
    */
   hue?: number;
+  /**
+   * Random erasing: the chance that a rectangle of 2% to 20% of the image is filled with noise,
+   * so no one patch of a cell (or of its background) decides the answer (0 or absent: off).
+   */
+  erase?: number;
 }
 
 export const defaultAugment: AugmentOptions = { dihedral: true, brightness: 0.1, color: 0.05, zoom: 0.15, rotate: true, stain: 0 };
@@ -35,11 +40,11 @@ export const noAugment: AugmentOptions = { dihedral: false, brightness: 0, color
  * @example
  * augmentFor({ augment: true, zoom: 0, rotate: false }); // flips, quarter turns and colour only
  */
-export function augmentFor(recipe: { augment: boolean; zoom: number; rotate: boolean; stainJitter?: number; hueJitter?: number }): AugmentOptions {
+export function augmentFor(recipe: { augment: boolean; zoom: number; rotate: boolean; stainJitter?: number; hueJitter?: number; erase?: number }): AugmentOptions {
   if (!recipe.augment) return noAugment;
   const options: AugmentOptions = { ...defaultAugment, zoom: recipe.zoom, rotate: recipe.rotate, stain: recipe.stainJitter ?? 0 };
-  // Absent rather than 0, so the training cache key of recipes without it stays what it was.
-  return recipe.hueJitter ? { ...options, hue: recipe.hueJitter } : options;
+  // Absent rather than 0, so the run key of recipes without them stays what it was.
+  return { ...options, ...(recipe.hueJitter ? { hue: recipe.hueJitter } : {}), ...(recipe.erase ? { erase: recipe.erase } : {}) };
 }
 
 /** Mixup's alpha for a recipe: none when augmentation is off. */
@@ -90,6 +95,19 @@ export function augmentInto(rgb: Uint8Array, out: Uint8Array, maps: Uint32Array[
       const v = m[c][0] * r + m[c][1] * g + m[c][2] * b + 128 + bright;
       out[d + c] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
+  }
+  if (options.erase && rng.next() < options.erase) eraseRectangle(out, Math.sqrt(map.length), rng);
+}
+
+/** Fills a random rectangle (2% to 20% of the image, aspect 1:3 to 3:1) with uniform noise. */
+function eraseRectangle(out: Uint8Array, size: number, rng: Rng): void {
+  const area = rng.uniform(0.02, 0.2) * size * size;
+  const aspect = Math.exp(rng.uniform(-Math.log(3), Math.log(3)));
+  const w = Math.max(1, Math.min(size, Math.round(Math.sqrt(area * aspect))));
+  const h = Math.max(1, Math.min(size, Math.round(Math.sqrt(area / aspect))));
+  const x0 = rng.int(size - w + 1), y0 = rng.int(size - h + 1);
+  for (let y = y0; y < y0 + h; y++) {
+    for (let i = (y * size + x0) * 3; i < (y * size + x0 + w) * 3; i++) out[i] = rng.int(256);
   }
 }
 

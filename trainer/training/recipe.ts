@@ -38,6 +38,7 @@ export function addRecipeFlags(command: Command): Command {
     .option('--no-rotate', 'turn cells by quarter turns only, not by any angle')
     .option('--stain-jitter <s>', 'stain augmentation: each stain\'s amount scaled by up to 1 +- s and shifted by up to s in optical density (0 turns it off)', numberFlag('stain-jitter', 0, 0.5), 0)
     .option('--hue-jitter <degrees>', 'hue augmentation: colours turned about the grey axis by up to +- this many degrees (0 turns it off)', numberFlag('hue-jitter', 0, 90), 0)
+    .option('--erase <p>', 'random erasing: the chance that a rectangle of 2% to 20% of each training image is filled with noise (0 turns it off)', numberFlag('erase', 0, 1), 0)
     .option('--mixup <alpha>', 'mixup: each training image blended with another by a share drawn from Beta(alpha, alpha), its label alike (0 turns it off; 0.2 to 0.4 is usual)', numberFlag('mixup', 0, 10), 0)
     .option('--tta <mode>', 'test-time averaging: none, or dihedral8 (the 8 flips/turns of each cell, also in the Worker)', choiceFlag('tta', ['none', 'dihedral8'] as const), 'none')
     .option('--target-accuracy <a>', 'accuracy wanted above the review threshold', numberFlag('target-accuracy', 0.5, 1), 0.97)
@@ -58,7 +59,7 @@ export function recipeFrom(o: Record<string, never>): Recipe {
     data: o.data, epochs: o.epochs, seed: o.seed, arch: o.arch, inputSize: o.inputSize, quantize: o.quantize, backend: o.backend,
     crop: o.crop, cellScale: o.cellScale, jpegScale: o.jpegScale, groupPattern: o.groupPattern, groupThreshold: o.groupThreshold, validationFraction: o.validation,
     batchSize: o.batchSize, workers: o.workers, learningRate: o.learningRate, schedule: o.schedule, labelSmoothing: o.labelSmoothing,
-    perClass: o.perClass, patience: o.patience, keepEpoch: o.keepEpoch, augment: o.augment, zoom: o.zoom, rotate: o.rotate, stainJitter: o.stainJitter, hueJitter: o.hueJitter, mixup: o.mixup, tta: o.tta, targetAccuracy: o.targetAccuracy,
+    perClass: o.perClass, patience: o.patience, keepEpoch: o.keepEpoch, augment: o.augment, zoom: o.zoom, rotate: o.rotate, stainJitter: o.stainJitter, hueJitter: o.hueJitter, mixup: o.mixup, erase: o.erase, tta: o.tta, targetAccuracy: o.targetAccuracy,
     minCoverage: o.minCoverage, cacheDir: o.cacheDir,
   };
 }

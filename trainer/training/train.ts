@@ -54,6 +54,8 @@ export interface TrainOptions {
   stainJitter?: number;
   /** Hue jitter in degrees (AugmentOptions.hue), when `augment` is on; 0 or absent turns it off. */
   hueJitter?: number;
+  /** Random erasing's chance (AugmentOptions.erase), when `augment` is on; 0 or absent turns it off. */
+  erase?: number;
   /** Mixup's alpha (LoopOptions.mixup), when `augment` is on; 0 or absent turns it off. */
   mixup?: number;
   /** Learning-rate schedule over the epochs. */

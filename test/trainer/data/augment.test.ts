@@ -65,6 +65,36 @@ describe('augmentInto: zoom and any-angle turns', () => {
     expect(augmentFor({ augment: true, zoom: 0, rotate: false })).toEqual({ ...defaultAugment, zoom: 0, rotate: false });
     expect(augmentFor({ augment: true, zoom: 0, rotate: false, hueJitter: 12 })).toEqual({ ...defaultAugment, zoom: 0, rotate: false, hue: 12 });
     expect(augmentFor({ augment: false, zoom: 0, rotate: false, hueJitter: 12 })).toEqual(noAugment);
+    expect(augmentFor({ augment: true, zoom: 0, rotate: false, erase: 0.5 })).toEqual({ ...defaultAugment, zoom: 0, rotate: false, erase: 0.5 });
+    expect(augmentFor({ augment: false, zoom: 0, rotate: false, erase: 0.5 })).toEqual(noAugment);
+  });
+
+  it.each([
+    [1, 200, 200],
+    [0.5, 60, 140],
+    [0, 0, 0],
+  ])('random erasing at chance %s fills one noise rectangle of 2%% to 20%% in %s to %s of 200 images', (erase, least, most) => {
+    const size = 32;
+    const flat = new Uint8Array(size * size * 3).fill(128);
+    const out = new Uint8Array(flat.length);
+    const maps = dihedralMaps(size);
+    const rng = new Rng(5);
+    let erased = 0;
+    for (let n = 0; n < 200; n++) {
+      augmentInto(flat, out, maps, { ...noAugment, erase }, rng);
+      const changed: number[] = [];
+      for (let i = 0; i < size * size; i++) if (out[i * 3] !== 128 || out[i * 3 + 1] !== 128 || out[i * 3 + 2] !== 128) changed.push(i);
+      if (!changed.length) continue;
+      erased++;
+      const xs = changed.map((i) => i % size), ys = changed.map((i) => Math.floor(i / size));
+      const box = (Math.max(...xs) - Math.min(...xs) + 1) * (Math.max(...ys) - Math.min(...ys) + 1);
+      // One rectangle: the changed pixels fill their bounding box (bar noise that drew 128 thrice).
+      expect(changed.length).toBeGreaterThanOrEqual(box - 1);
+      expect(box / (size * size)).toBeGreaterThanOrEqual(0.015);
+      expect(box / (size * size)).toBeLessThanOrEqual(0.22);
+    }
+    expect(erased).toBeGreaterThanOrEqual(least);
+    expect(erased).toBeLessThanOrEqual(most);
   });
 
   it.each([
