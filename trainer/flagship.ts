@@ -41,6 +41,10 @@ const flagshipRecipe = [
   // models the review policy is fitted on are then made as the served model is, and no validation
   // split of a few dozen photos picks an early, unsettled epoch.
   '--keep-epoch', 'last',
+  // Random erasing of a patch in half the training images: as accurate on the folds, and the
+  // cells kept above the review threshold are right at least 97 times in 100 in every fold, where
+  // without it one fold's were right 93 times in 100 (one photo answered wrong with confidence).
+  '--erase', '0.5',
   // uint8 weights cost an earlier model of this recipe 0.36 points of validation accuracy; uint16
   // costs none, at 171 KiB.
   '--quantize', 'uint16',

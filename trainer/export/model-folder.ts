@@ -11,7 +11,7 @@ import { ModelError } from '../errors.ts';
  * `models/default.json`'s `{"version"}`, else the last version folder by name.
  *
  * @example
- * defaultModelDir(); // "/repo/models/bloodcell-20261208-1"
+ * defaultModelDir(); // "/repo/models/bloodcell-20261208-2"
  */
 export function defaultModelDir(modelsDir = defaultModelsDir): string {
   if (process.env.CELLSENSE_MODEL_DIR) return process.env.CELLSENSE_MODEL_DIR;
@@ -42,7 +42,7 @@ async function fileOrNull(file: string): Promise<Uint8Array | null> {
  * lists against its size and sha256, so a damaged folder is neither evaluated nor uploaded.
  *
  * @example
- * const { manifest, files } = await readModelFolder('models/bloodcell-20261208-1');
+ * const { manifest, files } = await readModelFolder('models/bloodcell-20261208-2');
  */
 export async function readModelFolder(dir: string): Promise<ModelVersionFiles> {
   const manifestFile = path.join(dir, 'manifest.json');

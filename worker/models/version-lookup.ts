@@ -23,7 +23,7 @@ async function remembered<T extends StoredVersion | StoredVersion[]>(env: Env, k
  * interval, as a replaced weight file already is.
  *
  * @example
- * const stored = await lookUpVersion(env, 'bloodcell-20261208-1');
+ * const stored = await lookUpVersion(env, 'bloodcell-20261208-2');
  */
 export function lookUpVersion(env: Env, version: string): Promise<StoredVersion | null> {
   return remembered(env, version, () => findVersion(env.MODELS, version));
