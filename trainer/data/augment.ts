@@ -29,6 +29,12 @@ export interface AugmentOptions {
    * so no one patch of a cell (or of its background) decides the answer (0 or absent: off).
    */
   erase?: number;
+  /**
+   * Mixup's Beta(alpha, alpha), applied to the batch once its images are prepared: each image
+   * blended with another of the batch, its one-hot label by the same share, so the network is
+   * taught to be unsure between photos rather than sure of one (0 or absent: off).
+   */
+  mixup?: number;
 }
 
 export const defaultAugment: AugmentOptions = { dihedral: true, brightness: 0.1, color: 0.05, zoom: 0.15, rotate: true, stain: 0 };
@@ -40,16 +46,11 @@ export const noAugment: AugmentOptions = { dihedral: false, brightness: 0, color
  * @example
  * augmentFor({ augment: true, zoom: 0, rotate: false }); // flips, quarter turns and colour only
  */
-export function augmentFor(recipe: { augment: boolean; zoom: number; rotate: boolean; stainJitter?: number; hueJitter?: number; erase?: number }): AugmentOptions {
+export function augmentFor(recipe: { augment: boolean; zoom: number; rotate: boolean; stainJitter?: number; hueJitter?: number; erase?: number; mixup?: number }): AugmentOptions {
   if (!recipe.augment) return noAugment;
   const options: AugmentOptions = { ...defaultAugment, zoom: recipe.zoom, rotate: recipe.rotate, stain: recipe.stainJitter ?? 0 };
   // Absent rather than 0, so the run key of recipes without them stays what it was.
-  return { ...options, ...(recipe.hueJitter ? { hue: recipe.hueJitter } : {}), ...(recipe.erase ? { erase: recipe.erase } : {}) };
-}
-
-/** Mixup's alpha for a recipe: none when augmentation is off. */
-export function mixupFor(recipe: { augment: boolean; mixup?: number }): number {
-  return recipe.augment ? recipe.mixup ?? 0 : 0;
+  return { ...options, ...(recipe.hueJitter ? { hue: recipe.hueJitter } : {}), ...(recipe.erase ? { erase: recipe.erase } : {}), ...(recipe.mixup ? { mixup: recipe.mixup } : {}) };
 }
 
 /**

@@ -9,17 +9,11 @@ export interface Example {
   label: number;
 }
 
-/** How a batch is augmented: each image in 8-bit space, then (with `mixup`) the batch as a whole. */
+/** How a batch is augmented: each image in 8-bit space, then (with `options.mixup`) the batch as a whole. */
 export interface BatchAugment {
   options: AugmentOptions;
   maps: Uint32Array[];
   rng: Rng;
-  /**
-   * Mixup's Beta(alpha, alpha): each image blended with another of the batch, its one-hot label
-   * by the same share, so the network is taught to be unsure between photos rather than sure of
-   * one. 0 or absent turns it off.
-   */
-  mixup?: number;
 }
 
 /**
@@ -85,7 +79,7 @@ export class BatchBuilder {
   finish(): { x: tf.Tensor4D; y: tf.Tensor2D } {
     while (this.step());
     const n = this.examples.length;
-    const alpha = this.augment?.mixup ?? 0;
+    const alpha = this.augment?.options.mixup ?? 0;
     if (alpha > 0 && n > 1) this.mix(alpha, this.augment!.rng);
     return { x: tf.tensor4d(this.x, [n, this.params.height, this.params.width, 3]), y: tf.tensor2d(this.y, [n, this.classCount]) };
   }

@@ -1,5 +1,5 @@
 import { applyTemperature, argMax, evaluationFromConfusion, plainInference, type Evaluation } from '../../shared/index.ts';
-import { augmentFor, mixupFor } from '../data/augment.ts';
+import { augmentFor } from '../data/augment.ts';
 import { setupBackend } from './backend.ts';
 import { calibrate, underPolicy, reliability, type ThresholdOptions } from '../evaluation/calibration.ts';
 import { FlagError } from '../errors.ts';
@@ -74,7 +74,7 @@ export async function crossValidateFolds(options: CrossValidateOptions, reporter
     const loop = await trainLoop(model, trainImages, innerVal, params, scan.classes.length, {
       epochs: options.epochs, batchSize: options.batchSize, workers: options.workers, seed: options.seed + f, patience: options.patience, keepEpoch: options.keepEpoch,
       learningRate: options.learningRate, schedule: options.schedule, labelSmoothing: options.labelSmoothing,
-      groups: trainIdx.map((i) => groups[i]), perClass: options.perClass, augment: augmentFor(options), mixup: mixupFor(options),
+      groups: trainIdx.map((i) => groups[i]), perClass: options.perClass, augment: augmentFor(options),
       runKey: `cv-${f}`, shouldStop: options.shouldStop,
       onEpochStart: (epoch, batches) => reporter.epochStart(epoch, batches),
       onBatch: (b, speed) => reporter.batch(b, speed),

@@ -33,8 +33,6 @@ export interface LoopOptions {
   /** Images drawn per class each epoch, balanced over source groups; 0 = every image once. */
   perClass: number;
   augment: AugmentOptions;
-  /** Mixup's alpha (BatchAugment.mixup); 0 or absent turns it off. */
-  mixup?: number;
   /** Data-parallel replicas (threads) per step; default: defaultWorkers() for the active backend. */
   workers?: number;
   checkpoint?: Checkpoint;
@@ -128,7 +126,7 @@ export async function trainLoop(
       options.onEpochStart?.(epoch, batches);
       let lossSum = 0, accSum = 0, seen = 0;
       const builder = (b: number) => new BatchBuilder(
-        order.slice(b * options.batchSize, (b + 1) * options.batchSize).map((i) => train[i]), params, classCount, { options: options.augment, maps, rng, mixup: options.mixup },
+        order.slice(b * options.batchSize, (b + 1) * options.batchSize).map((i) => train[i]), params, classCount, { options: options.augment, maps, rng },
       );
       let next = builder(0);
       for (let b = 0; b < batches; b++) {

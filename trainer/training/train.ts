@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { domainScore, fitDomainProfile, isOutOfDomain, plainInference, type JpegScaleMode, type Manifest, type PreprocessingParams, type QuantizationDtype } from '../../shared/index.ts';
-import { augmentFor, mixupFor } from '../data/augment.ts';
+import { augmentFor } from '../data/augment.ts';
 import { setupBackend, type BackendChoice } from './backend.ts';
 import { calibrate, holdOnServedModel } from '../evaluation/calibration.ts';
 import { Checkpoint } from './checkpoint.ts';
@@ -56,7 +56,7 @@ export interface TrainOptions {
   hueJitter?: number;
   /** Random erasing's chance (AugmentOptions.erase), when `augment` is on; 0 or absent turns it off. */
   erase?: number;
-  /** Mixup's alpha (LoopOptions.mixup), when `augment` is on; 0 or absent turns it off. */
+  /** Mixup's alpha (AugmentOptions.mixup), when `augment` is on; 0 or absent turns it off. */
   mixup?: number;
   /** Learning-rate schedule over the epochs. */
   schedule: 'constant' | 'cosine';
@@ -106,7 +106,7 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
   reporter.info(`backend: ${backend.name} (${backend.reason})`);
   const model = arch.build({ inputSize, classCount: scan.classes.length, seed: options.seed });
   const runKey = createHash('sha256')
-    .update(JSON.stringify([dataset.fingerprint, params, options.arch, options.seed, options.batchSize, options.learningRate, options.groupPattern ?? options.groupThreshold, augmentFor(options), options.schedule, options.labelSmoothing, options.perClass, options.epochs, options.keepEpoch ?? 'best', ...(mixupFor(options) ? [mixupFor(options)] : []), options.workers ?? 'default', backend.name]))
+    .update(JSON.stringify([dataset.fingerprint, params, options.arch, options.seed, options.batchSize, options.learningRate, options.groupPattern ?? options.groupThreshold, augmentFor(options), options.schedule, options.labelSmoothing, options.perClass, options.epochs, options.keepEpoch ?? 'best', options.workers ?? 'default', backend.name]))
     .digest('hex')
     .slice(0, 16);
   await mkdir(options.out, { recursive: true });
@@ -131,7 +131,6 @@ export async function train(options: TrainOptions, reporter: Reporter): Promise<
     groups: split.train.map((i) => groups[i]),
     perClass: options.perClass,
     augment: augmentFor(options),
-    mixup: mixupFor(options),
     checkpoint,
     runKey,
     resume: options.resume,

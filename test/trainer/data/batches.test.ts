@@ -24,7 +24,7 @@ describe('BatchBuilder', () => {
     ['no augmentation options', noAugment, 0],
     ['no augmentation at all', null, 0],
   ])('%s: image by image, then the same batch and the same random draws as makeBatch', (_, options, mixup) => {
-    const augment = (rng: Rng) => (options ? { options, maps: dihedralMaps(size), rng, mixup } : undefined);
+    const augment = (rng: Rng) => (options ? { options: { ...options, mixup }, maps: dihedralMaps(size), rng } : undefined);
     const rngOne = new Rng(7), rngSteps = new Rng(7);
     const whole = makeBatch(examples, params, classes, augment(rngOne));
     const builder = new BatchBuilder(examples, params, classes, augment(rngSteps));
@@ -55,7 +55,7 @@ describe('BatchBuilder', () => {
     const distinct = examples.map((ex, i) => ({ ...ex, label: i }));
     const n = distinct.length;
     const plain = makeBatch(distinct, params, n);
-    const mixed = makeBatch(distinct, params, n, { options: noAugment, maps: dihedralMaps(size), rng: new Rng(3), mixup: 1 });
+    const mixed = makeBatch(distinct, params, n, { options: { ...noAugment, mixup: 1 }, maps: dihedralMaps(size), rng: new Rng(3) });
     const x0 = plain.x.dataSync(), x = mixed.x.dataSync(), y = mixed.y.dataSync();
     const p = size * size * 3;
     let blended = 0;
